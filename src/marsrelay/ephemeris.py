@@ -55,10 +55,11 @@ class _ChebSeries:
 
     def evaluate(self, tdb: np.ndarray, velocity: bool) -> tuple[np.ndarray, np.ndarray | None]:
         n_sets, _, n_coef = self.coefficients.shape
-        rel = tdb - self.start_s
-        index = np.floor(rel / self.interval_s).astype(np.int64)
+        index = np.floor((tdb - self.start_s) / self.interval_s).astype(np.int64)
         index = np.clip(index, 0, n_sets - 1)  # the very last instant belongs to the last set
-        offset = rel - index * self.interval_s
+        # Offset from the granule's own start (exact: both terms are whole seconds), not from
+        # the ephemeris' first epoch: ``tdb - start`` alone rounds to ~5e-7 s at 1e9 s.
+        offset = tdb - (self.start_s + index * self.interval_s)
         x = 2.0 * offset / self.interval_s - 1.0  # in [-1, 1]
         coef = self.coefficients[index]  # (N, 3, n_coef)
         t = np.empty((n_coef, tdb.size))

@@ -459,11 +459,15 @@ def write_oem(
 
 
 def _tdb_calendar(t: float, erfa_mod) -> str:
-    iy, im, iday, f = erfa_mod.jd2cal(2451545.0, t / 86400.0)
-    sec = float(f) * 86400.0
-    sec = round(sec, 6)
-    h = int(sec // 3600)
-    mi = int((sec - 3600 * h) // 60)
-    s = sec - 3600 * h - 60 * mi
-    return f"{int(iy):04d}-{int(im):02d}-{int(iday):02d}T{h:02d}:{mi:02d}:{s:09.6f}"
+    # Whole microseconds of the day, so rounding carries into the next day instead of
+    # printing hour 24 (which CCSDS OEM readers reject).
+    days, rem = divmod(float(t) + 43200.0, 86400.0)
+    us = round(rem * 1e6)
+    if us >= 86_400_000_000:
+        days, us = days + 1.0, us - 86_400_000_000
+    iy, im, iday, _ = erfa_mod.jd2cal(2451544.5 + days, 0.0)
+    h, us = divmod(us, 3_600_000_000)
+    mi, us = divmod(us, 60_000_000)
+    s, us = divmod(us, 1_000_000)
+    return f"{int(iy):04d}-{int(im):02d}-{int(iday):02d}T{h:02d}:{mi:02d}:{s:02d}.{us:06d}"
 

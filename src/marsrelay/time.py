@@ -113,7 +113,35 @@ def _parse_utc(strings: Sequence[str] | np.ndarray | str) -> tuple[np.ndarray, .
             s[k] = float(m["s"]) if m["s"] else 0.0
         if not (1 <= mo[k] <= 12 and 1 <= d[k] <= 31 and h[k] <= 23 and mi[k] <= 59 and s[k] < 61):
             raise TimeError(f"UTC time out of range: {text!r}")
+        if d[k] > _days_in_month(int(y[k]), int(mo[k])):
+            raise TimeError(
+                f"no such date: {text!r} ({int(y[k]):04d}-{int(mo[k]):02d} has "
+                f"{_days_in_month(int(y[k]), int(mo[k]))} days)"
+            )
+        if s[k] >= 60.0 and not (h[k] == 23 and mi[k] == 59):
+            raise TimeError(
+                f"seconds must be below 60 except in a leap second (23:59:60): {text!r}"
+            )
     return arr0.shape, y, mo, d, h, mi, s
+
+
+def _days_in_month(year: int, month: int) -> int:
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    return (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]
+
+
+def _check_leap_seconds(y, mo, d, s, strings) -> None:
+    """Raise if a ``23:59:60`` second falls on a day that ends without a leap second."""
+    sel = np.flatnonzero(s >= 60.0)
+    if sel.size == 0:
+        return
+    j1, j2 = erfa.cal2jd(y[sel], mo[sel], d[sel])
+    ny, nm, nd, _ = erfa.jd2cal(j1, j2 + 1.0)
+    leap_s = erfa.dat(ny, nm, nd, 0.0) - erfa.dat(y[sel], mo[sel], d[sel], 0.0)
+    bad = s[sel] >= 60.0 + leap_s
+    if np.any(bad):
+        text = np.ravel(np.asarray(strings, dtype=object))[sel[np.argmax(bad)]]
+        raise TimeError(f"no leap second at the end of that UTC day: {text!r}")
 
 
 def utc_to_tdb(utc: str | Sequence[str] | np.ndarray, model: TdbModel = "spice") -> np.ndarray:
@@ -126,10 +154,12 @@ def utc_to_tdb(utc: str | Sequence[str] | np.ndarray, model: TdbModel = "spice")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", erfa.ErfaWarning)
         try:
+            _check_leap_seconds(y, mo, d, s, utc)
             u1, u2 = erfa.dtf2d("UTC", y, mo, d, h, mi, s)
             a1, a2 = erfa.utctai(u1, u2)
-        except erfa.ErfaError as exc:  # invalid calendar date
-            raise TimeError(f"invalid UTC date in {np.ravel(utc)[:3]!r}...: {exc}") from exc
+        except erfa.ErfaError as exc:  # invalid calendar date (e.g. a year before -4799)
+            first = list(np.ravel(np.asarray(utc, dtype=object))[:3])
+            raise TimeError(f"invalid UTC date among {first}: {exc}") from exc
     tt_s = ((a1 - J2000_JD) + a2) * DAY_S + _TT_MINUS_TAI_S
     tdb = tt_to_tdb(tt_s, model)
     out = tdb.reshape(shape)

@@ -1,0 +1,357 @@
+"""The schedule: chosen passes, why the others were dropped, delivered vs demanded per sol.
+
+Tables are columnar (numpy arrays, one row per pass or per lander sol); their file columns are
+:data:`SCHEDULE_COLUMNS` (``schedule.csv``) and :data:`SOL_COLUMNS` (``schedule_sols.csv``).
+
+Reason codes (:data:`REASONS`) of a pass not taken, or taken but not filled:
+
+- ``demand_met``: its lander's sol already gets its whole demand;
+- ``orbiter_busy``: the orbiter serves another lander then; ``lander_busy``: the lander talks to
+  another orbiter then; ``min_gap``: too close to another pass of the orbiter;
+- ``max_passes``: the orbiter has its maximum number of passes in that Mars sol;
+- ``capacity``: the orbiter cannot carry more home before the deadline;
+- ``blackout``, ``forbidden``, ``no_volume``: excluded before the choice;
+- ``not_chosen``: none of the above (only when the search stopped at its time limit).
+
+A lander sol short of its demand gets a ``binding`` constraint: ``visibility`` when even all
+its passes together carry less than the demand, else the reason with the most unused volume.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from marsrelay.schedule.problem import KBIT, WEIGHT_SCALE, RelayProblem
+from marsrelay.schedule.solvers import Selection
+from marsrelay.time import tdb_to_utc
+
+__all__ = [
+    "REASONS",
+    "SCHEDULE_COLUMNS",
+    "SOL_COLUMNS",
+    "DemandShortfall",
+    "PassPlan",
+    "Schedule",
+    "SolDelivery",
+    "make_schedule",
+]
+
+REASONS: tuple[str, ...] = (
+    "demand_met", "orbiter_busy", "lander_busy", "min_gap", "max_passes", "capacity",
+    "blackout", "forbidden", "no_volume", "not_chosen",
+)
+
+#: Columns of ``schedule.csv``: one row per candidate pass; ``status`` is ``selected`` or
+#: ``dropped``; ``reason``/``detail`` explain a dropped pass or a partly used one.
+SCHEDULE_COLUMNS: tuple[str, ...] = (
+    "pass_id", "lander", "orbiter", "status", "start_utc", "end_utc", "start_tdb_s",
+    "end_tdb_s", "duration_s", "lander_sol", "volume_bits", "planned_bits", "reason", "detail",
+)
+
+#: Columns of ``schedule_sols.csv``: one row per lander sol inside the horizon.
+SOL_COLUMNS: tuple[str, ...] = (
+    "lander", "sol", "start_utc", "end_utc", "deadline_utc", "demand_bits", "delivered_bits",
+    "shortfall_bits", "binding", "detail",
+)
+
+
+@dataclass
+class PassPlan:
+    """Every candidate pass (columnar): names, window (TDB s), ``lander_sol``, ``volume_bits``
+    it could carry, ``planned_bits`` the plan puts on it, ``selected``, ``reason``, ``detail``."""
+
+    lander: np.ndarray
+    orbiter: np.ndarray
+    start_tdb_s: np.ndarray
+    end_tdb_s: np.ndarray
+    lander_sol: np.ndarray
+    volume_bits: np.ndarray
+    planned_bits: np.ndarray
+    selected: np.ndarray
+    reason: np.ndarray
+    detail: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.lander)
+
+    @property
+    def pass_id(self) -> np.ndarray:
+        """1-based pass numbers (rows are sorted by start), as used in ``detail`` texts."""
+        return np.arange(1, len(self) + 1)
+
+
+@dataclass
+class SolDelivery:
+    """Per lander sol (columnar): window (TDB s, clipped to the horizon), ``deadline_tdb_s``,
+    ``demand_bits`` (pro-rated at the horizon's edges), ``delivered_bits``, ``binding`` and
+    ``detail``."""
+
+    lander: np.ndarray
+    sol: np.ndarray
+    start_tdb_s: np.ndarray
+    end_tdb_s: np.ndarray
+    deadline_tdb_s: np.ndarray
+    demand_bits: np.ndarray
+    delivered_bits: np.ndarray
+    binding: np.ndarray
+    detail: np.ndarray
+
+    @property
+    def shortfall_bits(self) -> np.ndarray:
+        """Demand not delivered, bits (>= 0; differences under 1 kbit are rounding)."""
+        short = self.demand_bits - self.delivered_bits
+        return np.where(short >= KBIT, short, 0.0)
+
+
+@dataclass(frozen=True)
+class DemandShortfall:
+    """One lander's unmet demand over the horizon and the constraint that binds it most."""
+
+    lander: str
+    sols_short: int
+    sols: int
+    demand_bits: float
+    delivered_bits: float
+    shortfall_bits: float
+    binding: str
+    detail: str
+
+
+@dataclass
+class Schedule:
+    """A relay plan with its explanation.
+
+    ``objective_bits`` is the weighted delivered volume (priority x bits); ``best_bound_bits``
+    the solver's proven upper bound (NaN for greedy); ``gap`` their relative difference;
+    ``greedy_objective_bits`` the greedy baseline's objective on the same problem.
+    """
+
+    passes: PassPlan
+    sols: SolDelivery
+    shortfalls: tuple[DemandShortfall, ...]
+    solver: str
+    status: str
+    objective_bits: float
+    best_bound_bits: float
+    gap: float
+    solve_s: float
+    greedy_objective_bits: float
+    landers: tuple[str, ...]
+
+    def selected(self) -> np.ndarray:
+        """Indices of the selected passes."""
+        return np.flatnonzero(self.passes.selected)
+
+    def lander_totals(self) -> list[tuple[str, float, float]]:
+        """``(lander, demand_bits, delivered_bits)`` over the horizon, in scenario order."""
+        out = []
+        for name in self.landers:
+            m = self.sols.lander == name
+            out.append((name, float(self.sols.demand_bits[m].sum()),
+                        float(self.sols.delivered_bits[m].sum())))
+        return out
+
+    def to_csv(self) -> str:
+        """``schedule.csv`` text (:data:`SCHEDULE_COLUMNS`)."""
+        p = self.passes
+        rows = zip(
+            p.pass_id, p.lander, p.orbiter, np.where(p.selected, "selected", "dropped"),
+            _utc(p.start_tdb_s), _utc(p.end_tdb_s), p.start_tdb_s, p.end_tdb_s,
+            p.end_tdb_s - p.start_tdb_s, p.lander_sol, p.volume_bits, p.planned_bits, p.reason,
+            p.detail, strict=True,
+        )
+        return _csv(SCHEDULE_COLUMNS, rows, {6: "{:.3f}", 7: "{:.3f}", 8: "{:.3f}", 10: "{:.0f}",
+                                             11: "{:.0f}"})
+
+    def sols_to_csv(self) -> str:
+        """``schedule_sols.csv`` text (:data:`SOL_COLUMNS`)."""
+        s = self.sols
+        rows = zip(
+            s.lander, s.sol, _utc(s.start_tdb_s), _utc(s.end_tdb_s), _utc(s.deadline_tdb_s),
+            s.demand_bits, s.delivered_bits, s.shortfall_bits, s.binding, s.detail, strict=True,
+        )
+        return _csv(SOL_COLUMNS, rows, {5: "{:.0f}", 6: "{:.0f}", 7: "{:.0f}"})
+
+
+def _utc(tdb_s: np.ndarray) -> np.ndarray:
+    return tdb_to_utc(tdb_s) if len(tdb_s) else np.empty(0, dtype=str)
+
+
+def _csv(columns: tuple[str, ...], rows, formats: dict[int, str]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([formats[k].format(v) if k in formats else v for k, v in enumerate(row)])
+    return buf.getvalue()
+
+
+def _mbit(bits: float) -> str:
+    return f"{bits / 1e6:.1f} Mbit"
+
+
+def make_schedule(
+    pb: RelayProblem, sel: Selection, greedy_objective: int | None = None
+) -> Schedule:
+    """Turn a solver's selection into a :class:`Schedule`, explaining every dropped pass and
+    every lander sol short of its demand."""
+    n = len(pb)
+    lnames = np.array([x.name for x in pb.landers] + [""], dtype=object)[:-1]
+    onames = np.array([x.name for x in pb.orbiters] + [""], dtype=object)[:-1]
+    planned_bits = sel.planned_kbit.astype(float) * KBIT
+    ngroups = len(pb.group_demand_kbit)
+    delivered = np.bincount(pb.group, weights=sel.planned_kbit, minlength=ngroups)
+    demand_met = delivered >= pb.group_demand_kbit
+    caps_of, lims_of = pb.memberships()
+    cap_used = np.array([sel.planned_kbit[w.members].sum() for w in pb.capacity])
+    cap_full = np.array([cap_used[k] >= w.cap_kbit for k, w in enumerate(pb.capacity)], dtype=bool)
+    lim_full = np.array([sel.selected[lim.members].sum() >= lim.limit for lim in pb.limits],
+                        dtype=bool)
+    nbrs = pb.neighbours()
+    reason = np.full(n, "", dtype=object)
+    detail = np.full(n, "", dtype=object)
+    blockers: list[set[str]] = [set() for _ in range(n)]
+    rank = {r: k for k, r in enumerate(REASONS)}
+    for p in range(n):
+        if pb.excluded[p]:
+            reason[p], detail[p] = pb.excluded[p], pb.excluded_detail[p]
+            continue
+        partial = sel.selected[p] and sel.planned_kbit[p] < pb.volume_kbit[p]
+        if sel.selected[p] and not partial:
+            continue
+        g = int(pb.group[p])
+        found: list[tuple[str, str]] = []
+        if demand_met[g]:
+            found.append(("demand_met", f"{lnames[pb.lander[p]]} sol {pb.group_sol[g]} demand "
+                                        f"met ({_mbit(delivered[g] * KBIT)})"))
+        if not sel.selected[p]:
+            for q in sorted(nbrs[p]):
+                if sel.selected[q]:
+                    kind = pb.conflict_kind(p, q)
+                    blockers[p].add(str(lnames[pb.lander[q]]) if kind != "lander_busy"
+                                    else str(onames[pb.orbiter[q]]))
+                    found.append((kind, f"{kind} with pass {q + 1} "
+                                        f"({lnames[pb.lander[q]]}/{onames[pb.orbiter[q]]})"))
+            for k in lims_of[p]:
+                if lim_full[k]:
+                    lim = pb.limits[k]
+                    found.append(("max_passes", f"{onames[lim.orbiter]} has {lim.limit} passes "
+                                                f"in Mars sol {lim.mtc_sol}"))
+        for k in caps_of[p]:
+            if cap_full[k]:
+                w = pb.capacity[k]
+                found.append(("capacity", f"{onames[w.orbiter]} downlink to Earth full until "
+                                          f"{tdb_to_utc(w.deadline_tdb_s, digits=0)} "
+                                          f"({_mbit(w.cap_kbit * KBIT)} from "
+                                          f"{tdb_to_utc(w.start_tdb_s, digits=0)})"))
+        if not found:
+            found.append(("not_chosen", "not chosen (search stopped at its time limit)"))
+        found.sort(key=lambda rd: rank[rd[0]])
+        reason[p] = found[0][0]
+        text = "; ".join(d for _, d in found)
+        if partial:
+            text = f"partly used ({_mbit(planned_bits[p])} of {_mbit(pb.volume_bits[p])}): {text}"
+        detail[p] = text
+
+    passes = PassPlan(
+        lander=lnames[pb.lander] if n else np.empty(0, dtype=object),
+        orbiter=onames[pb.orbiter] if n else np.empty(0, dtype=object),
+        start_tdb_s=pb.start_tdb_s, end_tdb_s=pb.end_tdb_s,
+        lander_sol=pb.group_sol[pb.group] if n else np.empty(0, dtype=np.int64),
+        volume_bits=pb.volume_bits, planned_bits=planned_bits, selected=sel.selected.copy(),
+        reason=reason, detail=detail,
+    )
+    sols = _sol_delivery(pb, passes, delivered * KBIT, blockers)
+    shortfalls = _shortfalls(sols, [x.name for x in pb.landers])
+    scale = KBIT / WEIGHT_SCALE  # objective units (weight x kbit) -> priority x bits
+    return Schedule(
+        passes=passes, sols=sols, shortfalls=shortfalls, solver=sel.solver, status=sel.status,
+        objective_bits=sel.objective * scale, best_bound_bits=sel.best_bound * scale,
+        gap=sel.gap, solve_s=sel.solve_s,
+        greedy_objective_bits=(float("nan") if greedy_objective is None
+                               else greedy_objective * scale),
+        landers=tuple(x.name for x in pb.landers),
+    )
+
+
+def _sol_delivery(pb: RelayProblem, passes: PassPlan, delivered_bits: np.ndarray,
+                  blockers: list[set[str]]) -> SolDelivery:
+    ngroups = len(pb.group_demand_kbit)
+    demand = pb.group_demand_kbit.astype(float) * KBIT
+    binding = np.full(ngroups, "", dtype=object)
+    detail = np.full(ngroups, "", dtype=object)
+    for g in np.flatnonzero(demand - delivered_bits >= KBIT).tolist():
+        members = np.flatnonzero(pb.group == g)
+        vols = passes.volume_bits[members]
+        usable = vols[pb.excluded[members] == ""].sum()
+        if vols.sum() < demand[g]:
+            binding[g] = "visibility"
+            detail[g] = f"all its passes carry {_mbit(vols.sum())} < demand {_mbit(demand[g])}"
+            continue
+        unused: dict[str, float] = defaultdict(float)
+        who: dict[str, set[str]] = defaultdict(set)
+        for p in members.tolist():
+            left = passes.volume_bits[p] - passes.planned_bits[p]
+            if left >= KBIT and passes.reason[p]:
+                if usable >= demand[g] and pb.excluded[p]:
+                    continue  # enough without the excluded passes: they do not bind
+                unused[passes.reason[p]] += left
+                who[passes.reason[p]].update(blockers[p])
+        if not unused:
+            binding[g], detail[g] = "not_chosen", "search stopped at its time limit"
+            continue
+        ranked = sorted(unused.items(), key=lambda kv: -kv[1])
+        binding[g] = ranked[0][0]
+        detail[g] = ", ".join(
+            f"{r} {_mbit(v)}" + (f" ({', '.join(sorted(who[r]))})" if who[r] else "")
+            for r, v in ranked)
+    return SolDelivery(
+        lander=np.array([pb.landers[i].name for i in pb.group_lander], dtype=object),
+        sol=pb.group_sol.copy(), start_tdb_s=pb.group_start_tdb_s,
+        end_tdb_s=pb.group_end_tdb_s, deadline_tdb_s=pb.group_deadline_tdb_s,
+        demand_bits=demand, delivered_bits=np.asarray(delivered_bits, dtype=float),
+        binding=binding, detail=detail,
+    )
+
+
+def _shortfalls(sols: SolDelivery, landers: list[str]) -> tuple[DemandShortfall, ...]:
+    out = []
+    short = sols.shortfall_bits
+    for name in landers:
+        m = sols.lander == name
+        idx = np.flatnonzero(m & (short > 0))
+        if idx.size == 0:
+            continue
+        by: dict[str, float] = defaultdict(float)
+        sols_by: dict[str, list[int]] = defaultdict(list)
+        for g in idx.tolist():
+            by[sols.binding[g]] += short[g]
+            sols_by[sols.binding[g]].append(int(sols.sol[g]))
+        ranked = sorted(by.items(), key=lambda kv: -kv[1])
+        detail = "; ".join(f"{r}: {_mbit(v)} in sols {_ranges(sols_by[r])}" for r, v in ranked)
+        out.append(DemandShortfall(
+            lander=name, sols_short=int(idx.size), sols=int(m.sum()),
+            demand_bits=float(sols.demand_bits[m].sum()),
+            delivered_bits=float(sols.delivered_bits[m].sum()),
+            shortfall_bits=float(short[m].sum()), binding=ranked[0][0], detail=detail,
+        ))
+    return tuple(out)
+
+
+def _ranges(values: list[int]) -> str:
+    """``[3, 4, 5, 9]`` -> ``"3-5, 9"``."""
+    values = sorted(values)
+    parts, start, prev = [], values[0], values[0]
+    for v in [*values[1:], None]:
+        if v is not None and v == prev + 1:
+            prev = v
+            continue
+        parts.append(f"{start}" if start == prev else f"{start}-{prev}")
+        if v is not None:
+            start = prev = v
+    return ", ".join(parts)

@@ -1,0 +1,133 @@
+"""Schedule stage entry points: from a linked contact table to ``schedule.csv``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from marsrelay.config.schedule import ScheduleConfig
+from marsrelay.contacts.table import ContactTable
+from marsrelay.errors import InputError
+from marsrelay.io import atomic_write_text
+from marsrelay.schedule.problem import LanderNode, OrbiterNode, Windows, build_problem
+from marsrelay.schedule.result import Schedule, make_schedule
+from marsrelay.schedule.solvers import solve_cpsat, solve_greedy
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = [
+    "nodes_from_scenario",
+    "print_schedule",
+    "run_schedule",
+    "schedule_passes",
+    "schedule_scenario",
+    "write_schedule",
+]
+
+
+def schedule_passes(
+    contacts: ContactTable,
+    landers: Sequence[LanderNode],
+    orbiters: Sequence[OrbiterNode],
+    config: ScheduleConfig,
+    start_tdb_s: float,
+    end_tdb_s: float,
+    station_blackouts: Mapping[str, Windows] | None = None,
+    solver: str | None = None,
+    time_limit_s: float | None = None,
+) -> Schedule:
+    """Choose relay passes over ``[start_tdb_s, end_tdb_s)`` (TDB s) and explain the choice.
+
+    ``solver`` (``"cpsat"`` or ``"greedy"``) and ``time_limit_s`` (s) override the config. The
+    greedy plan is always computed (it is the baseline and CP-SAT's warm start).
+    """
+    solver = solver or config.solver
+    if solver not in ("cpsat", "greedy"):
+        raise InputError(f"unknown solver {solver!r}", field="schedule.solver",
+                         allowed="cpsat, greedy")
+    pb = build_problem(contacts, landers, orbiters, config, start_tdb_s, end_tdb_s,
+                       station_blackouts)
+    greedy = solve_greedy(pb)
+    if solver == "greedy":
+        sel = greedy
+    else:
+        limit = config.time_limit_s if time_limit_s is None else time_limit_s
+        sel = solve_cpsat(pb, limit, config.workers, hint=greedy)
+    return make_schedule(pb, sel, greedy.objective)
+
+
+def nodes_from_scenario(scenario: Any) -> tuple[tuple[LanderNode, ...], tuple[OrbiterNode, ...]]:
+    """The scheduler's view of a :class:`marsrelay.scenario.Scenario`'s landers and orbiters."""
+    landers = tuple(LanderNode(x.name, float(x.site.lon_east_deg), tuple(x.blackouts))
+                    for x in scenario.landers)
+    orbiters = tuple(OrbiterNode(x.name, tuple(x.blackouts)) for x in scenario.orbiters)
+    return landers, orbiters
+
+
+def schedule_scenario(
+    scenario: Any,
+    contacts: ContactTable,
+    solver: str | None = None,
+    time_limit_s: float | None = None,
+) -> Schedule:
+    """:func:`schedule_passes` with everything taken from a scenario (its ``[schedule]`` table,
+    horizon, nodes and blackouts); config errors name the scenario file."""
+    landers, orbiters = nodes_from_scenario(scenario)
+    try:
+        return schedule_passes(
+            contacts, landers, orbiters, scenario.schedule, scenario.start_tdb_s,
+            scenario.end_tdb_s, getattr(scenario, "station_blackouts", None), solver,
+            time_limit_s)
+    except InputError as err:
+        path = getattr(scenario, "path", None)
+        if err.file is None and path is not None:
+            raise InputError(err.problem, file=str(path), field=err.field,
+                             allowed=err.allowed) from err
+        raise
+
+
+def write_schedule(schedule: Schedule, out_dir: str | Path) -> list[Path]:
+    """Write ``schedule.csv`` and ``schedule_sols.csv`` into ``out_dir`` (atomically)."""
+    out = Path(out_dir)
+    return [atomic_write_text(out / "schedule.csv", schedule.to_csv()),
+            atomic_write_text(out / "schedule_sols.csv", schedule.sols_to_csv())]
+
+
+def print_schedule(schedule: Schedule, console: Console) -> None:
+    """Print the plan's headline figures and, per lander, delivered vs demanded volume."""
+    from rich.table import Table
+
+    n_sel = int(schedule.passes.selected.sum())
+    gap = "" if schedule.gap != schedule.gap else f", gap {100 * schedule.gap:.2f}%"
+    console.print(
+        f"schedule: {schedule.solver} {schedule.status}, {n_sel} of {len(schedule.passes)} "
+        f"passes, {schedule.solve_s:.2f} s{gap}")
+    table = Table("lander", "demand Mbit", "delivered Mbit", "%", "sols short", "binding")
+    short = {s.lander: s for s in schedule.shortfalls}
+    for name, demand, delivered in schedule.lander_totals():
+        s = short.get(name)
+        pct = 100.0 * delivered / demand if demand > 0 else 100.0
+        table.add_row(name, f"{demand / 1e6:.1f}", f"{delivered / 1e6:.1f}", f"{pct:.1f}",
+                      f"{s.sols_short}/{s.sols}" if s else "0", s.binding if s else "")
+    console.print(table)
+    for s in schedule.shortfalls:
+        console.print(f"  {s.lander}: short {s.shortfall_bits / 1e6:.1f} Mbit: {s.detail}")
+
+
+def run_schedule(
+    scenario: Any,
+    linked_contacts: ContactTable,
+    out_dir: str | Path,
+    console: Console | None = None,
+    solver: str | None = None,
+    time_limit_s: float | None = None,
+) -> Schedule:
+    """The schedule stage of ``marsrelay run``: plan, write ``DIR/schedule.csv`` (and
+    ``schedule_sols.csv``), print delivered vs demanded per lander; returns the schedule."""
+    schedule = schedule_scenario(scenario, linked_contacts, solver, time_limit_s)
+    write_schedule(schedule, out_dir)
+    if console is not None:
+        print_schedule(schedule, console)
+    return schedule

@@ -1,0 +1,183 @@
+"""Two solvers of a :class:`~marsrelay.schedule.problem.RelayProblem`.
+
+- :func:`solve_greedy`: a fast baseline. Required passes first, then the others by weighted
+  usable volume (largest first); a pass is taken if it conflicts with nothing taken, its
+  orbiter's per-sol limit allows it, and it can still carry something (lander sol demand and
+  orbiter-to-Earth capacity left). Never better than the optimum; often close.
+- :func:`solve_cpsat`: the exact optimiser (OR-Tools CP-SAT). Variables: ``x_p`` (take pass
+  ``p``), ``v_p`` (kbit planned on it, ``0 <= v_p <= V_p x_p``), ``d_g`` (kbit delivered in
+  lander sol ``g``, ``d_g = sum v_p <= demand_g``). Constraints: at most one pass per radio
+  clique, passes per orbiter sol, capacity windows, fixed requests. Objective: maximise
+  ``sum_g weight_g d_g`` (weighted delivered volume). Warm-started from the greedy plan; stops at
+  the time limit and reports the best bound and the relative gap.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from marsrelay.schedule.problem import RelayProblem
+
+__all__ = ["Selection", "objective_of", "solve_cpsat", "solve_greedy"]
+
+
+@dataclass
+class Selection:
+    """A solver's answer: which passes (``selected``, bool per pass) with how much volume
+    (``planned_kbit``); ``objective``/``best_bound`` in weighted kbit; ``gap`` relative
+    (``(bound - objective) / bound``, 0 when proven optimal); ``solve_s`` wall-clock seconds."""
+
+    solver: str
+    status: str
+    selected: np.ndarray
+    planned_kbit: np.ndarray
+    objective: int
+    best_bound: float
+    gap: float
+    solve_s: float
+
+
+def objective_of(pb: RelayProblem, planned_kbit: np.ndarray) -> int:
+    """Weighted delivered volume (weighted kbit) of a plan: per lander sol, delivery capped by
+    demand, times the lander's weight."""
+    per_group = np.bincount(pb.group, weights=planned_kbit, minlength=len(pb.group_demand_kbit))
+    delivered = np.minimum(per_group, pb.group_demand_kbit)
+    return int(np.round(np.sum(delivered * pb.lander_weight[pb.group_lander])))
+
+
+def _drop_idle(pb: RelayProblem, selected: np.ndarray, planned: np.ndarray) -> None:
+    """Unselect passes that carry nothing (and were not required): dropping them only relaxes
+    every constraint."""
+    idle = selected & (planned <= 0) & (pb.fixed <= 0)
+    selected[idle] = False
+
+
+def solve_greedy(pb: RelayProblem) -> Selection:
+    """Greedy baseline (see the module docstring); deterministic, O(n log n + conflicts)."""
+    t0 = time.perf_counter()
+    n = len(pb)
+    selected = np.zeros(n, dtype=bool)
+    planned = np.zeros(n, dtype=np.int64)
+    act = pb.active
+    nbrs = pb.neighbours()
+    caps_of, lims_of = pb.memberships()
+    cap_left = np.array([w.cap_kbit for w in pb.capacity], dtype=np.int64)
+    lim_left = np.array([lim.limit for lim in pb.limits], dtype=np.int64)
+    dem_left = pb.group_demand_kbit.copy()
+    usable = np.minimum(pb.volume_kbit, pb.group_demand_kbit[pb.group])
+    key = -(pb.weight * usable).astype(float)
+    order = act[np.lexsort((pb.start_tdb_s[act], key[act], -pb.fixed[act]))]
+    for p in order.tolist():
+        if any(selected[q] for q in nbrs[p]):
+            continue
+        if any(lim_left[k] <= 0 for k in lims_of[p]):
+            continue
+        room = min([int(pb.volume_kbit[p]), int(dem_left[pb.group[p]])]
+                   + [int(cap_left[k]) for k in caps_of[p]])
+        room = max(room, 0)
+        if room <= 0 and pb.fixed[p] <= 0:
+            continue
+        selected[p] = True
+        planned[p] = room
+        dem_left[pb.group[p]] -= room
+        for k in caps_of[p]:
+            cap_left[k] -= room
+        for k in lims_of[p]:
+            lim_left[k] -= 1
+    obj = objective_of(pb, planned)
+    return Selection("greedy", "FEASIBLE", selected, planned, obj, float("nan"), float("nan"),
+                     time.perf_counter() - t0)
+
+
+def solve_cpsat(
+    pb: RelayProblem,
+    time_limit_s: float = 10.0,
+    workers: int = 2,
+    hint: Selection | None = None,
+    seed: int = 0,
+) -> Selection:
+    """Exact optimisation with OR-Tools CP-SAT (see the module docstring).
+
+    ``time_limit_s`` bounds the search (wall clock, s); ``workers`` is the number of search
+    threads; ``hint`` (e.g. the greedy plan) warm-starts it. The returned status is CP-SAT's
+    (``OPTIMAL`` or ``FEASIBLE``); the plan always satisfies every constraint.
+    """
+    from ortools.sat.python import cp_model
+
+    t0 = time.perf_counter()
+    n = len(pb)
+    act = pb.active.tolist()
+    model = cp_model.CpModel()
+    x: dict[int, cp_model.IntVar] = {}
+    v: dict[int, cp_model.IntVar] = {}
+    for p in act:
+        cap = int(pb.volume_kbit[p])
+        x[p] = model.new_bool_var(f"x{p}")
+        v[p] = model.new_int_var(0, cap, f"v{p}")
+        model.add(v[p] <= cap * x[p])
+        if pb.fixed[p] > 0:
+            model.add(x[p] == 1)
+    members: list[list[int]] = [[] for _ in range(len(pb.group_demand_kbit))]
+    for p in act:
+        members[int(pb.group[p])].append(p)
+    obj_vars, obj_coefs = [], []
+    for g, ps in enumerate(members):
+        if not ps:
+            continue
+        d = model.new_int_var(0, int(pb.group_demand_kbit[g]), f"d{g}")
+        model.add(d <= cp_model.LinearExpr.sum([v[p] for p in ps]))
+        obj_vars.append(d)
+        obj_coefs.append(int(pb.lander_weight[pb.group_lander[g]]))
+    for clique in pb.cliques:
+        model.add_at_most_one(x[p] for p in clique.tolist())
+    for lim in pb.limits:
+        model.add(cp_model.LinearExpr.sum([x[p] for p in lim.members.tolist()]) <= lim.limit)
+    for w in pb.capacity:
+        model.add(cp_model.LinearExpr.sum([v[p] for p in w.members.tolist()]) <= w.cap_kbit)
+    model.maximize(cp_model.LinearExpr.weighted_sum(obj_vars, obj_coefs))
+    if hint is not None:
+        for p in act:
+            model.add_hint(x[p], bool(hint.selected[p]))
+            model.add_hint(v[p], int(hint.planned_kbit[p]))
+
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = float(time_limit_s)
+    solver.parameters.num_workers = int(workers)
+    solver.parameters.random_seed = int(seed)
+    status = solver.solve(model)
+    name = solver.status_name(status)
+    selected = np.zeros(n, dtype=bool)
+    planned = np.zeros(n, dtype=np.int64)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        for p in act:
+            selected[p] = bool(solver.value(x[p]))
+            planned[p] = int(solver.value(v[p]))
+        # d_g <= sum v_p: trim volume planned beyond demand (keeps the objective).
+        _trim_to_demand(pb, selected, planned)
+        obj = objective_of(pb, planned)
+        bound = float(solver.best_objective_bound)
+    elif hint is not None:  # no plan within the time limit: fall back to the hint
+        selected, planned = hint.selected.copy(), hint.planned_kbit.copy()
+        obj, bound, name = hint.objective, float(solver.best_objective_bound), "HINT"
+    else:
+        raise RuntimeError(f"CP-SAT found no plan ({name}) within {time_limit_s} s")
+    _drop_idle(pb, selected, planned)
+    gap = 0.0 if name == "OPTIMAL" else max(0.0, (bound - obj) / max(abs(bound), 1.0))
+    return Selection("cpsat", name, selected, planned, obj, bound, gap, time.perf_counter() - t0)
+
+
+def _trim_to_demand(pb: RelayProblem, selected: np.ndarray, planned: np.ndarray) -> None:
+    """Reduce planned volume where a lander sol got more than its demand (latest passes
+    first), so that planned volume is what is delivered."""
+    per_group = np.bincount(pb.group, weights=planned, minlength=len(pb.group_demand_kbit))
+    for g in np.flatnonzero(per_group > pb.group_demand_kbit).tolist():
+        excess = int(per_group[g] - pb.group_demand_kbit[g])
+        for p in np.flatnonzero((pb.group == g) & (planned > 0))[::-1].tolist():
+            cut = min(excess, int(planned[p]))
+            planned[p] -= cut
+            excess -= cut
+            if excess == 0:
+                break

@@ -1,0 +1,224 @@
+"""One sweep case: its input (:class:`Case`), its figures (:class:`CaseResult`) and the default
+evaluation (:func:`evaluate_case`) through the pipeline stages.
+
+A case function is any ``Callable[[Case], CaseResult]`` importable by the Dask workers (a sweep
+file names it as ``case = "module:function"``; the default is :func:`evaluate_case`). It must be
+deterministic: the sweep engine relies on "same parameters, same figures" to resume and compare.
+
+Per-sol figures are totals over the scenario span divided by the span in sols
+(``(end - start) / 88775.244 s``); per-lander rows, one per lander of the case's scenario.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from marsrelay.constants import SOL_S
+
+__all__ = [
+    "FIGURES",
+    "Figure",
+    "Case",
+    "CaseResult",
+    "CaseFunction",
+    "evaluate_case",
+    "FIGURE_NAMES",
+    "result_from_contacts",
+]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure a sweep can collect per case and lander: column name, unit and meaning."""
+
+    name: str
+    unit: str
+    description: str
+    stage: str
+
+
+#: Figures a sweep file may list under ``figures`` (column names of ``results.parquet``).
+FIGURES: tuple[Figure, ...] = (
+    Figure("passes_per_sol", "1/sol", "proximity passes with any orbiter per sol", "contacts"),
+    Figure("contact_min_per_sol", "min/sol", "proximity contact time per sol", "contacts"),
+    Figure("max_gap_h", "h", "longest span without any proximity contact", "contacts"),
+    Figure("dte_min_per_sol", "min/sol", "direct-to-Earth contact time per sol", "contacts"),
+    Figure("data_mbit_per_sol", "Mbit/sol", "proximity data volume per sol", "links"),
+    Figure("latency_mean_s", "s", "mean data latency lander -> Earth", "simulation"),
+)
+FIGURE_NAMES: tuple[str, ...] = tuple(f.name for f in FIGURES)
+
+
+@dataclass(frozen=True)
+class Case:
+    """The input of one case: its id, the swept parameter values and the scenario data.
+
+    - ``case_id``: 16 hex digits, a hash of the parameter values (stable across runs).
+    - ``index``: position in the sweep's case list.
+    - ``params``: ``((path, value), ...)`` in axis order, e.g. ``(("lander[0].lat_deg", 18.2),)``.
+    - ``base_data``: the base scenario file as parsed TOML; ``base_path`` its file (relative
+      paths inside it, e.g. SPK files, are relative to that file's folder).
+
+    :attr:`scenario_data` is the base with the parameters applied (a TOML-shaped dict, the same
+    keys as a scenario file) and :meth:`scenario` loads it through :mod:`marsrelay.scenario`.
+    Custom case functions may read :attr:`scenario_data` directly.
+    """
+
+    case_id: str
+    index: int
+    params: tuple[tuple[str, Any], ...]
+    base_data: dict[str, Any]
+    base_path: Path | None = None
+
+    @cached_property
+    def scenario_data(self) -> dict[str, Any]:
+        """The scenario file content of this case (a deep copy of the base, parameters set)."""
+        from marsrelay.sweep.paths import apply_params
+
+        return apply_params(copy.deepcopy(self.base_data), self.params)
+
+    def scenario(self):  # -> marsrelay.scenario.Scenario
+        """The case's :class:`marsrelay.scenario.Scenario` (validated by the scenario loader)."""
+        from marsrelay.sweep.paths import scenario_from_data
+
+        return scenario_from_data(self.scenario_data, self.base_path)
+
+    def param(self, path: str) -> Any:
+        """Value of the parameter ``path`` in this case (``KeyError`` if not swept)."""
+        for p, v in self.params:
+            if p == path:
+                return v
+        raise KeyError(path)
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """Figures of one case, one entry per lander (NaN where a figure was not computed).
+
+    Units are in the names (see :data:`FIGURES`); ``lat_deg``/``lon_east_deg`` are the lander's
+    planetocentric latitude and east longitude in this case.
+    """
+
+    lander: tuple[str, ...]
+    lat_deg: tuple[float, ...]
+    lon_east_deg: tuple[float, ...]
+    passes_per_sol: tuple[float, ...] = ()
+    contact_min_per_sol: tuple[float, ...] = ()
+    max_gap_h: tuple[float, ...] = ()
+    dte_min_per_sol: tuple[float, ...] = ()
+    data_mbit_per_sol: tuple[float, ...] = ()
+    latency_mean_s: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        n = len(self.lander)
+        object.__setattr__(self, "lander", tuple(str(x) for x in self.lander))
+        for f in fields(self):
+            if f.name == "lander":
+                continue
+            v = tuple(float(x) for x in np.asarray(getattr(self, f.name), dtype=float).ravel())
+            if not v and f.name in FIGURE_NAMES:
+                v = (math.nan,) * n
+            if len(v) != n:
+                raise ValueError(f"CaseResult.{f.name} has {len(v)} values for {n} landers")
+            object.__setattr__(self, f.name, v)
+
+    def __len__(self) -> int:
+        return len(self.lander)
+
+    def figure(self, name: str) -> tuple[float, ...]:
+        """Values of figure ``name`` (one of :data:`FIGURE_NAMES`), one per lander."""
+        if name not in FIGURE_NAMES:
+            raise KeyError(name)
+        return getattr(self, name)
+
+
+CaseFunction = Callable[[Case], CaseResult]
+
+
+def result_from_contacts(
+    landers: Sequence[str],
+    lat_deg: Sequence[float],
+    lon_east_deg: Sequence[float],
+    contacts: Any,
+    start_tdb_s: float,
+    end_tdb_s: float,
+) -> CaseResult:
+    """Per-lander contact figures from a :class:`marsrelay.contacts.ContactTable`.
+
+    ``landers`` with their latitude/longitude (deg) and the span (TDB s) give a
+    :class:`CaseResult` with ``passes_per_sol`` (1/sol),
+    ``contact_min_per_sol`` (min/sol), ``max_gap_h`` (h, longest time inside the span not
+    covered by any proximity window, span edges included), ``dte_min_per_sol`` (min/sol) and
+    ``data_mbit_per_sol`` (Mbit/sol, NaN when the table has no link volumes).
+    """
+    sols = (end_tdb_s - start_tdb_s) / SOL_S
+    out = {k: np.full(len(landers), np.nan) for k in (
+        "passes_per_sol", "contact_min_per_sol", "max_gap_h", "dte_min_per_sol",
+        "data_mbit_per_sol")}
+    src = np.asarray(contacts.source).astype(str)
+    tgt = np.asarray(contacts.target).astype(str)
+    kind = np.asarray(contacts.kind).astype(str)
+    t0 = np.asarray(contacts.start_tdb_s, dtype=float)
+    t1 = np.asarray(contacts.end_tdb_s, dtype=float)
+    vol = np.asarray(contacts.volume_bits, dtype=float)
+    for i, name in enumerate(landers):
+        mine = (src == name) | (tgt == name)
+        prox = mine & (kind == "proximity")
+        a = np.clip(t0[prox], start_tdb_s, end_tdb_s)
+        b = np.clip(t1[prox], start_tdb_s, end_tdb_s)
+        out["passes_per_sol"][i] = prox.sum() / sols
+        out["contact_min_per_sol"][i] = np.sum(b - a) / 60.0 / sols
+        out["max_gap_h"][i] = _max_gap_s(a, b, start_tdb_s, end_tdb_s) / 3600.0
+        dte = mine & (kind == "direct_earth")
+        out["dte_min_per_sol"][i] = np.sum(t1[dte] - t0[dte]) / 60.0 / sols
+        v = vol[prox]
+        if v.size == 0 or np.all(np.isfinite(v)):
+            out["data_mbit_per_sol"][i] = np.sum(v) / 1e6 / sols
+    return CaseResult(lander=tuple(landers), lat_deg=tuple(lat_deg),
+                      lon_east_deg=tuple(lon_east_deg), **out)
+
+
+def _max_gap_s(a: np.ndarray, b: np.ndarray, t_start: float, t_end: float) -> float:
+    """Longest part of ``[t_start, t_end]`` outside the union of the windows ``[a, b]``, s."""
+    if a.size == 0:
+        return t_end - t_start
+    order = np.argsort(a)
+    a, b = a[order], b[order]
+    covered_until = np.maximum.accumulate(b)
+    gaps = np.concatenate([[a[0] - t_start], a[1:] - covered_until[:-1],
+                           [t_end - covered_until[-1]]])
+    return float(max(gaps.max(), 0.0))
+
+
+def evaluate_case(case: Case) -> CaseResult:
+    """The default case function: scenario -> contacts (-> links -> simulation if present).
+
+    Figures of later stages stay NaN while those stages are not installed; the contact figures
+    need :func:`marsrelay.contacts.find_contacts`.
+    """
+    from marsrelay.contacts import find_contacts
+
+    sc = case.scenario()
+    contacts = find_contacts(sc)
+    try:
+        from marsrelay.links import compute_links
+    except ImportError:
+        compute_links = None
+    if compute_links is not None:
+        linked = compute_links(sc, contacts)
+        if hasattr(linked, "volume_bits") and len(linked) == len(contacts):
+            contacts = linked
+    return result_from_contacts(
+        [lander.name for lander in sc.landers],
+        [lander.site.lat_deg for lander in sc.landers],
+        [lander.site.lon_east_deg for lander in sc.landers],
+        contacts, sc.start_tdb_s, sc.end_tdb_s,
+    )

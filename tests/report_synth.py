@@ -1,0 +1,216 @@
+"""Synthetic run directories for the report and comparison tests.
+
+Files follow the run-directory schema (contacts.csv/.parquet with the ContactTable columns,
+volumes_per_sol.csv, schedule.csv, bundles.parquet, delivery.csv, scenario.json). The numbers
+are made up but self-consistent: each bundle rides the first relay pass after its creation and
+reaches Earth in that orbiter's next Earth window, so the data-flow files agree with the
+contacts. Nothing here calls marsrelay's report code.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from marsrelay.contacts.table import CSV_COLUMNS
+from marsrelay.solar_time import local_sol
+from marsrelay.time import tdb_to_utc, utc_to_tdb
+
+START_UTC = "2030-11-01T00:00:00Z"
+END_UTC = "2030-11-03T00:00:00Z"
+
+# Orbits and sites: approximate figures of the project's reference facts (TGO ~400 km, i 74 deg;
+# MRO ~255 x 320 km, i 92.6 deg; Oxia Planum and Gale crater sites).
+ORBITERS = {
+    "TGO": {"a_km": 3796.19, "e": 0.0, "i_deg": 74.0, "raan_deg": 30.0, "argp_deg": 0.0,
+            "mean_anomaly_deg": 0.0},
+    "MRO": {"a_km": 3683.69, "e": 0.008823, "i_deg": 92.6, "raan_deg": 320.5,
+            "argp_deg": 270.0, "mean_anomaly_deg": 90.0},
+}
+LANDERS = {
+    "Rosalind Franklin": (18.275, 335.368),
+    "Curiosity": (-4.5895, 137.4417),
+}
+STATIONS = {"DSS-43": (-35.4040, 148.9801), "DSA-2": (40.4527, 355.6324)}
+
+
+def scenario_dict(name: str, orbiters: list[str]) -> dict:
+    """A flat scenario.json (the shape ``Scenario.to_dict`` writes)."""
+    t0 = float(utc_to_tdb(START_UTC))
+    return {
+        "name": name,
+        "description": "Synthetic two-day run for the report tests",
+        "path": None,
+        "start_utc": START_UTC,
+        "end_utc": END_UTC,
+        "start_tdb_s": t0,
+        "end_tdb_s": float(utc_to_tdb(END_UTC)),
+        "rotation_model": "iau2009",
+        "conjunction_sep_deg": 2.0,
+        "orbiters": [
+            {"name": o, "agency": "ESA" if o == "TGO" else "NASA",
+             "elements": {"epoch_tdb_s": t0, **ORBITERS[o]}}
+            for o in orbiters
+        ],
+        "landers": [
+            {"name": n, "agency": "ESA", "lat_deg": lat, "lon_east_deg": lon,
+             "height_km": 0.0, "elevation_mask_deg": 10.0}
+            for n, (lat, lon) in LANDERS.items()
+        ],
+        "stations": [
+            {"name": n, "agency": "NASA", "lat_deg": lat, "lon_east_deg": lon, "height_m": 0.0,
+             "elevation_mask_deg": 10.0}
+            for n, (lat, lon) in STATIONS.items()
+        ],
+    }
+
+
+def _contacts(rng: np.random.Generator, orbiters: list[str]) -> dict[str, np.ndarray]:
+    t0, t1 = float(utc_to_tdb(START_UTC)), float(utc_to_tdb(END_UTC))
+    rows: list[tuple] = []
+    for lander in LANDERS:
+        for orb in orbiters:
+            n = 6 if orb == "TGO" else 5
+            starts = np.sort(rng.uniform(t0 + 1800, t1 - 3600, n))
+            for s in starts:
+                dur = rng.uniform(300, 720)
+                rate = rng.choice([256e3, 512e3, 1024e3, 2048e3])
+                rows.append((lander, orb, "proximity", s, s + dur, rng.uniform(12, 80),
+                             rng.uniform(400, 1500), rng.uniform(1500, 3500), 0.0, rate,
+                             rate * dur))
+    for orb in orbiters:
+        for k, st in enumerate(STATIONS):
+            s = t0 + 3 * 3600 * k + rng.uniform(0, 1800)
+            while s < t1 - 3600:
+                dur = rng.uniform(3000, 5000)
+                rows.append((orb, st, "orbiter_earth", s, min(s + dur, t1), rng.uniform(15, 70),
+                             2.9e8, 2.9e8, 967.0, 2e6, 2e6 * dur))
+                s += rng.uniform(6, 9) * 3600
+    for s in (t0 + 10 * 3600, t0 + 34 * 3600):
+        rows.append(("Curiosity", "DSS-43", "direct_earth", s, s + 1800, 40.0, 2.9e8, 2.9e8,
+                     967.0, 1e3, 1.8e6))
+    rows.sort(key=lambda r: (r[3], r[0], r[1]))
+    cols = list(zip(*rows, strict=True))
+    names = ["source", "target", "kind", "start_tdb_s", "end_tdb_s", "max_elevation_deg",
+             "min_range_km", "max_range_km", "owlt_s", "rate_bps_mean", "volume_bits"]
+    return {n: np.array(c, dtype=object if n in ("source", "target", "kind") else float)
+            for n, c in zip(names, cols, strict=True)}
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+
+
+def write_run(
+    run_dir: Path,
+    name: str = "synth-a",
+    orbiters: tuple[str, ...] = ("TGO", "MRO"),
+    seed: int = 1,
+    simulation: bool = True,
+    conjunction: tuple[str, str] | None = None,
+) -> Path:
+    """Write a synthetic run directory; ``simulation=False`` stops after the contacts."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    c = _contacts(rng, list(orbiters))
+    (run_dir / "scenario.json").write_text(json.dumps(scenario_dict(name, list(orbiters))))
+    n = len(c["start_tdb_s"])
+    start_utc = tdb_to_utc(c["start_tdb_s"])
+    end_utc = tdb_to_utc(c["end_tdb_s"])
+    max_el_utc = tdb_to_utc(0.5 * (c["start_tdb_s"] + c["end_tdb_s"]))
+    rows = []
+    for k in range(n):
+        row = {
+            "source": c["source"][k], "target": c["target"][k], "kind": c["kind"][k],
+            "start_utc": start_utc[k], "end_utc": end_utc[k],
+            "duration_s": c["end_tdb_s"][k] - c["start_tdb_s"][k],
+            "max_elevation_deg": c["max_elevation_deg"][k], "max_elevation_utc": max_el_utc[k],
+            "min_range_km": c["min_range_km"][k], "max_range_km": c["max_range_km"][k],
+            "owlt_s": c["owlt_s"][k], "rate_bps_mean": c["rate_bps_mean"][k],
+            "volume_bits": c["volume_bits"][k],
+        }
+        rows.append([row[h] for h in CSV_COLUMNS])
+    _write_csv(run_dir / "contacts.csv", list(CSV_COLUMNS), rows)
+    if conjunction is not None:
+        _write_csv(run_dir / "conjunction.csv", ["start_utc", "end_utc", "min_sep_deg"],
+                   [[conjunction[0], conjunction[1], 1.2]])
+    if not simulation:
+        return run_dir
+    t0, t1 = float(utc_to_tdb(START_UTC)), float(utc_to_tdb(END_UTC))
+    prox = c["kind"] == "proximity"
+    earth = c["kind"] == "orbiter_earth"
+    # volumes per sol (per lander, orbiter, local sol counted from the span's first sol)
+    vrows = []
+    for lander, (_, lon) in LANDERS.items():
+        first = int(local_sol(t0, lon))
+        for orb in orbiters:
+            m = prox & (c["source"] == lander) & (c["target"] == orb)
+            sols = local_sol(c["start_tdb_s"][m], lon) - first
+            for s in np.unique(sols):
+                mm = sols == s
+                vrows.append([lander, orb, int(s), float(c["volume_bits"][m][mm].sum()),
+                              int(mm.sum()), float((c["end_tdb_s"] - c["start_tdb_s"])[m][mm].sum())])
+    _write_csv(run_dir / "volumes_per_sol.csv",
+               ["lander", "orbiter", "sol", "volume_bits", "passes", "contact_s"], vrows)
+    # bundles: 20 Mbit every 30 min per lander, first relay pass after creation, then that
+    # orbiter's next Earth window (+ light time)
+    b_lander, b_size, b_created, b_relay, b_rx, b_deliv = [], [], [], [], [], []
+    used = set()
+    for lander in LANDERS:
+        mp = np.flatnonzero(prox & (c["source"] == lander))
+        for tc in np.arange(t0, t1, 1800.0):
+            nxt = mp[c["start_tdb_s"][mp] >= tc]
+            relay, rx, deliv = "", np.nan, np.nan
+            if nxt.size:
+                k = nxt[0]
+                used.add(int(k))
+                relay, rx = c["target"][k], c["end_tdb_s"][k]
+                me = np.flatnonzero(earth & (c["source"] == relay) & (c["start_tdb_s"] >= rx))
+                if me.size:
+                    used.add(int(me[0]))
+                    deliv = c["start_tdb_s"][me[0]] + 967.0 + rng.uniform(0, 600)
+            b_lander.append(lander)
+            b_size.append(20e6)
+            b_created.append(tc)
+            b_relay.append(relay)
+            b_rx.append(rx)
+            b_deliv.append(deliv)
+    created = np.array(b_created)
+    delivered = np.array(b_deliv)
+    pq.write_table(pa.table({
+        "bundle_id": np.arange(created.size),
+        "lander": b_lander,
+        "size_bits": np.array(b_size),
+        "created_tdb_s": created,
+        "relay": b_relay,
+        "relay_rx_tdb_s": np.array(b_rx),
+        "delivered_tdb_s": delivered,
+        "latency_s": delivered - created,
+    }), run_dir / "bundles.parquet")
+    # delivery per lander and local sol of delivery
+    drows = []
+    lander_arr = np.array(b_lander, dtype=object)
+    for lander, (_, lon) in LANDERS.items():
+        first = int(local_sol(t0, lon))
+        m = (lander_arr == lander) & np.isfinite(delivered)
+        sols = local_sol(delivered[m], lon) - first
+        lat = (delivered - created)[m]
+        for s in np.unique(sols):
+            mm = sols == s
+            drows.append([lander, int(s), 20e6 * int(mm.sum()),
+                          float(np.percentile(lat[mm], 50)), float(np.percentile(lat[mm], 95))])
+    _write_csv(run_dir / "delivery.csv",
+               ["lander", "sol", "delivered_bits", "latency_p50_s", "latency_p95_s"], drows)
+    srows = [[c["source"][k], c["target"][k], c["kind"][k], start_utc[k], end_utc[k],
+              c["volume_bits"][k]] for k in sorted(used)]
+    _write_csv(run_dir / "schedule.csv",
+               ["source", "target", "kind", "start_utc", "end_utc", "volume_bits"], srows)
+    return run_dir
