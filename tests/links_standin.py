@@ -42,5 +42,6 @@ def proximity_windows(
                              0.0))
     if not cols:
         return ContactTable.empty()
-    arrays = [np.array(c, dtype=object if i < 3 else float) for i, c in enumerate(zip(*cols))]
+    columns = zip(*cols, strict=True)
+    arrays = [np.array(c, dtype=object if i < 3 else float) for i, c in enumerate(columns)]
     return ContactTable.concat([ContactTable(*arrays)])

@@ -1,8 +1,9 @@
 """Synthetic run directories for the report and comparison tests.
 
 Files follow the run-directory schema (contacts.csv/.parquet with the ContactTable columns,
-volumes_per_sol.csv, schedule.csv, bundles.parquet, delivery.csv, scenario.json). The numbers
-are made up but self-consistent: each bundle rides the first relay pass after its creation and
+volumes_per_sol.csv, schedule.csv, bundles.parquet, delivery.csv, scenario.json). The relay passes
+come from the orbits (elevation above a 10 deg mask, sampled every 10 s), Earth windows and rates
+are made up; the data flow is self-consistent: each bundle rides the first relay pass after its creation and
 reaches Earth in that orbiter's next Earth window, so the data-flow files agree with the
 contacts. Nothing here calls marsrelay's report code.
 """
@@ -18,6 +19,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from marsrelay.contacts.table import CSV_COLUMNS
+from marsrelay.orbits import J2Orbit, MeanElements
+from marsrelay.rotation import rotation_model
+from marsrelay.sites import MarsSite
 from marsrelay.solar_time import local_sol
 from marsrelay.time import tdb_to_utc, utc_to_tdb
 
@@ -73,16 +77,28 @@ def scenario_dict(name: str, orbiters: list[str]) -> dict:
 def _contacts(rng: np.random.Generator, orbiters: list[str]) -> dict[str, np.ndarray]:
     t0, t1 = float(utc_to_tdb(START_UTC)), float(utc_to_tdb(END_UTC))
     rows: list[tuple] = []
-    for lander in LANDERS:
+    rot = rotation_model("iau2009")
+    t = np.arange(t0, t1, 10.0)
+    body_of = {}
+    for orb in orbiters:
+        pos, _ = J2Orbit(MeanElements(t0, **ORBITERS[orb]), rot).state_km(t)
+        body_of[orb] = np.einsum("nij,nj->ni", rot.icrf_to_body(t), pos)
+    for lander, (lat, lon) in LANDERS.items():
+        site = MarsSite(lander, lat, lon, 0.0, 10.0)
         for orb in orbiters:
-            n = 6 if orb == "TGO" else 5
-            starts = np.sort(rng.uniform(t0 + 1800, t1 - 3600, n))
-            for s in starts:
-                dur = rng.uniform(300, 720)
+            view = site.azel_of_body_fixed(body_of[orb])
+            up = (view.elevation_deg >= 10.0) & (view.range_km <= 5000.0)
+            edges = np.flatnonzero(np.diff(np.concatenate([[0], up.astype(int), [0]])))
+            for a, b in zip(edges[0::2], edges[1::2], strict=True):
+                s, e = t[a], t[b - 1]
+                if e - s < 60.0:
+                    continue
+                dur = e - s
                 rate = rng.choice([256e3, 512e3, 1024e3, 2048e3])
-                rows.append((lander, orb, "proximity", s, s + dur, rng.uniform(12, 80),
-                             rng.uniform(400, 1500), rng.uniform(1500, 3500), 0.0, rate,
-                             rate * dur))
+                rows.append((lander, orb, "proximity", s, e,
+                             float(view.elevation_deg[a:b].max()),
+                             float(view.range_km[a:b].min()), float(view.range_km[a:b].max()),
+                             0.0, rate, rate * dur))
     for orb in orbiters:
         for k, st in enumerate(STATIONS):
             s = t0 + 3 * 3600 * k + rng.uniform(0, 1800)

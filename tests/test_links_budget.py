@@ -35,7 +35,7 @@ MILE_KM = 1.609344
 
 
 def test_boltzmann_constant_db() -> None:
-    assert BOLTZMANN_DBW_PER_K_HZ == pytest.approx(-228.6, abs=0.01)
+    assert pytest.approx(-228.6, abs=0.01) == BOLTZMANN_DBW_PER_K_HZ
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,6 @@ from marsrelay.cli.main import app
 from marsrelay.errors import InputError
 from marsrelay.links import build_link_model
 from marsrelay.scenario import load_scenario
-
 from test_links_budget import EARTH_TOML
 
 

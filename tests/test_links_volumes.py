@@ -21,12 +21,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from links_standin import proximity_windows
 from marsrelay.config.links import LinksConfig
 from marsrelay.links import compute_links, run_links
 from marsrelay.scenario import load_scenario
 from marsrelay.solar_time import lmst_hours
-
-from links_standin import proximity_windows
 
 DAYS = 4
 
@@ -127,3 +126,37 @@ def test_per_sol_table_and_csv(scenario, windows, tmp_path: Path) -> None:
         ps.volume_bits.sum(), rel=1e-6
     )
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_earth_links_follow_the_ladder_and_sum_per_day(scenario) -> None:
+    from marsrelay.contacts.table import ContactTable
+
+    t0 = scenario.start_tdb_s + 6 * 3600.0
+    n = 3
+    ct = ContactTable(
+        np.array(["MRO", "TGO", "Curiosity"], dtype=object),
+        np.array(["DSS-43", "DSS-36", "DSS-43"], dtype=object),
+        np.array(["orbiter_earth", "orbiter_earth", "direct_earth"], dtype=object),
+        np.full(n, t0), np.full(n, t0 + 5400.0), np.zeros(n), np.zeros(n), np.zeros(n),
+        np.zeros(n), np.zeros(n),
+    )
+    lk = compute_links(scenario, ct)
+    mro = lk.rate_profile(0)
+    assert np.all(mro.rate_bps <= 4e6 * (1 + 1e-9))  # MRO's top rate (NASA MRO page)
+    assert lk.contacts.volume_bits[0] <= 4e6 * 5400.0
+    assert lk.contacts.volume_bits[2] <= 32e3 * 5400.0  # Curiosity DTE top rate (MSL page)
+    assert lk.earth_per_day.volume_bits.sum() == pytest.approx(lk.contacts.volume_bits.sum())
+    assert set(lk.earth_per_day.node) == {"MRO", "TGO", "Curiosity"}
+
+
+def test_cli_links_summary(scenario, windows, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    import marsrelay.cli.links as cli_links
+    from marsrelay.cli.main import app
+
+    monkeypatch.setattr(cli_links, "_find_contacts", lambda sc: windows)
+    res = CliRunner().invoke(app, ["links", "curiosity-insight-tgo-2019"])
+    assert res.exit_code == 0, res.output
+    assert "per sol per lander" in res.output and "Curiosity" in res.output
+    assert "MRO" in res.output and "TGO" in res.output

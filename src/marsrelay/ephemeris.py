@@ -30,7 +30,7 @@ import numpy as np
 
 from marsrelay.constants import DAY_S, J2000_JD
 
-__all__ = ["Ephemeris", "EphemerisCoverageError", "BODIES"]
+__all__ = ["BODIES", "Ephemeris", "EphemerisCoverageError"]
 
 #: Bodies this ephemeris answers for, by marsrelay name.
 BODIES: tuple[str, ...] = ("sun", "earth", "moon", "mars", "emb", "ssb")

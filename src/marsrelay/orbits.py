@@ -25,6 +25,7 @@ Worked example (a 400 km circular TGO-like orbit)::
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Sequence
@@ -43,15 +44,15 @@ from marsrelay.constants import (
 from marsrelay.rotation import RotationModel, rotation_model
 
 __all__ = [
-    "Trajectory",
-    "MeanElements",
     "J2Orbit",
     "J2Rates",
+    "MeanElements",
+    "OemTrajectory",
+    "SpkTrajectory",
+    "Trajectory",
+    "TrajectoryError",
     "j2_secular_rates",
     "solve_kepler",
-    "SpkTrajectory",
-    "OemTrajectory",
-    "TrajectoryError",
     "write_oem",
 ]
 
@@ -169,7 +170,9 @@ class J2Orbit:
     def coverage_tdb_s(self) -> tuple[float, float]:
         return (-math.inf, math.inf)
 
-    def state_km(self, tdb_s: Sequence[float] | np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    def state_km(
+        self, tdb_s: Sequence[float] | np.ndarray | float
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Mars-centred ICRF position (km) and velocity (km/s), each ``(N, 3)``."""
         el, rt = self.elements, self.rates
         t = np.atleast_1d(np.asarray(tdb_s, dtype=float)).ravel() - el.epoch_tdb_s
@@ -240,7 +243,9 @@ class SpkTrajectory:
     def coverage_tdb_s(self) -> tuple[float, float]:
         return self._coverage
 
-    def state_km(self, tdb_s: Sequence[float] | np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    def state_km(
+        self, tdb_s: Sequence[float] | np.ndarray | float
+    ) -> tuple[np.ndarray, np.ndarray]:
         import spiceypy as sp
 
         t = np.atleast_1d(np.asarray(tdb_s, dtype=float)).ravel()
@@ -259,10 +264,8 @@ class SpkTrajectory:
         import spiceypy as sp
 
         for f in self._files:
-            try:
+            with contextlib.suppress(Exception):  # unloading an already unloaded file
                 sp.unload(f)
-            except Exception:  # pragma: no cover - unloading an unloaded file
-                pass
 
 
 _OEM_TIME_SYSTEMS = ("UTC", "TDB", "TT")
@@ -355,7 +358,9 @@ class OemTrajectory:
     def coverage_tdb_s(self) -> tuple[float, float]:
         return float(self.tdb_s[0]), float(self.tdb_s[-1])
 
-    def state_km(self, tdb_s: Sequence[float] | np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    def state_km(
+        self, tdb_s: Sequence[float] | np.ndarray | float
+    ) -> tuple[np.ndarray, np.ndarray]:
         t = np.atleast_1d(np.asarray(tdb_s, dtype=float)).ravel()
         lo, hi = self.coverage_tdb_s
         if t.size and (t.min() < lo - 1e-6 or t.max() > hi + 1e-6):
@@ -470,4 +475,3 @@ def _tdb_calendar(t: float, erfa_mod) -> str:
     mi, us = divmod(us, 60_000_000)
     s, us = divmod(us, 1_000_000)
     return f"{int(iy):04d}-{int(im):02d}-{int(iday):02d}T{h:02d}:{mi:02d}:{s:02d}.{us:06d}"
-

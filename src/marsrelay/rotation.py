@@ -35,7 +35,7 @@ import numpy as np
 
 from marsrelay.constants import DAY_S, JULIAN_CENTURY_DAYS
 
-__all__ = ["RotationModel", "rotation_model", "ROTATION_MODELS", "rot1", "rot3"]
+__all__ = ["ROTATION_MODELS", "RotationModel", "rot1", "rot3", "rotation_model"]
 
 _CENTURY_S = JULIAN_CENTURY_DAYS * DAY_S
 _DEG = np.pi / 180.0
@@ -130,7 +130,9 @@ def rot3(angle_rad: np.ndarray | float) -> np.ndarray:
     a = np.asarray(angle_rad, dtype=float)
     c, s = np.cos(a), np.sin(a)
     o, z = np.ones_like(a), np.zeros_like(a)
-    return np.stack([np.stack([c, s, z], -1), np.stack([-s, c, z], -1), np.stack([z, z, o], -1)], -2)
+    return np.stack(
+        [np.stack([c, s, z], -1), np.stack([-s, c, z], -1), np.stack([z, z, o], -1)], -2
+    )
 
 
 def rot1(angle_rad: np.ndarray | float) -> np.ndarray:
@@ -138,19 +140,25 @@ def rot1(angle_rad: np.ndarray | float) -> np.ndarray:
     a = np.asarray(angle_rad, dtype=float)
     c, s = np.cos(a), np.sin(a)
     o, z = np.ones_like(a), np.zeros_like(a)
-    return np.stack([np.stack([o, z, z], -1), np.stack([z, c, s], -1), np.stack([z, -s, c], -1)], -2)
+    return np.stack(
+        [np.stack([o, z, z], -1), np.stack([z, c, s], -1), np.stack([z, -s, c], -1)], -2
+    )
 
 
 def _drot3(a: np.ndarray) -> np.ndarray:
     c, s = np.cos(a), np.sin(a)
     z = np.zeros_like(a)
-    return np.stack([np.stack([-s, c, z], -1), np.stack([-c, -s, z], -1), np.stack([z, z, z], -1)], -2)
+    return np.stack(
+        [np.stack([-s, c, z], -1), np.stack([-c, -s, z], -1), np.stack([z, z, z], -1)], -2
+    )
 
 
 def _drot1(a: np.ndarray) -> np.ndarray:
     c, s = np.cos(a), np.sin(a)
     z = np.zeros_like(a)
-    return np.stack([np.stack([z, z, z], -1), np.stack([z, -s, c], -1), np.stack([z, -c, -s], -1)], -2)
+    return np.stack(
+        [np.stack([z, z, z], -1), np.stack([z, -s, c], -1), np.stack([z, -c, -s], -1)], -2
+    )
 
 
 IAU2009 = RotationModel(
@@ -188,7 +196,10 @@ IAU2015 = RotationModel(
         (0.000001, 104.792680, 95700.4387578),
         (0.584542, 95.391654, 0.5042615),
     ),
-    source="IAU WGCCRE 2015 (Archinal et al. 2018); NAIF pck00011.tpc BODY499_*, BODY4_NUT_PREC_ANGLES",
+    source=(
+        "IAU WGCCRE 2015 (Archinal et al. 2018); "
+        "NAIF pck00011.tpc BODY499_*, BODY4_NUT_PREC_ANGLES"
+    ),
 )
 
 #: Models by name.

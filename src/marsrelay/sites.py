@@ -34,12 +34,12 @@ from marsrelay.constants import MARS_EQ_RADIUS_KM, MARS_POLAR_RADIUS_KM
 from marsrelay.time import tdb_to_tt_jd, tdb_to_utc_jd
 
 __all__ = [
-    "MarsSite",
-    "EarthStation",
     "AzElRange",
-    "topocentric_matrix",
+    "EarthStation",
+    "MarsSite",
     "azel_range",
     "earth_icrf_to_itrs",
+    "topocentric_matrix",
 ]
 
 _DEG = math.pi / 180.0

@@ -28,12 +28,12 @@ from marsrelay.constants import DAY_S, J2000_JD
 from marsrelay.time import tdb_to_tt
 
 __all__ = [
-    "mars_sol_date",
-    "lmst_hours",
-    "local_sol",
-    "sol_start_tdb_s",
     "MSD_EPOCH_JD_TT",
     "SOL_DAYS",
+    "lmst_hours",
+    "local_sol",
+    "mars_sol_date",
+    "sol_start_tdb_s",
 ]
 
 #: Julian date (TT) of MSD 0 (Allison & McEwen 2000; Mars24).
@@ -67,4 +67,3 @@ def sol_start_tdb_s(sol: Sequence[int] | np.ndarray | int, lon_east_deg: float) 
     from marsrelay.time import tt_to_tdb
 
     return tt_to_tdb(tt_s)
-

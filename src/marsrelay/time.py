@@ -32,14 +32,14 @@ import numpy as np
 from marsrelay.constants import DAY_S, J2000_JD
 
 __all__ = [
-    "TimeError",
-    "utc_to_tdb",
-    "tdb_to_utc",
-    "tdb_to_tt",
-    "tt_to_tdb",
-    "tdb_to_utc_jd",
-    "tdb_to_tt_jd",
     "TdbModel",
+    "TimeError",
+    "tdb_to_tt",
+    "tdb_to_tt_jd",
+    "tdb_to_utc",
+    "tdb_to_utc_jd",
+    "tt_to_tdb",
+    "utc_to_tdb",
 ]
 
 TdbModel = Literal["spice", "erfa"]
@@ -166,13 +166,17 @@ def utc_to_tdb(utc: str | Sequence[str] | np.ndarray, model: TdbModel = "spice")
     return float(out) if out.ndim == 0 else out
 
 
-def tdb_to_tt_jd(tdb_s: np.ndarray | float, model: TdbModel = "spice") -> tuple[np.ndarray, np.ndarray]:
+def tdb_to_tt_jd(
+    tdb_s: np.ndarray | float, model: TdbModel = "spice"
+) -> tuple[np.ndarray, np.ndarray]:
     """TDB seconds past J2000 -> TT as a two-part Julian date (jd1, jd2) for ERFA."""
     tt = tdb_to_tt(tdb_s, model)
     return np.full_like(tt, J2000_JD), tt / DAY_S
 
 
-def tdb_to_utc_jd(tdb_s: np.ndarray | float, model: TdbModel = "spice") -> tuple[np.ndarray, np.ndarray]:
+def tdb_to_utc_jd(
+    tdb_s: np.ndarray | float, model: TdbModel = "spice"
+) -> tuple[np.ndarray, np.ndarray]:
     """TDB seconds past J2000 -> UTC as an ERFA two-part quasi-Julian date (jd1, jd2)."""
     tt = tdb_to_tt(tdb_s, model)
     tai_s = tt - _TT_MINUS_TAI_S
@@ -181,9 +185,7 @@ def tdb_to_utc_jd(tdb_s: np.ndarray | float, model: TdbModel = "spice") -> tuple
         return erfa.taiutc(np.full_like(tai_s, J2000_JD), tai_s / DAY_S)
 
 
-def tdb_to_utc(
-    tdb_s: np.ndarray | float, digits: int = 3, model: TdbModel = "spice"
-) -> np.ndarray:
+def tdb_to_utc(tdb_s: np.ndarray | float, digits: int = 3, model: TdbModel = "spice") -> np.ndarray:
     """TDB seconds past J2000 -> UTC ISO 8601 strings with ``Z`` (milliseconds by default).
 
     Rounds to ``digits`` decimals of a second, carrying into minutes/days (and printing
@@ -199,6 +201,8 @@ def tdb_to_utc(
     for k in range(tdb.size):
         hh, mm, ss, ff = (int(v) for v in hms[k])
         frac = f".{ff:0{digits}d}" if digits > 0 else ""
-        out[k] = f"{int(iy[k]):04d}-{int(im[k]):02d}-{int(iday[k]):02d}T{hh:02d}:{mm:02d}:{ss:02d}{frac}Z"
+        out[k] = (
+            f"{int(iy[k]):04d}-{int(im[k]):02d}-{int(iday[k]):02d}T{hh:02d}:{mm:02d}:{ss:02d}{frac}Z"
+        )
     out = out.reshape(tdb.shape)
     return out[()] if tdb.ndim == 0 else out.astype(str)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-__all__ = ["ContactTable", "CONTACT_KINDS", "CSV_COLUMNS"]
+__all__ = ["CONTACT_KINDS", "CSV_COLUMNS", "ContactTable"]
 
 #: Allowed values of ``kind``.
 CONTACT_KINDS: tuple[str, ...] = ("proximity", "orbiter_earth", "direct_earth")
@@ -68,10 +68,7 @@ class ContactTable:
             v = np.asarray(getattr(self, f.name))
             if f.name in ("rate_bps_mean", "volume_bits") and v.size == 0 and n:
                 v = np.full(n, np.nan)
-            if f.name in ("source", "target", "kind"):
-                v = v.astype(object)
-            else:
-                v = v.astype(float)
+            v = v.astype(object) if f.name in ("source", "target", "kind") else v.astype(float)
             if len(v) != n:
                 raise ValueError(f"column {f.name} has {len(v)} rows, expected {n}")
             setattr(self, f.name, v)
@@ -95,14 +92,17 @@ class ContactTable:
             return cls.empty()
         cols = {f.name: np.concatenate([getattr(t, f.name) for t in tables]) for f in fields(cls)}
         out = cls(**cols)
-        return out.take(np.lexsort((out.target.astype(str), out.source.astype(str), out.start_tdb_s)))
+        return out.take(
+            np.lexsort((out.target.astype(str), out.source.astype(str), out.start_tdb_s))
+        )
 
     def take(self, index: np.ndarray) -> ContactTable:
         """Rows ``index`` (integer or boolean array) as a new table."""
         return ContactTable(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
 
-    def select(self, source: str | None = None, target: str | None = None,
-               kind: str | None = None) -> ContactTable:
+    def select(
+        self, source: str | None = None, target: str | None = None, kind: str | None = None
+    ) -> ContactTable:
         """Rows matching the given source, target and/or kind."""
         mask = np.ones(len(self), dtype=bool)
         if source is not None:

@@ -194,7 +194,8 @@ def timeline_figure(run: RunData, colors: NodeColors) -> go.Figure | None:
         xs, ys, tx = _segments(c["start_tdb_s"][m], c["end_tdb_s"][m], [row_of[i] for i in m],
                                [texts[i] for i in m])
         fig.add_trace(go.Scatter(
-            x=xs, y=ys, mode="lines", name=node, legendgroup=node,
+            x=xs, y=ys, mode="lines", name=f"{node} visible" if scheduled else node,
+            legendgroup=node,
             line={"color": colors(node), "width": width},
             opacity=0.35 if scheduled else 1.0,
             hovertext=tx, hoverinfo="text", connectgaps=False,
@@ -228,13 +229,13 @@ def timeline_figure(run: RunData, colors: NodeColors) -> go.Figure | None:
     fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], type="category",
                      title=None, showgrid=True, automargin=True)
     fig.update_xaxes(
-        type="date", title="UTC", range=[str(t0), str(first_view)],
+        type="date", title="time (UTC)", range=[str(t0), str(first_view)],
         rangeselector={"buttons": [
             {"count": 1, "label": "1 day", "step": "day", "stepmode": "backward"},
             {"count": 3, "label": "3 days", "step": "day", "stepmode": "backward"},
             {"count": 7, "label": "1 week", "step": "day", "stepmode": "backward"},
             {"step": "all", "label": "all"},
-        ], "x": 0, "y": -0.001, "yanchor": "top", "xanchor": "left",
+        ], "x": 1, "y": 1.0, "yanchor": "bottom", "xanchor": "right",
            "bgcolor": "#eef2f6", "activecolor": "#cbd2d9", "font": {"size": 11}},
         rangeslider={"visible": True, "thickness": 0.06, "range": [str(t0), str(t1)]},
     )
@@ -427,7 +428,7 @@ MARS_FEATURES: tuple[tuple[str, float, float], ...] = (
     ("Elysium Mons", 25.0, 147.2),
     ("Syrtis Major", 8.4, 69.5),
     ("Acidalia Planitia", 49.8, 339.3),
-    ("Arabia Terra", 22.8, 5.0),
+    ("Arabia Terra", 22.8, 14.0),  # centre 5.0 E, shifted to stay on the map
 )
 
 
@@ -497,7 +498,7 @@ def map_figure(
         xs, ys = _wrap_breaks(tr.lon_east_deg, tr.lat_deg)
         fig.add_trace(go.Scatter(
             x=xs, y=ys, mode="lines", name=f"{name} ground track", legendgroup=name,
-            line={"color": colors(name), "width": 1.4}, opacity=0.75,
+            line={"color": colors(name), "width": 1.0}, opacity=0.45,
             hovertemplate=f"{name}<br>lat %{{y:.1f}}°, lon %{{x:.1f}}°E<extra></extra>",
         ))
         if c is not None:
@@ -524,7 +525,7 @@ def map_figure(
                 xs, ys = _wrap_breaks(rn, rl)
                 fig.add_trace(go.Scatter(
                     x=xs, y=ys, mode="lines", showlegend=False, legendgroup=name,
-                    line={"color": colors(name), "width": 1, "dash": "dot"},
+                    line={"color": colors(name), "width": 1.6, "dash": "dot"},
                     hovertemplate=(f"{name} seen from {lander.name} above {mask:.0f}° "
                                    "inside this ring<extra></extra>"),
                 ))
@@ -598,7 +599,7 @@ def earth_mars_figure(run: RunData) -> go.Figure | None:
     fig.update_yaxes(title="Earth-Mars distance (million km)", secondary_y=False,
                      color="#1f4e79")
     fig.update_yaxes(title="Sun-Earth-Mars angle (deg)", secondary_y=True, color="#b35f00",
-                     rangemode="tozero", showgrid=False)
+                     rangemode="tozero", showgrid=False, tickmode="auto")
     return fig
 
 

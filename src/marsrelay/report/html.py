@@ -143,19 +143,15 @@ def _cards(s: Summary, colors: NodeColors) -> str:
               [(f.lander, _num(f.contact_min_per_sol, 0)) for f in lf],
               "summed pass length per lander", colors),
     ]
-    if any(f.returned_mbit_per_sol is not None for f in lf):
-        cards.append(_card("Data returned", "Mbit / sol",
-                           [(f.lander, _num(f.returned_mbit_per_sol, 0)) for f in lf],
-                           f"delivered to Earth · {_source(s, 'data returned')}", colors,
-                           "accent"))
-    elif any(f.capacity_mbit_per_sol is not None for f in lf):
-        cards.append(_card("Link capacity", "Mbit / sol",
-                           [(f.lander, _num(f.capacity_mbit_per_sol, 0)) for f in lf],
-                           f"data returned not simulated · {_source(s, 'link capacity')}",
-                           colors, "accent"))
-    else:
-        cards.append(_card("Data returned", "Mbit / sol", [(None, None)],
-                           "needs the links / simulation stages", colors, "accent"))
+    cards.append(_card("Data returned", "Mbit / sol",
+                       [(f.lander, _num(f.returned_mbit_per_sol, 0)) for f in lf],
+                       f"delivered to Earth · {_source(s, 'data returned')}"
+                       if _source(s, "data returned") else "needs the simulation stage",
+                       colors, "accent"))
+    cards.append(_card("Link capacity", "Mbit / sol",
+                       [(f.lander, _num(f.capacity_mbit_per_sol, 0)) for f in lf],
+                       f"relay volume offered · {_source(s, 'link capacity')}"
+                       if _source(s, "link capacity") else "needs the links stage", colors))
     lat = None
     if s.latency_p50_h is not None and s.latency_p95_h is not None:
         lat = f"{s.latency_p50_h:.1f} / {s.latency_p95_h:.1f}"
@@ -484,7 +480,7 @@ main { padding-top: 22px; padding-bottom: 10px; }
   background: #f3f5f8; border: 1px solid var(--line); border-radius: 999px;
   padding: 1px 10px 1px 7px; }
 .chip { width: 10px; height: 10px; border-radius: 50%; display: inline-block; flex: none; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(205px, 1fr));
+.cards { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr));
   gap: 12px; margin-top: 8px; }
 .card { border: 1px solid var(--line); border-radius: 10px; padding: 12px 14px 10px;
   background: #fcfcfd; display: flex; flex-direction: column; min-height: 112px; }
@@ -537,6 +533,7 @@ table.compare { border-collapse: collapse; width: 100%; font-size: 14px;
   background: #f0f2f5; color: var(--muted); }
 .delta.better { background: #e7f6ec; color: var(--good); }
 .delta.worse { background: #fdecea; color: var(--bad); }
+@media (max-width: 900px) { .cards { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
 footer { color: var(--faint); font-size: 12.5px; padding-bottom: 40px; }
 footer ul { padding-left: 18px; margin: 4px 0; }
 @media print { .toc { display: none; } .section { break-inside: avoid; box-shadow: none; } }

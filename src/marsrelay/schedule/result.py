@@ -13,8 +13,9 @@ Reason codes (:data:`REASONS`) of a pass not taken, or taken but not filled:
 - ``blackout``, ``forbidden``, ``no_volume``: excluded before the choice;
 - ``not_chosen``: none of the above (only when the search stopped at its time limit).
 
-A lander sol short of its demand gets a ``binding`` constraint: ``visibility`` when even all
-its passes together carry less than the demand, else the reason with the most unused volume.
+A lander sol short of its demand gets a ``binding`` constraint: the one that accounts for most
+of the missing volume, counting ``visibility`` for the demand that even all its passes together
+could not carry, and each reason above for the unused volume of the passes it dropped.
 """
 
 from __future__ import annotations
@@ -289,12 +290,10 @@ def _sol_delivery(pb: RelayProblem, passes: PassPlan, delivered_bits: np.ndarray
         members = np.flatnonzero(pb.group == g)
         vols = passes.volume_bits[members]
         usable = vols[pb.excluded[members] == ""].sum()
-        if vols.sum() < demand[g]:
-            binding[g] = "visibility"
-            detail[g] = f"all its passes carry {_mbit(vols.sum())} < demand {_mbit(demand[g])}"
-            continue
         unused: dict[str, float] = defaultdict(float)
         who: dict[str, set[str]] = defaultdict(set)
+        if vols.sum() < demand[g] - KBIT:
+            unused["visibility"] = demand[g] - vols.sum()
         for p in members.tolist():
             left = passes.volume_bits[p] - passes.planned_bits[p]
             if left >= KBIT and passes.reason[p]:
