@@ -32,15 +32,21 @@ def test_version(runner: CliRunner) -> None:
     assert result.stdout.strip() == f"marsrelay {__version__}"
 
 
+EXPECTED = set(builtin_scenario_names())
+
+
 def test_scenarios_lists_every_builtin(runner: CliRunner) -> None:
     result = runner.invoke(app, ["scenarios"], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
-    for name in builtin_scenario_names():
-        sc = load_scenario(name)
-        row = next(ln for ln in result.stdout.splitlines() if ln.strip().startswith(name + " "))
+    lines = result.stdout.splitlines()
+    starts = [i for i, ln in enumerate(lines) if ln.strip().split(" ")[0] in EXPECTED]
+    assert [lines[i].split()[0] for i in starts] == builtin_scenario_names()
+    for i, j in zip(starts, [*starts[1:], len(lines)], strict=True):
+        block = " ".join(" ".join(ln.split()) for ln in lines[i:j])  # a row may span lines
+        sc = load_scenario(lines[i].split()[0])
         for node in (*sc.orbiters, *sc.landers, *sc.stations):
-            assert node.name in row, (node.name, row)
-        assert sc.start_utc[:10] in row
+            assert node.name in block, (node.name, block)
+        assert sc.start_utc[:10] in block and sc.end_utc[:10] in block
     narrow = runner.invoke(app, ["scenarios"], env={"COLUMNS": "80"})
     assert narrow.exit_code == 0
     for name in builtin_scenario_names():  # names never wrap, even in 80 columns

@@ -18,9 +18,9 @@ from pathlib import Path
 import psutil
 import pyarrow.parquet as pq
 import pytest
-from sweep_cases import fail_one, kill_worker_once, prox_case
 
 from marsrelay.sweep import load_sweep, run_sweep
+from sweep_cases import fail_one, kill_worker_once, prox_case
 
 TESTS = Path(__file__).parent
 POLL_S = 0.02

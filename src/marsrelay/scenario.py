@@ -50,6 +50,7 @@ from pydantic.fields import FieldInfo
 
 from marsrelay.config import LinksConfig, ScheduleConfig, SimulationConfig, TrafficConfig
 from marsrelay.constants import MARS_EQ_RADIUS_KM
+from marsrelay.ephemeris import Ephemeris
 from marsrelay.errors import InputError
 from marsrelay.orbits import (
     J2Orbit,
@@ -549,8 +550,6 @@ class _Builder:
     """Second pass: times, cross-field rules, files; turns the tables into the Scenario."""
 
     def __init__(self, file: str, path: Path | None) -> None:
-        from marsrelay.ephemeris import Ephemeris
-
         self.file = file
         self.base_dir = path.parent if path is not None else Path.cwd()
         self.path = path

@@ -26,7 +26,7 @@ def print_geometry(snap: GeometrySnapshot, out: Console = console) -> None:
         soft_wrap=True,
     )
     if snap.sub_orbiter_points:
-        t = Table(title="Sub-orbiter points (nearest ellipsoid point, planetocentric)")
+        t = Table(title="Sub-orbiter points (nearest ellipsoid point)")
         for col in ("orbiter", "lat deg", "lon E deg", "altitude km"):
             t.add_column(col, justify="left" if col == "orbiter" else "right")
         for p in snap.sub_orbiter_points:

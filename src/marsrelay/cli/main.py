@@ -47,8 +47,12 @@ def main(
 
 
 # Command modules (each registers its commands on ``app``): one import per module.
+from marsrelay.cli import compare as _compare  # noqa: E402, F401
+from marsrelay.cli import czml as _czml  # noqa: E402, F401
 from marsrelay.cli import geometry as _geometry  # noqa: E402, F401
 from marsrelay.cli import links as _links  # noqa: E402, F401
+from marsrelay.cli import report as _report  # noqa: E402, F401
 from marsrelay.cli import run as _run  # noqa: E402, F401
 from marsrelay.cli import scenarios as _scenarios  # noqa: E402, F401
+from marsrelay.cli import schedule as _schedule  # noqa: E402, F401
 from marsrelay.cli import sweep as _sweep  # noqa: E402, F401

@@ -15,13 +15,11 @@ from marsrelay.scenario import builtin_scenario_names, load_scenario
 def scenarios_command(ctx: typer.Context) -> None:
     """List the built-in scenarios (any command taking SCENARIO accepts these names)."""
     with user_errors(ctx):
-        table = Table(title="Built-in scenarios", box=box.SIMPLE_HEAD, show_lines=True,
-                      expand=True)
+        table = Table(title="Built-in scenarios", box=box.SIMPLE_HEAD, show_lines=True)
         table.add_column("name", no_wrap=True)
         table.add_column("span (UTC)", no_wrap=True)
-        for column, ratio in (("orbiters", 2), ("landers", 2), ("stations", 2),
-                              ("description", 3)):
-            table.add_column(column, overflow="fold", ratio=ratio)
+        for column in ("orbiters", "landers", "stations", "description"):
+            table.add_column(column, overflow="fold")
         for name in builtin_scenario_names():
             sc = load_scenario(name)
             table.add_row(

@@ -180,6 +180,9 @@ def format_delta(delta: float | None, metric: Metric) -> str:
     """A difference as signed text (``+1.5``); empty when there is none."""
     if delta is None:
         return ""
-    if abs(delta) < 0.5 * 10 ** (-metric.decimals):
+    if delta == 0.0:
         return "±0"
-    return f"{delta:+,.{metric.decimals}f}"
+    decimals = metric.decimals
+    while abs(delta) < 0.5 * 10 ** (-decimals) and decimals < metric.decimals + 3:
+        decimals += 1  # a small non-zero difference keeps its sign and first digit
+    return f"{delta:+,.{decimals}f}"

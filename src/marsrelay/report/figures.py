@@ -534,7 +534,8 @@ def map_figure(
             fig.add_trace(go.Scatter(
                 x=[lander.lon_east_deg % 360.0], y=[lander.lat_deg], mode="markers+text",
                 name=lander.name, text=[f"<b>{lander.name}</b>"], textposition="top center",
-                textfont={"size": 12, "color": colors(lander.name)},
+                textfont={"size": 12, "color": colors(lander.name),
+                          "shadow": "0 0 3px #ffffff, 0 0 3px #ffffff"},
                 marker={"symbol": "star", "size": 17, "color": colors(lander.name),
                         "line": {"color": "white", "width": 1.5}},
                 hovertemplate=(f"<b>{lander.name}</b><br>{lander.lat_deg:.3f}°N, "
@@ -609,20 +610,20 @@ def earth_mars_figure(run: RunData) -> go.Figure | None:
 
 def comparison_figure(comp: Comparison) -> go.Figure | None:
     """Small multiples: passes, contact time and data per sol for each lander and scenario."""
-    keys = [("passes_per_sol", "passes per sol"),
-            ("contact_min_per_sol", "contact time (min/sol)"),
-            ("returned_mbit_per_sol", "data returned (Mbit/sol)"),
-            ("capacity_mbit_per_sol", "link capacity (Mbit/sol)")]
-    keys = [(k, t) for k, t in keys
+    keys = [("passes_per_sol", "relay passes", "passes per sol"),
+            ("contact_min_per_sol", "contact time", "min per sol"),
+            ("returned_mbit_per_sol", "data returned", "Mbit per sol"),
+            ("capacity_mbit_per_sol", "link capacity", "Mbit per sol")]
+    keys = [(k, t, u) for k, t, u in keys
             if any(r.metric.key == k and r.lander and any(v is not None for v in r.values)
                    for r in comp.rows)]
     if not keys:
         return None
     keys = keys[:3]
-    fig = make_subplots(rows=1, cols=len(keys), subplot_titles=[t for _, t in keys],
+    fig = make_subplots(rows=1, cols=len(keys), subplot_titles=[t for _, t, _ in keys],
                         horizontal_spacing=0.08)
     palette = ("#1f4e79", "#e07b00", "#2e7d32", "#8e24aa", "#6d4c41", "#00838f")
-    for j, (key, title) in enumerate(keys, start=1):
+    for j, (key, _, unit) in enumerate(keys, start=1):
         rows = [r for r in comp.rows if r.metric.key == key and r.lander]
         for k, name in enumerate(comp.names):
             fig.add_trace(go.Bar(
@@ -632,9 +633,9 @@ def comparison_figure(comp: Comparison) -> go.Figure | None:
                 marker_color=palette[k % len(palette)],
                 hovertemplate=f"{name}<br>%{{x}}: %{{y:,.2f}}<extra></extra>",
             ), row=1, col=j)
-        fig.update_yaxes(title_text=title, row=1, col=j)
-    _base_layout(fig, 380, barmode="group")
-    fig.update_layout(margin={"t": 60})
+        fig.update_yaxes(title_text=unit, row=1, col=j)
+    _base_layout(fig, 400, barmode="group")
+    fig.update_layout(margin={"t": 90}, legend={"y": 1.14})
     fig.update_annotations(font={"size": 13, "color": MUTED})
     return fig
 

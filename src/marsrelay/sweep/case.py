@@ -25,12 +25,12 @@ from marsrelay.constants import SOL_S
 
 __all__ = [
     "FIGURES",
-    "Figure",
-    "Case",
-    "CaseResult",
-    "CaseFunction",
-    "evaluate_case",
     "FIGURE_NAMES",
+    "Case",
+    "CaseFunction",
+    "CaseResult",
+    "Figure",
+    "evaluate_case",
     "result_from_contacts",
 ]
 

@@ -33,14 +33,14 @@ from typing import Any
 from marsrelay.errors import InputError
 
 __all__ = [
+    "CONFIG_SECTIONS",
+    "NODE_LISTS",
     "ParamPath",
-    "parse_path",
-    "check_path",
     "apply_params",
+    "check_path",
+    "parse_path",
     "scenario_from_data",
     "to_toml",
-    "NODE_LISTS",
-    "CONFIG_SECTIONS",
 ]
 
 #: Lists of node tables in a scenario file, and the keys a sweep may set on each
@@ -117,7 +117,8 @@ def parse_path(text: str) -> ParamPath:
             raise ValueError(f"path {text!r}: choose {head} entries with [index], "
                              f'["name"] or [*] before .{keys[0]}')
         elif not keys:
-            raise ValueError(f"path {text!r}: name a key after {head}[...], e.g. .{NODE_LISTS[head][1]}")
+            raise ValueError(f"path {text!r}: name a key after {head}[...], "
+                             f"e.g. .{NODE_LISTS[head][1]}")
         else:
             kind = "node"
     elif sel is not None:

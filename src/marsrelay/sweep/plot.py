@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 
 from marsrelay.sweep.case import FIGURE_NAMES, FIGURES
 
-__all__ = ["sweep_figure", "site_means"]
+__all__ = ["site_means", "sweep_figure"]
 
 #: Figures tried in this order when ``figure`` is not given.
 _PREFERRED = ("data_mbit_per_sol", "passes_per_sol", "contact_min_per_sol", "max_gap_h",

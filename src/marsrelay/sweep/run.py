@@ -44,16 +44,19 @@ from marsrelay.sweep.case import Case, CaseFunction, CaseResult
 from marsrelay.sweep.spec import Sweep
 
 __all__ = [
-    "run_sweep",
-    "SweepOutcome",
+    "MANIFEST_NAME",
     "CaseError",
     "Progress",
-    "resolve_case_function",
+    "SweepOutcome",
     "case_table",
-    "MANIFEST_NAME",
+    "resolve_case_function",
+    "run_sweep",
 ]
 
 MANIFEST_NAME = "sweep_manifest.json"
+#: Times a case whose finished result could not be fetched is submitted again.
+MAX_RESUBMITS = 3
+_FETCH_TIMEOUT_S = 300.0
 _MANIFEST_FORMAT = 1
 _log = logging.getLogger(__name__)
 
@@ -371,7 +374,11 @@ def _dask_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
 def _run_on_dask(client: Any, fn: CaseFunction | str, cases: list[Case], retries: int
                  ) -> Iterator[tuple[Case, Any, BaseException | None, str]]:
     """Submit cases (a bounded window in flight) and yield ``(case, result, exc, tb)`` as
-    they finish; ``exc`` is set for a case that failed after its retries."""
+    they finish; ``exc`` is set for a case that failed after its retries.
+
+    A result that cannot be fetched (its worker died after finishing it, or the scheduler
+    cancelled it) is submitted again, at most :data:`MAX_RESUBMITS` times.
+    """
     from distributed import as_completed
 
     token = uuid.uuid4().hex[:8]
@@ -379,12 +386,14 @@ def _run_on_dask(client: Any, fn: CaseFunction | str, cases: list[Case], retries
     window = max(4 * threads, 32)
     queue = iter(cases)
     in_flight: dict[str, tuple[Case, Any]] = {}
+    resubmits: dict[str, int] = {}
 
-    def submit() -> Any | None:
-        case = next(queue, None)
+    def submit(case: Case | None = None) -> Any | None:
+        case = next(queue, None) if case is None else case
         if case is None:
             return None
-        key = f"marsrelay-case-{case.case_id}-{token}"
+        n = resubmits.get(case.case_id, 0)
+        key = f"marsrelay-case-{case.case_id}-{token}" + (f"-{n}" if n else "")
         future = client.submit(_call_case, fn, case, key=key, retries=retries, pure=False)
         in_flight[key] = (case, future)
         return future
@@ -394,14 +403,29 @@ def _run_on_dask(client: Any, fn: CaseFunction | str, cases: list[Case], retries
     try:
         for future in ac:
             case, _ = in_flight.pop(future.key)
-            if future.status == "finished":
-                yield case, future.result(), None, ""
-            else:
+            result: Any = None
+            exc: BaseException | None = None
+            text = ""
+            if future.status == "error":
                 exc = future.exception()
                 tb = future.traceback()
                 text = "".join(traceback.format_exception(type(exc), exc, tb)) if tb else repr(exc)
-                yield case, None, exc, text
+            elif future.status == "finished":
+                with contextlib.suppress(Exception):
+                    result = future.result(timeout=_FETCH_TIMEOUT_S)
             future.release()
+            if exc is None and not isinstance(result, CaseResult):
+                n = resubmits.get(case.case_id, 0) + 1
+                resubmits[case.case_id] = n
+                if n <= MAX_RESUBMITS:
+                    _log.warning("case %s: result lost (%s), submitting it again",
+                                 case.case_id, future.status)
+                    ac.add(submit(case))
+                    continue
+                exc = RuntimeError(f"the result of case {case.case_id} was lost {n} times "
+                                   f"(last status {future.status!r})")
+                text = repr(exc)
+            yield case, result, exc, text
             nxt = submit()
             if nxt is not None:
                 ac.add(nxt)

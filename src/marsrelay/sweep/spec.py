@@ -52,7 +52,7 @@ from marsrelay.errors import InputError
 from marsrelay.sweep.case import FIGURE_NAMES, Case
 from marsrelay.sweep.paths import check_path, describe_value_error, scenario_from_data
 
-__all__ = ["Sweep", "Axis", "load_sweep", "case_id_of", "MAX_CASES", "DEFAULT_CASE_FUNCTION"]
+__all__ = ["DEFAULT_CASE_FUNCTION", "MAX_CASES", "Axis", "Sweep", "case_id_of", "load_sweep"]
 
 #: Largest number of cases a sweep file may expand to.
 MAX_CASES: int = 1_000_000

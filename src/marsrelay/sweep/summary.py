@@ -17,7 +17,7 @@ from marsrelay.io import atomic_write_text, atomic_write_with
 from marsrelay.sweep.case import FIGURES
 from marsrelay.sweep.spec import Sweep
 
-__all__ = ["FigureSummary", "summarise", "write_outputs", "read_results", "SUMMARY_COLUMNS"]
+__all__ = ["SUMMARY_COLUMNS", "FigureSummary", "read_results", "summarise", "write_outputs"]
 
 _UNITS = {f.name: f.unit for f in FIGURES}
 

@@ -1,0 +1,28 @@
+"""Store-and-forward simulation with Contact Graph Routing, and ION contact plans.
+
+- :mod:`.plan`: :class:`ContactPlan`, the contact plan (arrays), built from a contact table.
+- :mod:`.traffic`: :class:`Bundles` and :func:`generate_traffic` (the ``[traffic]`` sources).
+- :mod:`.engine`: :func:`simulate`, the event loop with SABR-style routing and conservation.
+- :mod:`.results`: :class:`SimulationResult` (per-sol delivery, latency, buffers) and outputs.
+- :mod:`.ion`: ION contact plan export / import (``a contact`` / ``a range`` lines).
+- :mod:`.run`: :func:`run_simulation` for ``marsrelay run`` and ``marsrelay simulate``.
+"""
+
+from marsrelay.simulation.engine import (
+    DROP_REASONS,
+    ConservationError,
+    SimulationOutcome,
+    simulate,
+)
+from marsrelay.simulation.plan import ContactPlan
+from marsrelay.simulation.traffic import Bundles, generate_traffic
+
+__all__ = [
+    "DROP_REASONS",
+    "Bundles",
+    "ConservationError",
+    "ContactPlan",
+    "SimulationOutcome",
+    "generate_traffic",
+    "simulate",
+]
