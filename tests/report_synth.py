@@ -1,11 +1,11 @@
 """Synthetic run directories for the report and comparison tests.
 
 Files follow the run-directory schema (contacts.csv/.parquet with the ContactTable columns,
-volumes_per_sol.csv, schedule.csv, bundles.parquet, delivery.csv, scenario.json). The relay passes
-come from the orbits (elevation above a 10 deg mask, sampled every 10 s), Earth windows and rates
-are made up; the data flow is self-consistent: each bundle rides the first relay pass after its creation and
-reaches Earth in that orbiter's next Earth window, so the data-flow files agree with the
-contacts. Nothing here calls marsrelay's report code.
+volumes_per_sol.csv, schedule.csv, bundles.parquet, delivery.csv, scenario.json). The relay
+passes come from the orbits (elevation above a 10 deg mask, sampled every 10 s), Earth windows
+and rates are made up; the data flow is self-consistent: each bundle rides the first relay pass
+after its creation and reaches Earth in that orbiter's next Earth window, so the data-flow files
+agree with the contacts. Nothing here calls marsrelay's report code.
 """
 
 from __future__ import annotations
@@ -172,8 +172,9 @@ def write_run(
             sols = local_sol(c["start_tdb_s"][m], lon) - first
             for s in np.unique(sols):
                 mm = sols == s
+                dur = (c["end_tdb_s"] - c["start_tdb_s"])[m][mm]
                 vrows.append([lander, orb, int(s), float(c["volume_bits"][m][mm].sum()),
-                              int(mm.sum()), float((c["end_tdb_s"] - c["start_tdb_s"])[m][mm].sum())])
+                              int(mm.sum()), float(dur.sum())])
     _write_csv(run_dir / "volumes_per_sol.csv",
                ["lander", "orbiter", "sol", "volume_bits", "passes", "contact_s"], vrows)
     # bundles: 20 Mbit every 30 min per lander, first relay pass after creation, then that

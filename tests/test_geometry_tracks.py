@@ -8,7 +8,6 @@ import math
 import numpy as np
 import pytest
 import spiceypy as sp
-from spicekit import LoadedKernels, write_pck
 
 from marsrelay.geometry_tracks import (
     coverage_half_angle_deg,
@@ -19,6 +18,7 @@ from marsrelay.geometry_tracks import (
 from marsrelay.orbits import J2Orbit, MeanElements
 from marsrelay.rotation import rotation_model
 from marsrelay.time import tdb_to_utc, utc_to_tdb
+from spicekit import LoadedKernels, write_pck
 
 
 @pytest.mark.parametrize("model", ["iau2009", "iau2015"])

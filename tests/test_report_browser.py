@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
-from report_synth import write_run
 from typer.testing import CliRunner
 
 from marsrelay.cli.main import app
 from marsrelay.report.html import SECTIONS
+from report_synth import write_run
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

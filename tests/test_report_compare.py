@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from report_synth import write_run
 from typer.testing import CliRunner
 
 from marsrelay.cli.main import app
 from marsrelay.contacts.table import CSV_COLUMNS
 from marsrelay.report import schema
+from report_synth import write_run
 
 SOL_S = 88775.244  # Allison & McEwen 2000 (Mars24): the mean solar day
 
@@ -124,7 +124,7 @@ def test_compare_figures_match_the_raw_outputs(runs, tmp_path):
         _longest_earth_gap_h(a), rel=1e-9)
     # conjunction window 2030-11-02T12:00Z..11-05 overlaps the span's last 12 h (no leap second)
     assert _value(rows, "conjunction outage", "", "synth-no-tgo") == pytest.approx(0.5, abs=1e-6)
-    assert not [r for r in rows if r["figure"] == "conjunction outage"][0]["synth-a"]
+    assert not next(r for r in rows if r["figure"] == "conjunction outage")["synth-a"]
 
 
 def test_sols_without_contact_and_gaps(runs, tmp_path):

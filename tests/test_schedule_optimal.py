@@ -173,7 +173,8 @@ class Reference:
                 members = [k for k in mine
                            if self.passes[k][2] >= a and self.groups[self.passes[k][5]][1] <= b]
                 if members:
-                    self.caps.append((members, math.floor((cum(b) - cum(a)) / 1000)))
+                    # Cumulative downlink counted in whole kbit.
+                    self.caps.append((members, math.floor(cum(b) / 1000) - math.floor(cum(a) / 1000)))
 
     def conflict(self, i: int, j: int) -> bool:
         li, oi, si, ei = self.passes[i][:4]

@@ -189,7 +189,9 @@ def timeline_figure(run: RunData, colors: NodeColors) -> go.Figure | None:
     n_rows = len(labels)
     width = max(4.0, min(14.0, 300.0 / max(n_rows, 1)))
     fig = go.Figure()
-    for node in dict.fromkeys(col_node):
+    known = [n.name for n in (*info.orbiters, *info.landers, *info.stations)]
+    present = set(col_node)
+    for node in [n for n in known if n in present] + [n for n in present if n not in known]:
         m = np.flatnonzero(col_node == node)
         xs, ys, tx = _segments(c["start_tdb_s"][m], c["end_tdb_s"][m], [row_of[i] for i in m],
                                [texts[i] for i in m])

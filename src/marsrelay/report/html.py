@@ -136,12 +136,14 @@ def _source(s: Summary, key: str) -> str:
 
 def _cards(s: Summary, colors: NodeColors) -> str:
     lf = s.landers
+    no_contacts = s.n_contacts is None
+    need = "needs contacts.csv (contacts stage)"
     cards = [
         _card("Relay passes", "per sol", [(f.lander, _num(f.passes_per_sol, 1)) for f in lf],
-              "proximity passes per lander", colors),
+              need if no_contacts else "proximity passes per lander", colors),
         _card("Contact time", "min / sol",
               [(f.lander, _num(f.contact_min_per_sol, 0)) for f in lf],
-              "summed pass length per lander", colors),
+              need if no_contacts else "summed pass length per lander", colors),
     ]
     cards.append(_card("Data returned", "Mbit / sol",
                        [(f.lander, _num(f.returned_mbit_per_sol, 0)) for f in lf],
@@ -161,9 +163,9 @@ def _cards(s: Summary, colors: NodeColors) -> str:
         _card("Sols with no contact", "sols",
               [(f.lander, None if f.sols_without_contact is None
                 else f"{f.sols_without_contact} of {f.whole_sols}") for f in lf],
-              "whole local sols without any pass", colors),
+              need if no_contacts else "whole local sols without any pass", colors),
         _card("Longest Earth gap", "h", [(None, _num(s.longest_earth_gap_h, 1))],
-              "no Earth link open at all", colors),
+              need if no_contacts else "no Earth link open at all", colors),
         _card("Conjunction outage", "days", [(None, _num(s.conjunction_outage_days, 1))],
               _source(s, "conjunction outage") or "no conjunction windows in this run", colors),
     ]

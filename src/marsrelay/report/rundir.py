@@ -237,6 +237,9 @@ def read_table(run_dir: Path, spec: TableFile) -> Table | None:
             cols = _canonical(spec, raw, path)
             if spec is schema.CONTACTS:
                 _complete_contacts(cols, path)
+            if spec is schema.SCHEDULE and "status" in cols:
+                keep = cols["status"] == "selected"
+                cols = {k: v[keep] for k, v in cols.items()}
             return Table(spec, path, cols)
     return None
 

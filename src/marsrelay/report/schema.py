@@ -111,7 +111,9 @@ VOLUMES_PER_SOL = TableFile(
     ("volumes_per_sol.parquet", "volumes_per_sol.csv"),
     (
         Column("lander", (("source", 1.0), ("node", 1.0)), text=True),
-        Column("orbiter", (("target", 1.0), ("relay", 1.0)), required=False, text=True),
+        Column("orbiter", (("partner", 1.0), ("target", 1.0), ("relay", 1.0)), required=False,
+               text=True),
+        _t("kind", required=False),
         _f("sol", ("local_sol", 1.0), ("sol_index", 1.0)),
         _f("volume_bits", ("capacity_bits", 1.0), ("volume_mbit", 1e6)),
         _f("passes", ("n_passes", 1.0), ("contacts", 1.0), required=False),
@@ -120,14 +122,16 @@ VOLUMES_PER_SOL = TableFile(
     "link volume (capacity) per lander and sol (links stage)",
 )
 
-#: ``schedule.csv``: the passes the schedule stage selected (a subset of the contacts).
+#: ``schedule.csv``: candidate passes of the schedule stage; rows whose ``status`` is not
+#: ``selected`` (when the file has a status) are passes it did not take.
 SCHEDULE = TableFile(
     "schedule",
     ("schedule.parquet", "schedule.csv"),
     (
-        _t("source"),
-        _t("target"),
+        Column("source", (("lander", 1.0),), text=True),
+        Column("target", (("orbiter", 1.0), ("partner", 1.0)), text=True),
         _t("kind", required=False),
+        _t("status", required=False),
         _t("start_utc", required=False),
         _t("end_utc", required=False),
         _f("start_tdb_s", required=False),
@@ -139,8 +143,10 @@ SCHEDULE = TableFile(
 )
 
 #: ``bundles.parquet``: one row per data bundle (simulation stage). ``delivered_tdb_s`` is NaN
-#: for bundles still in the network at the end. ``relay``/``relay_rx_tdb_s``, when present, say
-#: which orbiter carried the bundle and when it left the lander (buffer occupancy per node).
+#: for bundles still in the network at the end; with a ``status`` column only ``delivered``
+#: bundles count as delivered (``done_tdb_s`` is then also the time a bundle was dropped).
+#: ``relay``/``relay_rx_tdb_s``, when present, say which orbiter carried the bundle and when it
+#: left the lander (buffer occupancy per node).
 BUNDLES = TableFile(
     "bundles",
     ("bundles.parquet", "bundles.csv"),
@@ -149,8 +155,10 @@ BUNDLES = TableFile(
         _f("size_bits", ("bits", 1.0), ("volume_bits", 1.0), ("size_bytes", 8.0)),
         _f("created_tdb_s", ("created_s", 1.0), ("generated_tdb_s", 1.0), required=False),
         _t("created_utc", required=False),
-        _f("delivered_tdb_s", ("delivered_s", 1.0), ("received_tdb_s", 1.0), required=False),
+        _f("delivered_tdb_s", ("delivered_s", 1.0), ("received_tdb_s", 1.0),
+           ("done_tdb_s", 1.0), required=False),
         _t("delivered_utc", required=False),
+        _t("status", required=False),
         _f("latency_s", ("delivery_latency_s", 1.0), required=False),
         Column("relay", (("orbiter", 1.0), ("via", 1.0)), required=False, text=True),
         _f("relay_rx_tdb_s", ("uplink_tdb_s", 1.0), ("relayed_tdb_s", 1.0), required=False),
@@ -184,8 +192,9 @@ BUFFERS = TableFile(
         Column("node", (("name", 1.0),), text=True),
         _f("time_tdb_s", ("t_tdb_s", 1.0), ("tdb_s", 1.0), required=False),
         _t("time_utc", required=False),
-        _f("occupancy_bits", ("buffer_bits", 1.0), ("stored_bits", 1.0),
+        _f("occupancy_bits", ("used_bits", 1.0), ("buffer_bits", 1.0), ("stored_bits", 1.0),
            ("occupancy_mbit", 1e6)),
+        _f("capacity_bits", ("max_bits", 1.0), required=False),
     ),
     "stored data per node over time (simulation stage)",
     times=(("time_tdb_s", "time_utc"),),

@@ -168,7 +168,9 @@ def bundle_latency_s(b: Table) -> tuple[np.ndarray, np.ndarray]:
     delivered = np.isfinite(lat)
     if b.has("delivered_tdb_s"):
         delivered &= np.isfinite(b["delivered_tdb_s"])
-    return delivered, lat
+    if b.has("status"):
+        delivered &= b["status"] == "delivered"
+    return delivered, np.where(delivered, lat, np.nan)
 
 
 def _pct_h(values_s: np.ndarray, q: float) -> float | None:

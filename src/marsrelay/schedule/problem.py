@@ -45,6 +45,7 @@ __all__ = [
     "KBIT",
     "WEIGHT_SCALE",
     "CapacityWindow",
+    "DownlinkFlow",
     "LanderNode",
     "OrbiterNode",
     "PassLimit",
@@ -87,6 +88,25 @@ class CapacityWindow:
     deadline_tdb_s: float
     cap_kbit: int
     members: np.ndarray
+
+
+@dataclass(frozen=True)
+class DownlinkFlow:
+    """One orbiter's capacity windows in transport form (exactly equivalent, much smaller).
+
+    Time is cut at ``edges_tdb_s``; segment ``k`` (between edges ``k`` and ``k + 1``) can carry
+    ``segment_cap_kbit[k]``. Passes released at the same sol start and due at the same deadline
+    form a class; class ``c`` (passes ``class_members[c]``) may use segments
+    ``class_first[c] <= k < class_last[c]``. By Hall's theorem for interval supplies, flows
+    exist exactly when every capacity window holds.
+    """
+
+    orbiter: int
+    edges_tdb_s: np.ndarray
+    segment_cap_kbit: np.ndarray
+    class_members: tuple[np.ndarray, ...]
+    class_first: np.ndarray
+    class_last: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -142,6 +162,7 @@ class RelayProblem:
     cliques: list[np.ndarray] = field(default_factory=list)
     limits: list[PassLimit] = field(default_factory=list)
     capacity: list[CapacityWindow] = field(default_factory=list)
+    flows: list[DownlinkFlow] = field(default_factory=list)
     earth_capacity_modelled: bool = True
 
     def __len__(self) -> int:
@@ -431,7 +452,7 @@ def build_problem(
         if np.isnan(earth.volume_bits).any():
             raise InputError("orbiter_earth contacts have no link volumes (volume_bits is NaN): "
                              "run the links stage first", field="contacts.volume_bits")
-        problem.capacity = _capacity_windows(problem, contacts, station_blackouts)
+        problem.capacity, problem.flows = _capacity_model(problem, contacts, station_blackouts)
     return problem
 
 
@@ -457,11 +478,13 @@ def _label(pb: RelayProblem, p: int) -> str:
             f"{tdb_to_utc(pb.start_tdb_s[p], digits=0)}")
 
 
-def _capacity_windows(
+def _capacity_model(
     pb: RelayProblem, contacts: ContactTable, station_blackouts: Mapping[str, Windows]
-) -> list[CapacityWindow]:
-    """The Hall-condition windows of each orbiter that can bind (see the module docstring)."""
-    out: list[CapacityWindow] = []
+) -> tuple[list[CapacityWindow], list[DownlinkFlow]]:
+    """The Hall-condition windows of each orbiter that can bind (see the module docstring) and,
+    for each orbiter with at least one, the equivalent transport formulation."""
+    windows: list[CapacityWindow] = []
+    flows: list[DownlinkFlow] = []
     act = pb.excluded == ""
     pass_deadline = pb.group_deadline_tdb_s[pb.group]
     for j, node in enumerate(pb.orbiters):
@@ -469,6 +492,11 @@ def _capacity_windows(
         if ids.size == 0:
             continue
         t, cum = _downlink_cumulative(contacts, node, station_blackouts, pb.config.earth_share)
+
+        def kbit_until(x: np.ndarray, t: np.ndarray = t, cum: np.ndarray = cum) -> np.ndarray:
+            """Downlink volume from the start until ``x``, whole kbit."""
+            return np.floor(np.interp(x, t, cum) / KBIT).astype(np.int64)
+
         groups = np.unique(pb.group[ids])
         a_all = np.unique(pb.group_start_tdb_s[groups])
         b_all = np.unique(pb.group_deadline_tdb_s[groups])
@@ -476,8 +504,8 @@ def _capacity_windows(
         ps, pd, pg = pb.start_tdb_s[ids], pass_deadline[ids], pb.group[ids]
         pv = pb.volume_kbit[ids]
         seen: dict[bytes, int] = {}
-        cap_a = np.interp(a_all, t, cum)
-        cap_b = np.interp(b_all, t, cum)
+        first = len(windows)
+        cap_a, cap_b = kbit_until(a_all), kbit_until(b_all)
         for ia, a in enumerate(a_all.tolist()):
             for ib, b in enumerate(b_all.tolist()):
                 if b <= a:
@@ -485,19 +513,33 @@ def _capacity_windows(
                 m = (ps >= a) & (pd <= b)
                 if not m.any():
                     continue
-                cap = int(np.floor((cap_b[ib] - cap_a[ia]) / KBIT))
+                cap = int(cap_b[ib] - cap_a[ia])
                 # Most the members can ever carry: per group, min(demand, passes' volume).
                 per_group = np.bincount(pg[m], weights=pv[m], minlength=len(pb.group_demand_kbit))
-                most = np.minimum(per_group, pb.group_demand_kbit).sum()
-                if most <= cap:
+                if np.minimum(per_group, pb.group_demand_kbit).sum() <= cap:
                     continue
                 key = m.tobytes()
-                if key in seen:
+                if key in seen:  # same passes, keep the tighter window
                     k = seen[key]
-                    if cap < out[k].cap_kbit:
-                        w = out[k]
-                        out[k] = CapacityWindow(j, a, b, cap, w.members)
+                    if cap < windows[k].cap_kbit:
+                        windows[k] = CapacityWindow(j, a, b, cap, windows[k].members)
                     continue
-                seen[key] = len(out)
-                out.append(CapacityWindow(j, a, b, cap, ids[m]))
-    return out
+                seen[key] = len(windows)
+                windows.append(CapacityWindow(j, a, b, cap, ids[m]))
+        if len(windows) == first or b_all.size == 0:
+            continue
+        # Transport form: a pass is released at the last sol start (of any lander) at or before
+        # its start and is due at its deadline; passes due after the horizon are free.
+        edges = np.unique(np.concatenate([a_all, b_all]))
+        release = a_all[np.searchsorted(a_all, ps, side="right") - 1]
+        due = pd <= pb.horizon_end_tdb_s
+        keys = np.stack([release[due], pd[due]], axis=1)
+        uniq, cls = np.unique(keys, axis=0, return_inverse=True)
+        cls = cls.ravel()
+        flows.append(DownlinkFlow(
+            orbiter=j, edges_tdb_s=edges, segment_cap_kbit=np.diff(kbit_until(edges)),
+            class_members=tuple(ids[due][cls == c] for c in range(len(uniq))),
+            class_first=np.searchsorted(edges, uniq[:, 0]),
+            class_last=np.searchsorted(edges, uniq[:, 1]),
+        ))
+    return windows, flows

@@ -6,8 +6,10 @@
   orbiter-to-Earth capacity left). Never better than the optimum; often close.
 - :func:`solve_cpsat`: the exact optimiser (OR-Tools CP-SAT). Variables: ``x_p`` (take pass
   ``p``), ``v_p`` (kbit planned on it, ``0 <= v_p <= V_p x_p``), ``d_g`` (kbit delivered in
-  lander sol ``g``, ``d_g = sum v_p <= demand_g``). Constraints: at most one pass per radio
-  clique, passes per orbiter sol, capacity windows, fixed requests. Objective: maximise
+  lander sol ``g``, ``d_g <= sum v_p``, ``d_g <= demand_g``). Constraints: at most one pass per
+  radio clique, passes per orbiter sol, fixed requests, and the capacity windows in transport
+  form (flow variables per class of passes and downlink segment, see
+  :class:`~marsrelay.schedule.problem.DownlinkFlow`). Objective: maximise
   ``sum_g weight_g d_g`` (weighted delivered volume). Warm-started from the greedy plan; stops at
   the time limit and reports the best bound and the relative gap.
 """
@@ -113,8 +115,9 @@ def solve_cpsat(
     model = cp_model.CpModel()
     x: dict[int, cp_model.IntVar] = {}
     v: dict[int, cp_model.IntVar] = {}
+    usable = _usable_kbit(pb)
     for p in act:
-        cap = int(pb.volume_kbit[p])
+        cap = int(usable[p])
         x[p] = model.new_bool_var(f"x{p}")
         v[p] = model.new_int_var(0, cap, f"v{p}")
         model.add(v[p] <= cap * x[p])
@@ -135,8 +138,19 @@ def solve_cpsat(
         model.add_at_most_one(x[p] for p in clique.tolist())
     for lim in pb.limits:
         model.add(cp_model.LinearExpr.sum([x[p] for p in lim.members.tolist()]) <= lim.limit)
-    for w in pb.capacity:
-        model.add(cp_model.LinearExpr.sum([v[p] for p in w.members.tolist()]) <= w.cap_kbit)
+    for flow in pb.flows:  # the capacity windows, in their (smaller) transport form
+        per_segment: list[list[cp_model.IntVar]] = [[] for _ in flow.segment_cap_kbit]
+        for c, members in enumerate(flow.class_members):
+            ks = range(int(flow.class_first[c]), int(flow.class_last[c]))
+            f = [model.new_int_var(0, max(int(flow.segment_cap_kbit[k]), 0), f"f{c}_{k}")
+                 for k in ks]
+            for k, var in zip(ks, f, strict=True):
+                per_segment[k].append(var)
+            model.add(cp_model.LinearExpr.sum([v[p] for p in members.tolist()])
+                      <= cp_model.LinearExpr.sum(f))
+        for k, fs in enumerate(per_segment):
+            if fs:
+                model.add(cp_model.LinearExpr.sum(fs) <= int(flow.segment_cap_kbit[k]))
     model.maximize(cp_model.LinearExpr.weighted_sum(obj_vars, obj_coefs))
     if hint is not None:
         for p in act:
@@ -167,6 +181,16 @@ def solve_cpsat(
     _drop_idle(pb, selected, planned)
     gap = 0.0 if name == "OPTIMAL" else max(0.0, (bound - obj) / max(abs(bound), 1.0))
     return Selection("cpsat", name, selected, planned, obj, bound, gap, time.perf_counter() - t0)
+
+
+def _usable_kbit(pb: RelayProblem) -> np.ndarray:
+    """Most each pass can carry in any plan: its volume, its lander sol's demand, and every
+    capacity window it is in. Used as the coefficient of ``v_p <= U_p x_p`` (a tighter linear
+    relaxation than the pass volume alone when capacity or demand is small)."""
+    usable = np.minimum(pb.volume_kbit, pb.group_demand_kbit[pb.group]) if len(pb) else pb.volume_kbit
+    for w in pb.capacity:
+        usable[w.members] = np.minimum(usable[w.members], max(w.cap_kbit, 0))
+    return usable
 
 
 def _trim_to_demand(pb: RelayProblem, selected: np.ndarray, planned: np.ndarray) -> None:

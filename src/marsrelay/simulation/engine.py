@@ -250,7 +250,7 @@ class _Simulator:
             self.pairs[f].append((t, cl, [self.cstart[c] for c in cl],
                                   [self.cend[c] for c in cl]))
         self.mtv = np.repeat(plan.volume_bits[:, None], 3, axis=1)
-        self.qge = np.zeros((C, 3))  # queued bits at priority >= p
+        self.qsrv = np.zeros((S, 3))  # bits queued on a transmitter at priority >= p
         self.missed = np.zeros(C, dtype=bool)
         self.exhausted = [False] * C
         self.started = [False] * C
@@ -258,7 +258,7 @@ class _Simulator:
         self.queues: list[list[_Fifo | None]] = [[None, None, None] for _ in range(C)]
         self.route_hops: list[tuple[int, ...]] = []
         self.route_index: dict[tuple[int, ...], int] = {}
-        self.cache: dict[tuple[int, int, int], int] = {}
+        self.cache: dict[tuple[int, int, int], tuple[int, int]] = {}
         self.limbo: list[list[np.ndarray]] = [[] for _ in range(n_nodes)]
         # what can change the order of a node's queues: its contact edges and arrivals
         self.edges: list[list[float]] = [
@@ -353,10 +353,12 @@ class _Simulator:
         self.finalize()
 
     # ------------------------------------------------------------------ routing
-    def dijkstra(self, X: int, t: float, b: float, p: int, excl: int) -> tuple[int, ...] | None:
-        """Earliest projected arrival of a ``b``-bit, priority-``p`` bundle at X at time t."""
+    def dijkstra(self, X: int, t: float, b: float, p: int, excl: int,
+                 skip: int = -1) -> tuple[int, ...] | None:
+        """Route of earliest projected arrival for a ``b``-bit, priority-``p`` bundle at node X
+        at time t, not entering node ``excl`` first nor starting with contact ``skip``."""
         self.stats["routes_computed"] += 1
-        mtv, missed, qge = self.mtv, self.missed, self.qge
+        mtv, missed, qsrv = self.mtv, self.missed, self.qsrv
         rate, owlt, to, sink = self.rate, self.owlt, self.to, self.sink
         free, server_of = self.free, self.server_of
         heap: list[tuple[float, int, int, int, int]] = []
@@ -366,9 +368,10 @@ class _Simulator:
             k = bisect_right(el, t)
             while k < len(cl):
                 c = cl[k]
-                if not missed[c] and mtv[c, p] >= b - _VOL_EPS:
+                if c != skip and not missed[c] and mtv[c, p] >= b - _VOL_EPS:
                     r = rate[c]
-                    f0 = max(sl[k], free[server_of[c]]) + qge[c, p] / r
+                    srv = server_of[c]
+                    f0 = max(sl[k], free[srv]) + qsrv[srv, p] / r
                     last = (t if t > f0 else f0) + b / r
                     if last <= el[k]:
                         heapq.heappush(heap, (last + owlt[c], 1, m, c, -1))
@@ -411,29 +414,52 @@ class _Simulator:
             self.route_hops.append(hops)
         return rid
 
-    def viable_count(self, rid: int, t: np.ndarray, b: np.ndarray, x: np.ndarray,
-                     p: int) -> int:
-        """How many of the bundles (in order) route ``rid`` can take, all booked on it."""
-        hops = self.route_hops[rid]
+    def pbat(self, hops: tuple[int, ...], t: np.ndarray, b: np.ndarray, p: int,
+             before: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Projected arrival of each bundle on ``hops`` and whether it fits each contact's time;
+        ``before``: bits queued ahead of each bundle on the first transmitter (None: the
+        bundles queue one after another on it)."""
         c1 = hops[0]
-        if self.missed[c1] or self.ended[c1]:
-            return 0
         r1 = self.rate[c1]
-        f0 = max(self.cstart[c1], self.free[self.server_of[c1]]) + self.qge[c1, p] / r1
+        srv = self.server_of[c1]
+        f0 = max(self.cstart[c1], self.free[srv]) + self.qsrv[srv, p] / r1
         d = b / r1
-        S = np.cumsum(d)
-        fin = S + np.maximum(f0, np.maximum.accumulate(t - (S - d)))
+        if before is None:
+            S = np.cumsum(d)
+            fin = S + np.maximum(f0, np.maximum.accumulate(t - (S - d)))
+        else:
+            fin = np.maximum(f0 + before / r1, t) + d
         ok = fin <= self.cend[c1]
-        cb = np.cumsum(b)
-        mtv = self.mtv
-        for h in hops:
-            ok &= cb <= mtv[h, p] + _VOL_EPS
         arr = fin + self.owlt[c1]
         for h in hops[1:]:
             last = np.maximum(arr, self.cstart[h]) + b / self.rate[h]
             ok &= last <= self.cend[h]
             arr = last + self.owlt[h]
+        return arr, ok
+
+    def viable_count(self, rid: int, t: np.ndarray, b: np.ndarray, x: np.ndarray,
+                     p: int, rival: int = -1) -> int:
+        """How many of the bundles (in order) route ``rid`` takes, all booked on it: it must
+        fit them (time, volume, expiry) and arrive no later than route ``rival`` would."""
+        hops = self.route_hops[rid]
+        c1 = hops[0]
+        if self.missed[c1] or self.ended[c1]:
+            return 0
+        arr, ok = self.pbat(hops, t, b, p, None)
+        cb = np.cumsum(b)
+        mtv = self.mtv
+        for h in hops:
+            ok &= cb <= mtv[h, p] + _VOL_EPS
         ok &= arr <= x
+        if rival >= 0:
+            rh = self.route_hops[rival]
+            if not (self.missed[rh[0]] or self.ended[rh[0]]):
+                shared = self.server_of[rh[0]] == self.server_of[c1]
+                before = cb - b if shared else np.zeros(len(b))
+                rarr, rok = self.pbat(rh, t, b, p, before)
+                for h in rh:
+                    rok &= b <= mtv[h, p] + _VOL_EPS
+                ok &= ~rok | (arr <= rarr)
         if ok.all():
             return len(ok)
         return int(np.argmin(ok))
@@ -447,7 +473,7 @@ class _Simulator:
         if q is None:
             q = self.queues[c1][p] = _Fifo()
         q.push(idx)
-        self.qge[c1, : p + 1] += tot
+        self.qsrv[self.server_of[c1], : p + 1] += tot
         self.route_of[idx] = rid
         if self.started[c1] and not self.ended[c1]:
             t0 = max(tnow, float(self.ready[idx].min()), self.cstart[c1])
@@ -498,6 +524,15 @@ class _Simulator:
                 for e in np.unique(pv[pr == p]):
                     self.route_group(node, sel[pvs == e], p, int(e), tnow)
 
+    def routes_for(self, node: int, p: int, excl: int, t: float, b: float
+                   ) -> tuple[int, int] | None:
+        """Best route and its best rival (a route not starting on the same contact)."""
+        hops = self.dijkstra(node, t, b, p, excl)
+        if hops is None:
+            return None
+        rival = self.dijkstra(node, t, b, p, excl, skip=hops[0])
+        return self.route_id(hops), (self.route_id(rival) if rival is not None else -1)
+
     def route_group(self, node: int, idx: np.ndarray, p: int, excl: int, tnow: float) -> None:
         t = np.maximum(self.ready[idx], tnow)
         b = self.bits[idx]
@@ -505,11 +540,11 @@ class _Simulator:
         key = (node, p, excl)
         i, n = 0, len(idx)
         while i < n:
-            rid = self.cache.get(key)
-            k = self.viable_count(rid, t[i:], b[i:], x[i:], p) if rid is not None else 0
+            got = self.cache.get(key)
+            k = self.viable_count(got[0], t[i:], b[i:], x[i:], p, got[1]) if got else 0
             if k == 0:
-                hops = self.dijkstra(node, float(t[i]), float(b[i]), p, excl)
-                if hops is None:
+                got = self.routes_for(node, p, excl, float(t[i]), float(b[i]))
+                if got is None:
                     self.cache.pop(key, None)
                     # no route for this size now: none for larger ones later either
                     big = b[i:] >= b[i] - _VOL_EPS
@@ -517,14 +552,22 @@ class _Simulator:
                     idx, t, b, x = idx[i:][~big], t[i:][~big], b[i:][~big], x[i:][~big]
                     i, n = 0, len(idx)
                     continue
-                rid = self.route_id(hops)
-                self.cache[key] = rid
-                k = self.viable_count(rid, t[i:], b[i:], x[i:], p)
-                if k == 0:  # only its expiry forbids it: no route can be earlier
-                    self.limbo[node].append(idx[i:i + 1])
-                    i += 1
-                    continue
-            self.book(rid, idx[i:i + k], p, tnow)
+                self.cache[key] = got
+                k = self.viable_count(got[0], t[i:], b[i:], x[i:], p, got[1])
+                if k == 0:
+                    # the rival is better for this bundle: take it (with its own rival)
+                    if got[1] >= 0:
+                        hops = self.route_hops[got[1]]
+                        rival = self.dijkstra(node, float(t[i]), float(b[i]), p, excl,
+                                              skip=hops[0])
+                        got = (got[1], self.route_id(rival) if rival is not None else -1)
+                        self.cache[key] = got
+                        k = self.viable_count(got[0], t[i:], b[i:], x[i:], p, got[1])
+                    if k == 0:  # only its expiry forbids it: no route can be earlier
+                        self.limbo[node].append(idx[i:i + 1])
+                        i += 1
+                        continue
+            self.book(got[0], idx[i:i + k], p, tnow)
             i += k
 
     # -------------------------------------------------------------- node events
@@ -601,11 +644,13 @@ class _Simulator:
     def flush(self, c: int, t: float) -> None:
         """Route again every bundle still queued on contact ``c``."""
         parts = []
+        srv = self.server_of[c]
         for p in range(3):
             q = self.queues[c][p]
             if q is not None and q.n:
-                parts.append(q.take_all())
-        self.qge[c, :] = 0.0
+                part = q.take_all()
+                self.qsrv[srv, : p + 1] -= float(self.bits[part].sum())
+                parts.append(part)
         if not parts:
             return
         idx = np.concatenate(parts)
@@ -674,7 +719,7 @@ class _Simulator:
                     q.pop(k)
                     q.push_front(idx[:k][~exp])
                     gone = idx[:k][exp]
-                    self.qge[c, : p + 1] -= float(self.bits[gone].sum())
+                    self.qsrv[srv, : p + 1] -= float(self.bits[gone].sum())
                     self.release(gone, 0)
                     self.drop(gone, _EXPIRED, np.maximum(self.expiry[gone], self.ready[gone]),
                               self.frm[c], stored=True)
@@ -694,7 +739,7 @@ class _Simulator:
         self.stats["transmission_runs"] += 1
         b = self.bits[idx]
         tot = float(b.sum())
-        self.qge[c, : p + 1] -= tot
+        self.qsrv[self.server_of[c], : p + 1] -= tot
         src = self.frm[c]
         self.occ[src] -= tot
         self.occupancy(st, src, -b)

@@ -14,7 +14,14 @@ from marsrelay.simulation.plan import ContactPlan
 from marsrelay.simulation.results import SimulationResult
 from marsrelay.simulation.traffic import Bundles, generate_traffic
 
-__all__ = ["apply_schedule", "build_inputs", "run_simulation"]
+__all__ = [
+    "apply_schedule",
+    "build_inputs",
+    "plan_inputs",
+    "print_summary",
+    "run_simulation",
+    "run_simulation_on_plan",
+]
 
 
 def _table_of(contacts: Any) -> ContactTable:
@@ -58,6 +65,12 @@ def build_inputs(scenario: Any, contacts: Any, schedule: Any = None
     if schedule is not None and cfg.use_schedule:
         table = apply_schedule(table, schedule)
     plan = ContactPlan.from_contact_table(table, scenario, cfg)
+    return (plan, *plan_inputs(scenario, plan))
+
+
+def plan_inputs(scenario: Any, plan: ContactPlan) -> tuple[Bundles, np.ndarray, dict[str, float]]:
+    """Traffic, per-node storage (bits) and lander longitudes of ``scenario`` on ``plan``."""
+    cfg = scenario.simulation
     lons = {la.name: float(la.site.lon_east_deg) for la in scenario.landers}
     bundles = generate_traffic(scenario.traffic, plan.node_names, plan.node_kind,
                                scenario.start_tdb_s, scenario.end_tdb_s, lons)
@@ -68,7 +81,7 @@ def build_inputs(scenario: Any, contacts: Any, schedule: Any = None
             raise InputError(f"unknown node {node.name!r}", field=f"simulation.node[{k}].name",
                              allowed=", ".join(plan.node_names))
         storage[plan.node_names.index(node.name)] = node.storage_bits
-    return plan, bundles, storage, lons
+    return bundles, storage, lons
 
 
 def run_simulation(scenario: Any, contacts: Any, out_dir: str | Path, console: Any = None,
@@ -81,8 +94,15 @@ def run_simulation(scenario: Any, contacts: Any, out_dir: str | Path, console: A
     links stage's ``LinkedContacts``); ``schedule`` the schedule stage's result, used when the
     scenario sets ``[simulation] use_schedule = true``.
     """
+    plan = build_inputs(scenario, contacts, schedule)[0]
+    return run_simulation_on_plan(scenario, plan, out_dir, console)
+
+
+def run_simulation_on_plan(scenario: Any, plan: ContactPlan, out_dir: str | Path,
+                           console: Any = None) -> SimulationResult:
+    """:func:`run_simulation` on a ready contact plan (e.g. one read from an ION file)."""
     cfg = scenario.simulation
-    plan, bundles, storage, lons = build_inputs(scenario, contacts, schedule)
+    bundles, storage, lons = plan_inputs(scenario, plan)
     outcome = simulate(plan, bundles, start_tdb_s=scenario.start_tdb_s,
                        end_tdb_s=scenario.end_tdb_s, storage_bits=storage, seed=cfg.seed,
                        one_transmitter_per_band=cfg.one_transmitter_per_band)
