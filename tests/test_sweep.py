@@ -229,7 +229,7 @@ def test_contact_figures_from_a_hand_made_table():
     last_gap = t1 - (t0 + 50900.0)
     assert r.max_gap_h == pytest.approx((max(50000.0 - 700.0, last_gap) / 3600.0,
                                          sols * SOL_S / 3600.0))
-    assert math.isnan(r.latency_mean_s[0])
+    assert math.isnan(r.latency_p50_s[0]) and math.isnan(r.delivered_mbit_per_sol[0])
     with pytest.raises(ValueError, match="2 landers"):
         CaseResult(lander=("A", "B"), lat_deg=(1.0,), lon_east_deg=(1.0, 2.0))
 

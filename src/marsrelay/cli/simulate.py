@@ -16,12 +16,12 @@ def _contacts_and_links(scenario: Any) -> Any:
     """Run the contacts and links stages (imported here: later stages never import them at
     module level)."""
     try:
-        from marsrelay.contacts import compute_contacts  # type: ignore[attr-defined]
+        from marsrelay.contacts.api import find_contacts
     except ImportError:
         raise InputError("the contacts stage is not available in this build",
                          field="SCENARIO", allowed="--ion PLAN to simulate an ION contact plan"
                          ) from None
-    table = compute_contacts(scenario)
+    table = find_contacts(scenario)
     try:
         from marsrelay.links.compute import compute_links
     except ImportError:
@@ -41,8 +41,8 @@ def simulate_command(
     export_ion: Annotated[Path | None, typer.Option(
         "--export-ion", help="Also write the contact plan used as an ION plan to this file.")
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Override the scenario's simulation seed.")
-                    ] = None,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", min=0, help="Override the scenario's simulation seed.")] = None,
 ) -> None:
     """Simulate SCENARIO's traffic through its contacts (Contact Graph Routing) and write
     bundles.parquet, delivery.csv, latency.csv and buffers.csv into --out."""

@@ -41,9 +41,9 @@ Default ``min_duration_s = 1 s``: no relay or Earth link exchanges data in under
 (a Proximity-1 hail and acquisition alone takes several seconds), and halving it costs one
 more halving level per edge. Default ``tol_s = 1e-5 s``.
 
-Edges are refined by a vectorised bracketed Illinois/Anderson-Bjorck iteration (regula falsi
-whose retained end is down-weighted, with a bisection step whenever the bracket stalls), each
-iterate kept ``tol/2`` inside the bracket so the bracket always shrinks below ``tol_s``.
+Edges are refined by a vectorised bracketed Chandrupatla iteration (inverse quadratic
+interpolation with bisection safeguards), each iterate kept ``tol/2`` inside the bracket so the
+bracket always shrinks below ``tol_s``.
 
 :func:`extrema` finds the maximum (or minimum) of an observable over each window: samples at
 a given step, then vectorised successive parabolic interpolation with golden-section
@@ -72,6 +72,9 @@ class Criterion(ABC):
     """
 
     n_components: int = 1
+    #: Evaluate in slices of this many times: numpy temporaries then stay in the CPU caches
+    #: (measured 1.5-2x faster than one pass over 10^5 times).
+    chunk: int = 8192
 
     def __init__(self) -> None:
         self.n_evaluations = 0
@@ -79,8 +82,15 @@ class Criterion(ABC):
     def evaluate(self, t_s: np.ndarray, series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Constraint values ``g`` ``(k, N)`` and auxiliary data ``aux`` ``(m, N)`` at TDB
         seconds ``t_s`` for the series ``series`` (both ``(N,)``)."""
-        self.n_evaluations += len(t_s)
-        return self._evaluate(np.asarray(t_s, float), np.asarray(series, np.int64))
+        t = np.asarray(t_s, float)
+        s = np.asarray(series, np.int64)
+        self.n_evaluations += t.size
+        if t.size <= self.chunk:
+            return self._evaluate(t, s)
+        parts = [self._evaluate(t[i:i + self.chunk], s[i:i + self.chunk])
+                 for i in range(0, t.size, self.chunk)]
+        return (np.concatenate([p[0] for p in parts], axis=1),
+                np.concatenate([p[1] for p in parts], axis=1))
 
     @abstractmethod
     def _evaluate(self, t_s: np.ndarray, series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -252,49 +262,43 @@ def refine_roots(
     """Roots of ``f`` bracketed by ``[a, b]`` (``f(a) > 0`` and ``f(b) <= 0`` or the reverse),
     to within ``tol_s``, for many brackets at once.
 
-    ``f(t, index)`` evaluates the functions of brackets ``index`` at ``t``. Illinois /
-    Anderson-Bjorck regula falsi with bisection when the bracket stalls; every iterate stays at
-    least ``min(tol/2, width/4)`` inside the bracket, so the width falls below ``tol_s``.
-    Returns the midpoint of each final bracket (error <= ``tol_s / 2``).
+    ``f(t, index)`` evaluates the functions of brackets ``index`` at ``t``. Chandrupatla's
+    method (inverse quadratic interpolation where the last three points make it safe,
+    bisection otherwise; T. R. Chandrupatla, Adv. Eng. Software 28, 1997), starting with a
+    regula falsi step; every iterate stays ``tol/2`` inside the bracket, so its width falls
+    below ``tol_s``. Returns the midpoint of each final bracket (error <= ``tol_s / 2``).
+    About 4 evaluations per edge from the finder's brackets.
     """
-    a, b = np.array(a, float), np.array(b, float)
-    fa, fb = np.array(fa, float), np.array(fb, float)
-    n = a.size
-    side = np.zeros(n, np.int8)  # which end the last iterate replaced (+1 a, -1 b)
-    stall = np.zeros(n, np.int8)
-    act = np.flatnonzero(b - a > tol_s)
+    x1, x2 = np.array(b, float), np.array(a, float)  # x1: latest point, x2: other bracket end
+    f1, f2 = np.array(fb, float), np.array(fa, float)
+    x3, f3 = x2.copy(), f2.copy()  # the point discarded last
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = f1 / (f1 - f2)  # fraction of the way from x1 to x2
+    t = np.where(np.isfinite(t), t, 0.5)
+    act = np.flatnonzero(np.abs(x2 - x1) > tol_s)
     for _ in range(max_iter):
         if act.size == 0:
             break
-        A, B, FA, FB = a[act], b[act], fa[act], fb[act]
-        w = B - A
-        with np.errstate(invalid="ignore", divide="ignore"):
-            x = (A * FB - B * FA) / (FB - FA)
-        x = np.where(np.isfinite(x) & (stall[act] < 2), x, 0.5 * (A + B))
-        eps = np.minimum(0.5 * tol_s, 0.25 * w)
-        x = np.clip(x, A + eps, B - eps)
-        fx = f(x, act)
-        to_a = (fx > 0) == (FA > 0)  # x replaces the end with the same sign
-        # Anderson-Bjorck: when the same end is replaced twice running, shrink the other value.
-        again_a = to_a & (side[act] == 1)
-        again_b = ~to_a & (side[act] == -1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            m_a = np.where(again_a, 1.0 - fx / FA, 1.0)
-            m_b = np.where(again_b, 1.0 - fx / FB, 1.0)
-        m_a = np.where(m_a > 0, m_a, 0.5)
-        m_b = np.where(m_b > 0, m_b, 0.5)
-        FB = np.where(again_a, FB * m_a, FB)
-        FA = np.where(again_b, FA * m_b, FA)
-        A = np.where(to_a, x, A)
-        FA = np.where(to_a, fx, FA)
-        B = np.where(to_a, B, x)
-        FB = np.where(to_a, FB, fx)
-        a[act], b[act], fa[act], fb[act] = A, B, FA, FB
-        side[act] = np.where(to_a, 1, -1)
-        shrunk = (B - A) <= 0.5 * w
-        stall[act] = np.where(shrunk, 0, np.where(stall[act] >= 2, 0, stall[act] + 1))
-        act = act[(B - A) > tol_s]
-    return 0.5 * (a + b)
+        X1, X2, F1, F2 = x1[act], x2[act], f1[act], f2[act]
+        lim = 0.5 * tol_s / np.abs(X2 - X1)
+        xt = X1 + np.clip(t[act], lim, 1.0 - lim) * (X2 - X1)
+        ft = f(xt, act)
+        same = (ft > 0) == (F1 > 0)  # xt replaces x1; else x1 becomes the other end
+        X3 = np.where(same, X1, X2)
+        F3 = np.where(same, F1, F2)
+        X2 = np.where(same, X2, X1)
+        F2 = np.where(same, F2, F1)
+        X1, F1 = xt, ft
+        x1[act], x2[act], x3[act], f1[act], f2[act], f3[act] = X1, X2, X3, F1, F2, F3
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            xi = (X1 - X2) / (X3 - X2)
+            phi = (F1 - F2) / (F3 - F2)
+            iqi = (phi * phi < xi) & ((1.0 - phi) ** 2 < 1.0 - xi)
+            t_iqi = (F1 / (F2 - F1) * F3 / (F2 - F3)
+                     + (X3 - X1) / (X2 - X1) * F1 / (F3 - F1) * F2 / (F3 - F2))
+        t[act] = np.where(iqi & np.isfinite(t_iqi), t_iqi, 0.5)
+        act = act[np.abs(X2 - X1) > tol_s]
+    return 0.5 * (x1 + x2)
 
 
 def extrema(
@@ -307,57 +311,59 @@ def extrema(
     step_s: float | np.ndarray,
     tol_s: float,
     max_iter: int = 60,
-) -> list[tuple[np.ndarray, np.ndarray]]:
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
     """Extremes of observables over intervals ``[lo, hi]``, many intervals at once.
 
     ``f(t, series)`` returns observables ``(q, N)``; each objective ``(row, sign)`` asks for
     the maximum of ``sign * f[row]`` (``sign = -1``: the minimum of ``f[row]``). Samples every
-    ``step_s`` (s, at least 3 samples per interval), then refines around the best sample by
-    successive parabolic interpolation with golden-section steps to ``tol_s`` (s). An
-    observable that is best at an interval's end is reported there. Returns one
-    ``(t_best, value_best)`` pair of arrays per objective (values as ``f`` gives them).
+    ``step_s`` at most (an even number of steps, at least 2, so the midpoint is a sample) and
+    ``tol_s`` inside each end, then refines around the best sample by successive parabolic
+    interpolation with golden-section steps, until the bracket is under ``2 tol_s`` or a
+    parabolic step moves the estimate by less than ``tol_s`` (s). When the best sample is an
+    end and the probe just inside it is not better, the extreme is at that end (at most one
+    turning point per sample step is assumed). Returns one ``(t_best, value_best)`` pair of
+    arrays per objective (values as ``f`` gives them) and the observables at the midpoints.
     """
     lo, hi = np.asarray(lo, float), np.asarray(hi, float)
     series = np.asarray(series, np.int64)
     n = lo.size
-    out: list[tuple[np.ndarray, np.ndarray]] = []
     if n == 0:
-        return [(np.empty(0), np.empty(0)) for _ in objectives]
+        return [(np.empty(0), np.empty(0)) for _ in objectives], np.empty((0, 0))
     length = hi - lo
-    nseg = np.maximum(2, np.ceil(length / np.asarray(step_s, float))).astype(np.int64)
+    nseg = 2 * np.maximum(1, np.ceil(0.5 * length / np.asarray(step_s, float))).astype(np.int64)
     npts = nseg + 1
     win = np.repeat(np.arange(n), npts)
     first = np.cumsum(npts) - npts
     k = np.arange(int(npts.sum())) - first[win]
     t = lo[win] + length[win] * (k / nseg[win])
     vals = f(t, series[win])
+    eps = np.minimum(tol_s, 0.25 * length / nseg)
+    probes = f(np.concatenate([lo + eps, hi - eps]), np.concatenate([series, series]))
+    out: list[tuple[np.ndarray, np.ndarray]] = []
     for row, sign in objectives:
         phi = sign * vals[row]
-        # best sample per interval
-        order = np.lexsort((-phi, win))
-        best = order[first]  # first entry of each interval's group = its maximum
+        # best sample per interval: the first sample equal to its interval's maximum
+        top = np.maximum.reduceat(phi, first)
+        hits = np.flatnonzero(phi >= top[win])
+        best = hits[np.searchsorted(hits, first)]
         kb = k[best]
         i_l = np.where(kb > 0, best - 1, best)
         i_r = np.where(kb < nseg, best + 1, best)
         xa, xx, xb = t[i_l], t[best], t[i_r]
         fa, fx, fb = phi[i_l], phi[best], phi[i_r]
-        # At an interval's end: probe the midpoint of the end segment for an interior maximum.
-        at_end = (kb == 0) | (kb == nseg)
-        if at_end.any():
-            e = np.flatnonzero(at_end)
-            other = np.where(kb[e] == 0, xb[e], xa[e])
-            tm = 0.5 * (xx[e] + other)
-            fm = sign * f(tm, series[e])[row]
-            inner = fm > fx[e]
-            ei = e[inner]
-            # bracket (end, mid, other end of the segment), ordered
-            lo_t = np.minimum(xx[ei], np.where(kb[ei] == 0, xb[ei], xa[ei]))
-            hi_t = np.maximum(xx[ei], np.where(kb[ei] == 0, xb[ei], xa[ei]))
-            f_lo = np.where(kb[ei] == 0, fx[ei], fa[ei])
-            f_hi = np.where(kb[ei] == 0, fb[ei], fx[ei])
-            xa[ei], xb[ei], fa[ei], fb[ei] = lo_t, hi_t, f_lo, f_hi
-            xx[ei], fx[ei] = tm[inner], fm[inner]
-            at_end[ei] = False
+        # Best at an end: if the probe just inside is better, the extreme lies in the end
+        # segment (bracket: far sample, probe, end); otherwise it is at the end.
+        at_start, at_stop = kb == 0, kb == nseg
+        p_lo, p_hi = sign * probes[row, :n], sign * probes[row, n:]
+        up_lo = at_start & (p_lo > fx)
+        up_hi = at_stop & (p_hi > fx)
+        xa = np.where(up_lo, xx, xa)
+        fa = np.where(up_lo, fx, fa)
+        xb = np.where(up_hi, xx, xb)
+        fb = np.where(up_hi, fx, fb)
+        xx = np.where(up_lo, lo + eps, np.where(up_hi, hi - eps, xx))
+        fx = np.where(up_lo, p_lo, np.where(up_hi, p_hi, fx))
+        at_end = (at_start & ~up_lo) | (at_stop & ~up_hi)
         act = np.flatnonzero(~at_end & (xb - xa > 2.0 * tol_s))
         stall = np.zeros(n, np.int8)
         for _ in range(max_iter):
@@ -389,6 +395,7 @@ def extrema(
             fa[act], fb[act], fx[act] = nFA, nFB, nFX
             shrunk = (nB - nA) <= 0.7 * w
             stall[act] = np.where(shrunk, 0, np.where(stall[act] >= 2, 0, stall[act] + 1))
-            act = act[(nB - nA) > 2.0 * tol_s]
+            # done when the bracket is small or a parabolic step moved less than tol
+            act = act[((nB - nA) > 2.0 * tol_s) & ~(ok & (np.abs(d) < tol_s))]
         out.append((xx, sign * fx))
-    return out
+    return out, vals[:, first + nseg // 2]

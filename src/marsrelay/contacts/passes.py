@@ -66,13 +66,11 @@ def measure_passes(
     if len(windows) == 0:
         e = np.empty(0)
         return Passes(np.empty(0, np.int64), e, e, e, e, e, e, e)
-    (t_el, el), (_, rmin), (_, rmax) = extrema(
+    ((t_el, el), (_, rmin), (_, rmax)), mid = extrema(
         criterion.observe, windows.series, windows.start, windows.end,
         [(0, 1), (1, -1), (1, 1)], step_s=criterion.observe_step_s, tol_s=tol_s,
     )
-    mid = 0.5 * (windows.start + windows.end)
-    owlt = criterion.observe(mid, windows.series)[2]
-    return Passes(windows.series, windows.start, windows.end, el, t_el, rmin, rmax, owlt)
+    return Passes(windows.series, windows.start, windows.end, el, t_el, rmin, rmax, mid[2])
 
 
 def search_passes(

@@ -9,11 +9,14 @@ Constraints, for the window finder (all in Mars body-fixed axes, where the lande
 
 - ``g0 = sin(el) - sin(mask) = U . u - sin(mask)``, ``u`` the unit vector lander -> orbiter
   and ``U`` the lander's up vector. The sine keeps ``g0`` smooth through the zenith.
-  ``|g0'| <= |u'| <= V / rho`` and ``|g0''| <= |u''| <= 2 A / rho + 5 V^2 / rho^2`` (derivatives
-  of ``r / |r|``), with ``V``/``A`` bounds of the orbiter's speed/acceleration in the rotating
+  ``|g0'| <= |u'| <= V / rho`` and ``|g0''| <= |u''| <= A / rho + 1.155 V^2 / rho^2``, with ``V``/``A`` bounds of the orbiter's speed/acceleration in the rotating
   frame (``V <= v_max + w r_max``, ``A <= a_max + 2 w v_max + w^2 r_max``, ``w`` Mars' rotation
   rate) and ``rho`` a lower bound of the range on the interval:
-  ``max(r_min - |p_lander|, (rho_a + rho_b) / 2 - V h / 2)``.
+  ``max(r_min - |p_lander|, (rho_a + rho_b) / 2 - V h / 2)``. (For ``u = r / rho``, with
+  ``v_r = v . u`` and ``v_t = v - v_r u``: ``u' = v_t / rho`` and
+  ``u'' = a_t / rho - 2 v_r v_t / rho^2 - (|v_t|^2 / rho^2) u``, whose last term is orthogonal
+  to the others, so ``|u''| <= A / rho + |v_t| sqrt(4 v_r^2 + |v_t|^2) / rho^2``, at most
+  ``A / rho + (2 / sqrt(3)) V^2 / rho^2``: see :func:`~marsrelay.contacts.kinematics.unit_vector_curvature`.)
 - ``g1 = max_range_km - rho``: ``|g1'| <= V``, ``|g1''| <= A + V^2 / rho``.
 
 Worked example (TGO-like orbit over Oxia Planum, one day)::
@@ -38,7 +41,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from marsrelay.contacts.intervals import Intervals
-from marsrelay.contacts.kinematics import body_from_icrf, mars_rotation_rate_rad_s, orbiter_state
+from marsrelay.contacts.kinematics import (
+    body_from_icrf,
+    mars_rotation_rate_rad_s,
+    orbiter_state,
+    unit_vector_curvature,
+)
 from marsrelay.contacts.motion import MotionBounds, motion_bounds
 from marsrelay.contacts.passes import PairCriterion, Passes, search_passes
 from marsrelay.orbits import Trajectory
@@ -53,7 +61,7 @@ class ProximityCriterion(PairCriterion):
 
     kind = "proximity"
     n_components = 2
-    observe_step_s = 20.0
+    observe_step_s = 60.0
 
     def __init__(
         self,
@@ -82,7 +90,7 @@ class ProximityCriterion(PairCriterion):
         r_min = np.array([m.r_min_km for m in motion])[self.orb_of]
         site_r = np.linalg.norm(self.site_pos, axis=0)[self.site_of]
         self.rho_floor = np.maximum(r_min - site_r, 1.0)
-        self.step = np.array([m.period_s for m in motion])[self.orb_of] / 8.0
+        self.step = np.array([m.period_s for m in motion])[self.orb_of] / 2.0
 
     def initial_step(self, series: np.ndarray) -> np.ndarray:
         return self.step[series]
@@ -92,7 +100,7 @@ class ProximityCriterion(PairCriterion):
         p = np.empty((3, t.size))
         for o in np.unique(orb):
             sel = np.flatnonzero(orb == o)
-            p[:, sel] = orbiter_state(self.trajectories[o], t[sel])[0]
+            p[:, sel] = orbiter_state(self.trajectories[o], t[sel], velocity=False)[0]
         return body_from_icrf(self.rotation, t, p)
 
     def _geometry(self, t: np.ndarray, series: np.ndarray):
@@ -111,7 +119,7 @@ class ProximityCriterion(PairCriterion):
         v, a = self.v_pair[series], self.a_pair[series]
         rho = np.maximum(self.rho_floor[series], 0.5 * (aux_a[0] + aux_b[0]) - 0.5 * v * h_s)
         lip = np.stack([v / rho, v])
-        curv = np.stack([2.0 * a / rho + 5.0 * v * v / (rho * rho), a + v * v / rho])
+        curv = np.stack([unit_vector_curvature(v, a, rho), a + v * v / rho])
         return lip, curv
 
     def observe(self, t_s, series):

@@ -28,6 +28,7 @@ gets it)::
 
 from marsrelay.schedule.problem import (
     CapacityWindow,
+    DownlinkFlow,
     LanderNode,
     OrbiterNode,
     PassLimit,
@@ -52,7 +53,13 @@ from marsrelay.schedule.run import (
     schedule_scenario,
     write_schedule,
 )
-from marsrelay.schedule.solvers import Selection, objective_of, solve_cpsat, solve_greedy
+from marsrelay.schedule.solvers import (
+    Selection,
+    lp_bound,
+    objective_of,
+    solve_cpsat,
+    solve_greedy,
+)
 
 __all__ = [
     "REASONS",
@@ -60,6 +67,7 @@ __all__ = [
     "SOL_COLUMNS",
     "CapacityWindow",
     "DemandShortfall",
+    "DownlinkFlow",
     "LanderNode",
     "OrbiterNode",
     "PassLimit",
@@ -69,6 +77,7 @@ __all__ = [
     "Selection",
     "SolDelivery",
     "build_problem",
+    "lp_bound",
     "make_schedule",
     "nodes_from_scenario",
     "objective_of",

@@ -56,7 +56,7 @@ import heapq
 from bisect import bisect_left, bisect_right
 from collections import deque
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import islice, pairwise
 
 import numpy as np
 
@@ -328,7 +328,7 @@ class _Simulator:
             cuts = np.unique(np.concatenate([edges, span]))
             pos = np.searchsorted(t, cuts, side="left")
             bounds = np.unique(np.concatenate([[0], pos, [len(t)]]))
-            for a, z in zip(bounds[:-1], bounds[1:], strict=True):
+            for a, z in pairwise(bounds):
                 if z > a:
                     chunk = idx[a:z]
                     self.push(float(t[a]), _INJECT, (int(n), chunk, -1))
@@ -443,7 +443,7 @@ class _Simulator:
         fit them (time, volume, expiry) and arrive no later than route ``rival`` would."""
         hops = self.route_hops[rid]
         c1 = hops[0]
-        if self.missed[c1] or self.ended[c1]:
+        if self.ended[c1] or self.missed[list(hops)].any():
             return 0
         arr, ok = self.pbat(hops, t, b, p, None)
         cb = np.cumsum(b)
@@ -453,7 +453,7 @@ class _Simulator:
         ok &= arr <= x
         if rival >= 0:
             rh = self.route_hops[rival]
-            if not (self.missed[rh[0]] or self.ended[rh[0]]):
+            if not (self.ended[rh[0]] or self.missed[list(rh)].any()):
                 shared = self.server_of[rh[0]] == self.server_of[c1]
                 before = cb - b if shared else np.zeros(len(b))
                 rarr, rok = self.pbat(rh, t, b, p, before)
@@ -615,7 +615,6 @@ class _Simulator:
         self.started[c] = True
         if self.conf[c] < 1.0 and self.rng.random() >= self.conf[c]:
             self.missed[c] = True
-            self.mtv[c, :] = 0.0
             self.cache.clear()
             self.flush(c, t)
         else:
@@ -708,8 +707,9 @@ class _Simulator:
             b = self.bits[idx]
             d = b / self.rate[c]
             S = np.cumsum(d)
-            fin = S + np.maximum(tau, np.maximum.accumulate(ready[idx] - (S - d)))
-            st = fin - d
+            rdy = ready[idx]
+            fin = S + np.maximum(tau, np.maximum.accumulate(rdy - (S - d)))
+            st = np.maximum(rdy, np.concatenate(([tau], fin[:-1])))
             cut = min(H, hp)
             ok = (fin <= cend[c]) & ((st < cut) | (st <= T))
             k = len(ok) if ok.all() else int(np.argmin(ok))

@@ -15,14 +15,17 @@ start) that has not ended before the contact starts (``getApplicableRange`` in I
 marsrelay writes a comment header naming every node (``# node 3 lander Rosalind Franklin``) and
 the reference epoch, so that :func:`from_ion` restores names and kinds (stations are the Earth
 sinks). Times are rounded to whole seconds, rates to whole bytes per second and light times to
-whole seconds (ION's resolution): a plan already on that grid survives a round trip exactly, and
-an ION file read and written again is unchanged.
+whole seconds (ION's resolution): a plan already on that grid survives a round trip (to within
+the few milliseconds by which TDB seconds and UTC seconds differ over a plan), and an ION file
+read and written again is unchanged. Relative times are taken as TDB seconds after the
+reference.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -45,12 +48,18 @@ def _ion_time_to_iso(text: str) -> str:
     return f"{y}-{mo}-{d}T{h}:{mi}:{s}Z"
 
 
+def _iso_to_ion(iso: str) -> str:
+    """``2030-11-01T00:00:59.999Z`` -> ``2030/11/01-00:01:00`` (nearest whole second)."""
+    stamp = datetime.strptime(iso.rstrip("Z")[:19], "%Y-%m-%dT%H:%M:%S")
+    if float("0" + iso.rstrip("Z")[19:]) >= 0.5:
+        stamp += timedelta(seconds=1)
+    return stamp.strftime("%Y/%m/%d-%H:%M:%S")
+
+
 def _utc_ion(tdb_s: float) -> str:
     from marsrelay.time import tdb_to_utc
 
-    iso = str(tdb_to_utc(float(tdb_s)))  # 2030-11-01T00:00:00.000Z
-    date, clock = iso.rstrip("Z").split("T")
-    return f"{date.replace('-', '/')}-{clock[:8]}"
+    return _iso_to_ion(str(tdb_to_utc(float(tdb_s))))
 
 
 def _tdb_of_ion(text: str) -> float:
@@ -104,7 +113,7 @@ def to_ion(
             from marsrelay.time import tdb_to_utc as conv
 
             iso = np.atleast_1d(conv(np.asarray(t, dtype=float)))
-            return [f"{s[:10].replace('-', '/')}-{s[11:19]}" for s in iso]
+            return [_iso_to_ion(str(s)) for s in iso]
         rel = np.rint(np.asarray(t) - reference_tdb_s).astype(np.int64)
         return [f"+{v}" if v >= 0 else str(v) for v in rel]
 
@@ -187,6 +196,8 @@ def from_ion(
                 key = (int(tok[4]), int(tok[5]))
                 ranges.setdefault(key, []).append(
                     (t_of(tok[2], lineno), t_of(tok[3], lineno), float(int(tok[6]))))
+        except InputError:
+            raise
         except (ValueError, IndexError):
             raise InputError(f"cannot read {line!r}", file=where, field=f"line {lineno}",
                              allowed="a contact START STOP FROM TO RATE [CONF] | "

@@ -5,8 +5,9 @@ Files written by :meth:`SimulationResult.write` (atomically, :mod:`marsrelay.io`
 - ``bundles.parquet``: one row per bundle (:data:`BUNDLE_COLUMNS`; times in TDB s past J2000).
 - ``delivery.csv``: per lander and local sol (LMST midnight to midnight; :data:`DELIVERY_COLUMNS`).
 - ``latency.csv``: latency percentiles per source and priority, and overall.
-- ``buffers.csv``: storage in use per node, sampled every ``sample_s`` (value at the sample time
-  and the maximum since the previous sample).
+- ``buffers.csv``: storage in use per node, sampled every ``sample_s`` (value at the sample time,
+  ``peak_bits`` the maximum since the previous sample, ``capacity_bits`` the node's storage,
+  empty when unlimited).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ __all__ = [
 BUNDLE_COLUMNS: tuple[str, ...] = (
     "bundle_id", "source", "priority", "size_bits", "product", "created_tdb_s",
     "expiry_tdb_s", "status", "drop_reason", "node", "done_tdb_s", "latency_s", "n_hops",
-    "path",
+    "path", "relay",
 )
 DELIVERY_COLUMNS: tuple[str, ...] = (
     "lander", "sol", "start_utc", "end_utc", "generated_bits", "delivered_bits",
@@ -49,7 +50,9 @@ DELIVERY_COLUMNS: tuple[str, ...] = (
 LATENCY_COLUMNS: tuple[str, ...] = (
     "source", "priority", "bundles", "delivered", "p50_s", "p95_s", "max_s",
 )
-BUFFER_COLUMNS: tuple[str, ...] = ("node", "time_utc", "time_tdb_s", "used_bits", "max_bits")
+BUFFER_COLUMNS: tuple[str, ...] = (
+    "node", "time_utc", "time_tdb_s", "used_bits", "peak_bits", "capacity_bits",
+)
 _STATUS_NAMES = {STATUS_STORED: "stored", STATUS_DELIVERED: "delivered",
                  STATUS_DROPPED: "dropped"}
 
@@ -76,7 +79,7 @@ def _latency(lat: np.ndarray) -> tuple[float, float, float]:
 def _num(x: float) -> str:
     if not np.isfinite(x):
         return ""
-    return f"{x:.6g}" if abs(x) < 1e15 else f"{x:.0f}"
+    return f"{x:.15g}" if abs(x) < 1e15 else f"{x:.0f}"
 
 
 def _utc(t: np.ndarray) -> list[str]:
@@ -219,6 +222,9 @@ class SimulationResult:
         texts = np.array([">".join(names[v] for v in row if v >= 0) for row in uniq],
                          dtype=object)
         status = np.array([_STATUS_NAMES[s] for s in range(3)], dtype=object)[o.status]
+        first = hop_nodes[:, 0]
+        is_orbiter = np.array([k == "orbiter" for k in o.plan.node_kind] + [False])
+        relay = np.where(is_orbiter[first], np.append(names, "")[first], "")
         reasons = np.array(["", *DROP_REASONS], dtype=object)[o.reason]
         return pa.table({
             "bundle_id": np.arange(len(b), dtype=np.int64),
@@ -235,6 +241,7 @@ class SimulationResult:
             "latency_s": o.latency_s,
             "n_hops": o.n_hops.astype(np.int16),
             "path": texts[inv.ravel()],
+            "relay": relay,
         })
 
     def write(self, out_dir: str | Path) -> list[Path]:
@@ -256,7 +263,8 @@ class SimulationResult:
             if self.outcome.plan.node_kind[n] == "station":
                 continue
             for k in range(len(times)):
-                rows.append((name, utc[k], times[k], used[n, k], peak[n, k]))
+                rows.append((name, utc[k], times[k], used[n, k], peak[n, k],
+                             float(self.outcome.storage_bits[n])))
         paths.append(atomic_write_text(out / "buffers.csv", _csv(BUFFER_COLUMNS, rows)))
         return paths
 

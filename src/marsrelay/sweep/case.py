@@ -12,6 +12,7 @@ Per-sol figures are totals over the scenario span divided by the span in sols
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
@@ -32,6 +33,7 @@ __all__ = [
     "Figure",
     "evaluate_case",
     "result_from_contacts",
+    "simulation_figures",
 ]
 
 
@@ -52,7 +54,10 @@ FIGURES: tuple[Figure, ...] = (
     Figure("max_gap_h", "h", "longest span without any proximity contact", "contacts"),
     Figure("dte_min_per_sol", "min/sol", "direct-to-Earth contact time per sol", "contacts"),
     Figure("data_mbit_per_sol", "Mbit/sol", "proximity data volume per sol", "links"),
-    Figure("latency_mean_s", "s", "mean data latency lander -> Earth", "simulation"),
+    Figure("delivered_mbit_per_sol", "Mbit/sol", "data delivered to Earth per sol",
+           "simulation"),
+    Figure("latency_p50_s", "s", "median latency lander -> Earth of delivered data",
+           "simulation"),
 )
 FIGURE_NAMES: tuple[str, ...] = tuple(f.name for f in FIGURES)
 
@@ -66,6 +71,7 @@ class Case:
     - ``params``: ``((path, value), ...)`` in axis order, e.g. ``(("lander[0].lat_deg", 18.2),)``.
     - ``base_data``: the base scenario file as parsed TOML; ``base_path`` its file (relative
       paths inside it, e.g. SPK files, are relative to that file's folder).
+    - ``figures``: the figures the sweep collects (a case function may skip the others).
 
     :attr:`scenario_data` is the base with the parameters applied (a TOML-shaped dict, the same
     keys as a scenario file) and :meth:`scenario` loads it through :mod:`marsrelay.scenario`.
@@ -77,6 +83,7 @@ class Case:
     params: tuple[tuple[str, Any], ...]
     base_data: dict[str, Any]
     base_path: Path | None = None
+    figures: tuple[str, ...] = FIGURE_NAMES
 
     @cached_property
     def scenario_data(self) -> dict[str, Any]:
@@ -115,7 +122,8 @@ class CaseResult:
     max_gap_h: tuple[float, ...] = ()
     dte_min_per_sol: tuple[float, ...] = ()
     data_mbit_per_sol: tuple[float, ...] = ()
-    latency_mean_s: tuple[float, ...] = ()
+    delivered_mbit_per_sol: tuple[float, ...] = ()
+    latency_p50_s: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         n = len(self.lander)
@@ -198,27 +206,73 @@ def _max_gap_s(a: np.ndarray, b: np.ndarray, t_start: float, t_end: float) -> fl
     return float(max(gaps.max(), 0.0))
 
 
+#: Figures that need the links stage, and those that need the simulation.
+_LINK_FIGURES = frozenset({"data_mbit_per_sol", "delivered_mbit_per_sol", "latency_p50_s"})
+_SIMULATION_FIGURES = frozenset({"delivered_mbit_per_sol", "latency_p50_s"})
+_EARTH_FIGURES = frozenset({"dte_min_per_sol"}) | _SIMULATION_FIGURES
+
+
 def evaluate_case(case: Case) -> CaseResult:
-    """The default case function: scenario -> contacts (-> links -> simulation if present).
+    """The default case function: scenario -> contacts (-> links -> simulation), running only
+    the stages the case's figures need.
 
-    Figures of later stages stay NaN while those stages are not installed; the contact figures
-    need :func:`marsrelay.contacts.find_contacts`.
+    Without an Earth figure (``dte_min_per_sol`` or a simulation figure) the stations are left
+    out of the contact search (proximity windows do not depend on them). ``find_contacts``
+    runs with one process: the sweep's workers are the parallelism.
     """
-    from marsrelay.contacts import find_contacts
-
-    sc = case.scenario()
-    contacts = find_contacts(sc)
     try:
-        from marsrelay.links import compute_links
+        from marsrelay.contacts import find_contacts
     except ImportError:
-        compute_links = None
-    if compute_links is not None:
+        from marsrelay.contacts.api import find_contacts
+
+    need = set(case.figures)
+    sc = case.scenario()
+    if not need & _EARTH_FIGURES:
+        sc = sc.with_overrides(stations=(), station_blackouts={})
+    contacts = find_contacts(sc, workers=1)
+    linked = None
+    if need & _LINK_FIGURES:
+        from marsrelay.links import compute_links
+
         linked = compute_links(sc, contacts)
-        if hasattr(linked, "volume_bits") and len(linked) == len(contacts):
-            contacts = linked
-    return result_from_contacts(
-        [lander.name for lander in sc.landers],
+        contacts = linked.contacts
+    names = [lander.name for lander in sc.landers]
+    result = result_from_contacts(
+        names,
         [lander.site.lat_deg for lander in sc.landers],
         [lander.site.lon_east_deg for lander in sc.landers],
         contacts, sc.start_tdb_s, sc.end_tdb_s,
     )
+    if linked is not None and need & _SIMULATION_FIGURES:
+        delivered, p50 = simulation_figures(sc, linked, names)
+        result = dataclasses.replace(result, delivered_mbit_per_sol=delivered,
+                                     latency_p50_s=p50)
+    return result
+
+
+def simulation_figures(scenario: Any, linked: Any, landers: Sequence[str]
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Per lander: data delivered to Earth per sol (Mbit/sol) and the median latency of its
+    delivered bundles (s, NaN if none), from one store-and-forward simulation run."""
+    from marsrelay.simulation import simulate
+    from marsrelay.simulation.run import build_inputs
+
+    cfg = scenario.simulation
+    plan, bundles, storage, _ = build_inputs(scenario, linked)
+    outcome = simulate(plan, bundles, start_tdb_s=scenario.start_tdb_s,
+                       end_tdb_s=scenario.end_tdb_s, storage_bits=storage, seed=cfg.seed,
+                       one_transmitter_per_band=cfg.one_transmitter_per_band)
+    sols = (scenario.end_tdb_s - scenario.start_tdb_s) / SOL_S
+    names = list(plan.node_names)
+    delivered = np.zeros(len(landers))
+    p50 = np.full(len(landers), np.nan)
+    ok = np.asarray(outcome.delivered, dtype=bool)
+    latency = np.asarray(outcome.latency_s, dtype=float)
+    for i, lander in enumerate(landers):
+        if lander not in names:
+            continue
+        mine = ok & (np.asarray(bundles.source) == names.index(lander))
+        delivered[i] = float(np.sum(np.asarray(bundles.bits)[mine])) / 1e6 / sols
+        if mine.any():
+            p50[i] = float(np.median(latency[mine]))
+    return delivered, p50

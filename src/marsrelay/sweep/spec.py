@@ -8,7 +8,7 @@ Example::
     mode = "grid"                    # grid: every combination | random: `samples` draws
     # samples = 200                  # random only
     # seed = 1                       # random only (default 0)
-    figures = ["passes_per_sol", "contact_min_per_sol"]   # default: every figure
+    figures = ["passes_per_sol", "contact_min_per_sol"]   # default: DEFAULT_FIGURES
     # case = "mypackage.module:function"   # custom case function (default: the pipeline)
 
     [[axis]]
@@ -52,10 +52,21 @@ from marsrelay.errors import InputError
 from marsrelay.sweep.case import FIGURE_NAMES, Case
 from marsrelay.sweep.paths import check_path, describe_value_error, scenario_from_data
 
-__all__ = ["DEFAULT_CASE_FUNCTION", "MAX_CASES", "Axis", "Sweep", "case_id_of", "load_sweep"]
+__all__ = [
+    "DEFAULT_CASE_FUNCTION",
+    "DEFAULT_FIGURES",
+    "MAX_CASES",
+    "Axis",
+    "Sweep",
+    "case_id_of",
+    "load_sweep",
+]
 
 #: Largest number of cases a sweep file may expand to.
 MAX_CASES: int = 1_000_000
+#: Figures collected when a sweep file does not list them (contacts and links only: cheap).
+DEFAULT_FIGURES: tuple[str, ...] = ("passes_per_sol", "contact_min_per_sol", "max_gap_h",
+                                    "data_mbit_per_sol")
 #: The case function used when a sweep file does not name one.
 DEFAULT_CASE_FUNCTION: str = "marsrelay.sweep.case:evaluate_case"
 
@@ -82,7 +93,7 @@ class _SweepSection(BaseModel):
     mode: Literal["grid", "random"] = "grid"
     samples: int | None = Field(default=None, ge=1, le=MAX_CASES)
     seed: int = 0
-    figures: list[str] = Field(default_factory=lambda: list(FIGURE_NAMES), min_length=1)
+    figures: list[str] = Field(default_factory=lambda: list(DEFAULT_FIGURES), min_length=1)
     case: str = DEFAULT_CASE_FUNCTION
 
 
@@ -292,7 +303,7 @@ def _build_sweep(model: _SweepFile, path: Path, validate_values: bool) -> Sweep:
             continue
         ids.add(cid)
         cases.append(Case(case_id=cid, index=len(cases), params=params, base_data=base_data,
-                          base_path=base_path))
+                          base_path=base_path, figures=tuple(sec.figures)))
     return Sweep(
         source=path, name=sec.name or path.stem, base=sec.base, base_path=base_path,
         base_data=base_data, mode=sec.mode, samples=sec.samples, seed=sec.seed,

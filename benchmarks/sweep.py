@@ -1,0 +1,121 @@
+"""Benchmark of the sweep engine: prints ONE JSON line.
+
+A landing-site trade study on ``exomars-2030`` (TGO, MRO, MAVEN; Rosalind Franklin): a grid of
+25 latitudes (-60..60 deg) x 40 east longitudes (0..351 deg) = 1000 sites, each case 30 days
+(the scenario's span), figures passes/sol, contact min/sol, longest gap and proximity data
+volume/sol (the default case function: contacts + links, stations left out as no Earth figure is
+asked). The same sweep runs serially in this process (``workers=0``) and on a LocalCluster of
+``--workers`` processes (one thread each; cluster start-up included in the Dask time and also
+reported alone), each into a fresh output folder; the two results.parquet must be equal.
+
+``--cases N`` runs the first N cases of the grid only; the JSON then says ``subset: true`` and
+``extrapolated_*_s`` give the full sweep's times at the measured per-case rates.
+
+Keys: cases, total_cases, subset, days_per_case, workers, serial_s, dask_s, dask_startup_s,
+serial_cases_per_s, dask_cases_per_s, scaling_efficiency (dask rate / (workers x serial rate)),
+results_equal, extrapolated_serial_s, extrapolated_dask_s, cpus.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from marsrelay.sweep import load_sweep, run_sweep
+
+SWEEP = """\
+[sweep]
+name = "landing-sites"
+base = "exomars-2030"
+figures = ["passes_per_sol", "contact_min_per_sol", "max_gap_h", "data_mbit_per_sol"]
+
+[[axis]]
+path = 'lander["Rosalind Franklin"].lat_deg'
+start = -60.0
+stop = 60.0
+num = 25
+
+[[axis]]
+path = 'lander["Rosalind Franklin"].lon_east_deg'
+start = 0.0
+stop = 351.0
+num = 40
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", type=int, default=1000, help="run the first N cases only")
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+
+    with tempfile.TemporaryDirectory(prefix="marsrelay-bench-sweep-") as tmp:
+        folder = Path(tmp)
+        path = folder / "sites.toml"
+        path.write_text(SWEEP, encoding="utf-8")
+        full = load_sweep(path)
+        n = min(args.cases, len(full.cases))
+        sweep = full if n == len(full.cases) else _first(full, n)
+        days = (sweep.cases[0].scenario().duration_s) / 86400.0
+
+        t0 = time.perf_counter()
+        serial = run_sweep(sweep, folder / "serial", workers=0)
+        serial_s = time.perf_counter() - t0
+
+        from distributed import Client, LocalCluster
+
+        t0 = time.perf_counter()
+        cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        with Client(cluster, set_as_default=False) as client:
+            client.wait_for_workers(args.workers)
+            startup_s = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            dask = run_sweep(sweep, folder / "dask", scheduler=cluster.scheduler_address)
+            compute_s = time.perf_counter() - t1
+        cluster.close()
+        dask_s = startup_s + compute_s
+        equal = pq.read_table(serial.results_path).equals(pq.read_table(dask.results_path))
+        assert serial.n_failed == 0 and dask.n_failed == 0, (serial.errors, dask.errors)
+
+    serial_rate = n / serial_s
+    dask_rate = n / dask_s
+    total = len(full.cases)
+    print(json.dumps({
+        "benchmark": "sweep",
+        "cases": n,
+        "total_cases": total,
+        "subset": n < total,
+        "days_per_case": round(days, 3),
+        "workers": args.workers,
+        "cpus": os.cpu_count(),
+        "serial_s": round(serial_s, 3),
+        "dask_s": round(dask_s, 3),
+        "dask_startup_s": round(startup_s, 3),
+        "serial_cases_per_s": round(serial_rate, 3),
+        "dask_cases_per_s": round(dask_rate, 3),
+        "dask_cases_per_s_after_startup": round(n / compute_s, 3),
+        "scaling_efficiency": round(dask_rate / (args.workers * serial_rate), 3),
+        "results_equal": bool(equal),
+        "extrapolated_serial_s": round(total / serial_rate, 1),
+        "extrapolated_dask_s": round(startup_s + total * compute_s / n, 1),
+    }))
+
+
+def _first(sweep, n: int):
+    """The sweep restricted to its first ``n`` cases (same ids, same base)."""
+    import dataclasses
+
+    return dataclasses.replace(sweep, cases=sweep.cases[:n])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,234 @@
+"""All contact windows of a scenario: every pair of nodes that can talk, as a ContactTable.
+
+Pairs (source first):
+
+- ``proximity``: every lander with every orbiter (lander, orbiter);
+- ``orbiter_earth``: every orbiter with every station (orbiter, station);
+- ``direct_earth``: every lander with ``direct_to_earth`` with every station (lander, station).
+
+Each kind's pairs are searched together by one vectorised criterion (see
+:mod:`marsrelay.contacts.finder`), inside the scenario's span minus the blackouts of both
+nodes and, for Earth links, minus solar conjunction. Station blackouts are given in the
+station's own time (reception) and moved to the sender's time with the Mars-centre light time
+(within 0.03 s of any pair's own). ``max_elevation_deg`` is the far end's elevation seen from
+the lander for proximity, and the sender's elevation seen from the station for Earth links.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from marsrelay.constants import MARS_POLAR_RADIUS_KM
+from marsrelay.contacts.earth import DirectEarthCriterion, OrbiterEarthCriterion, conjunction_free
+from marsrelay.contacts.earth_tables import EarthMarsTables
+from marsrelay.contacts.intervals import Intervals
+from marsrelay.contacts.motion import MotionBounds, motion_bounds
+from marsrelay.contacts.passes import PairCriterion, Passes, search_passes
+from marsrelay.contacts.proximity import ProximityCriterion
+from marsrelay.contacts.table import ContactTable
+from marsrelay.errors import InputError
+from marsrelay.orbits import Trajectory
+
+__all__ = ["ProgressCallback", "find_contacts", "scenario_trajectories"]
+
+#: ``progress(description, completed, total)``: called as the search advances.
+ProgressCallback = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class _Kind:
+    name: str
+    criterion: PairCriterion
+    sources: list[str]
+    targets: list[str]
+    domains: Intervals
+
+
+def scenario_trajectories(scenario: Any) -> tuple[list[Trajectory], list[MotionBounds]]:
+    """Each orbiter's trajectory and motion bounds over the scenario's span.
+
+    Raises :class:`~marsrelay.errors.InputError` if a trajectory does not cover the span or
+    its orbit reaches below Mars' surface.
+    """
+    t0, t1 = scenario.start_tdb_s, scenario.end_tdb_s
+    trajectories, motion = [], []
+    for k, orb in enumerate(scenario.orbiters):
+        traj = orb.trajectory(scenario.rotation)
+        lo, hi = traj.coverage_tdb_s
+        if t0 < lo or t1 > hi:
+            raise InputError(
+                f"orbiter {orb.name!r}: its trajectory covers TDB {lo:.0f}..{hi:.0f} s past "
+                f"J2000, not the scenario's span {t0:.0f}..{t1:.0f}",
+                field=f"orbiter[{k}]", allowed="a trajectory covering the whole span")
+        mb = motion_bounds(traj, t0, t1)
+        if mb.r_min_km <= MARS_POLAR_RADIUS_KM:
+            raise InputError(
+                f"orbiter {orb.name!r} comes within {mb.r_min_km:.1f} km of Mars' centre, inside "
+                "the planet", field=f"orbiter[{k}]",
+                allowed=f"an orbit above Mars' surface (radius > {MARS_POLAR_RADIUS_KM} km)")
+        trajectories.append(traj)
+        motion.append(mb)
+    return trajectories, motion
+
+
+def _windows(pairs: list[tuple[int, tuple[tuple[float, float], ...]]]) -> Intervals:
+    return Intervals.from_pairs((s, a, b) for s, ws in pairs for a, b in ws)
+
+
+def _station_blackouts_send(tables: EarthMarsTables | None, windows) -> tuple:
+    if not windows or tables is None:
+        return tuple(windows or ())
+    w = np.asarray(windows, float)
+    lt = tables.light_time(w.ravel() - tables.light_time(w.ravel())[0])[0]
+    return tuple(map(tuple, (w.ravel() - lt).reshape(-1, 2)))
+
+
+def _build_kinds(scenario: Any, trajectories, motion) -> list[_Kind]:
+    t0, t1 = float(scenario.start_tdb_s), float(scenario.end_tdb_s)
+    rotation = scenario.rotation
+    orbiters, landers, stations = scenario.orbiters, scenario.landers, scenario.stations
+    kinds: list[_Kind] = []
+    st_black = getattr(scenario, "station_blackouts", {}) or {}
+
+    # Proximity: lander x orbiter.
+    li, oi = np.meshgrid(np.arange(len(landers)), np.arange(len(orbiters)), indexing="ij")
+    li, oi = li.ravel(), oi.ravel()
+    if li.size:
+        crit = ProximityCriterion(
+            [la.site for la in landers], trajectories, motion, li, oi,
+            [orbiters[o].max_range_km for o in oi], rotation)
+        dom = Intervals.span(range(li.size), t0, t1).subtract(_windows(
+            [(k, landers[li[k]].blackouts) for k in range(li.size)]
+            + [(k, orbiters[oi[k]].blackouts) for k in range(li.size)]))
+        kinds.append(_Kind("proximity", crit, [landers[i].name for i in li],
+                           [orbiters[o].name for o in oi], dom))
+
+    dte = [k for k, la in enumerate(landers) if getattr(la, "direct_to_earth", True)]
+    if not stations or (not orbiters and not dte):
+        return kinds
+    tables = EarthMarsTables(t0, t1, rotation)
+    allowed = conjunction_free(tables, t0, t1, float(getattr(scenario, "conjunction_sep_deg", 2.0)))
+    sta_black = [_station_blackouts_send(tables, st_black.get(s.name, ())) for s in stations]
+
+    def earth_domains(n: int, sender_black, sta_idx) -> Intervals:
+        base = Intervals(np.repeat(np.arange(n), len(allowed)), np.tile(allowed.start, n),
+                         np.tile(allowed.end, n))
+        return base.subtract(_windows([(k, sender_black[k]) for k in range(n)]
+                                      + [(k, sta_black[sta_idx[k]]) for k in range(n)]))
+
+    oi, si = np.meshgrid(np.arange(len(orbiters)), np.arange(len(stations)), indexing="ij")
+    oi, si = oi.ravel(), si.ravel()
+    if oi.size:
+        crit = OrbiterEarthCriterion(tables, trajectories, motion, stations, oi, si,
+                                     float(getattr(scenario, "grazing_height_km", 0.0)))
+        dom = earth_domains(oi.size, [orbiters[o].blackouts for o in oi], si)
+        kinds.append(_Kind("orbiter_earth", crit, [orbiters[o].name for o in oi],
+                           [stations[s].name for s in si], dom))
+    li, si = np.meshgrid(np.asarray(dte, np.int64), np.arange(len(stations)), indexing="ij")
+    li, si = li.ravel(), si.ravel()
+    if li.size:
+        crit = DirectEarthCriterion(tables, [la.site for la in landers], stations, li, si,
+                                    rotation)
+        dom = earth_domains(li.size, [landers[i].blackouts for i in li], si)
+        kinds.append(_Kind("direct_earth", crit, [landers[i].name for i in li],
+                           [stations[s].name for s in si], dom))
+    return kinds
+
+
+def _table(kind: _Kind, passes: Passes) -> ContactTable:
+    n = len(passes)
+    src = np.asarray(kind.sources, dtype=object)[passes.series] if n else np.empty(0, object)
+    tgt = np.asarray(kind.targets, dtype=object)[passes.series] if n else np.empty(0, object)
+    return ContactTable(
+        source=src, target=tgt, kind=np.full(n, kind.name, dtype=object),
+        start_tdb_s=passes.start_tdb_s, end_tdb_s=passes.end_tdb_s,
+        max_elevation_deg=passes.max_elevation_deg,
+        max_elevation_tdb_s=passes.max_elevation_tdb_s,
+        min_range_km=passes.min_range_km, max_range_km=passes.max_range_km,
+        owlt_s=passes.owlt_s)
+
+
+def _search(kind: _Kind, series: np.ndarray, min_duration_s: float, tol_s: float) -> Passes:
+    domains = kind.domains.take(np.isin(kind.domains.series, series))
+    return search_passes(kind.criterion, domains, min_duration_s=min_duration_s, tol_s=tol_s)
+
+
+#: The kinds a forked worker searches (set in the parent just before the pool forks, so the
+#: children inherit them instead of unpickling criteria and tables).
+_FORKED_KINDS: list[_Kind] = []
+
+
+def _forked_search(task: tuple[int, np.ndarray, float, float]) -> tuple[int, Passes]:
+    k, series, min_duration_s, tol_s = task
+    return k, _search(_FORKED_KINDS[k], series, min_duration_s, tol_s)
+
+
+def _default_workers(span_s: float) -> int:
+    if span_s < 5 * 86400.0 or not hasattr(os, "fork"):
+        return 1  # a fork costs more than it saves on short spans
+    return max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                      else (os.cpu_count() or 1)))
+
+
+def find_contacts(
+    scenario: Any,
+    progress: ProgressCallback | None = None,
+    *,
+    min_duration_s: float = 1.0,
+    tol_s: float = 1e-5,
+    workers: int | None = None,
+) -> ContactTable:
+    """Every contact window of ``scenario`` (a :class:`marsrelay.scenario.Scenario` or an object
+    with the same attributes), sorted by start.
+
+    No window longer than ``min_duration_s`` (s) is missed; edges are located to ``tol_s`` (s).
+    ``progress(description, completed, total)`` is called as groups of pairs finish.
+    ``workers``: processes to share the pairs among (default: up to 2 for spans over 5 days,
+    where a fork pays off; 1 searches in this process). Raises
+    :class:`~marsrelay.errors.InputError` for an empty span, a span the ephemeris or a
+    trajectory does not cover, or an orbit inside Mars.
+    """
+    t0, t1 = float(scenario.start_tdb_s), float(scenario.end_tdb_s)
+    if not (math.isfinite(t0) and math.isfinite(t1) and t1 > t0):
+        raise InputError("the time span is empty (end is not after start)",
+                         field="scenario.end", allowed="an end after the start")
+    trajectories, motion = scenario_trajectories(scenario)
+    kinds = _build_kinds(scenario, trajectories, motion)
+    n_workers = _default_workers(t1 - t0) if workers is None else max(1, int(workers))
+    # Tasks: each kind's pairs dealt round-robin into n_workers groups (balanced work).
+    tasks = []
+    for k, kind in enumerate(kinds):
+        n_series = len(kind.sources)
+        for w in range(min(n_workers, n_series)):
+            tasks.append((k, np.arange(w, n_series, n_workers), min_duration_s, tol_s))
+    total = len(tasks)
+    if progress is not None:
+        progress("contacts", 0, total)
+    results: dict[int, list[Passes]] = {k: [] for k in range(len(kinds))}
+    if n_workers > 1 and len(tasks) > 1:
+        global _FORKED_KINDS
+        _FORKED_KINDS = kinds
+        try:
+            ctx = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
+                for done, (k, passes) in enumerate(pool.map(_forked_search, tasks), 1):
+                    results[k].append(passes)
+                    if progress is not None:
+                        progress(kinds[k].name, done, total)
+        finally:
+            _FORKED_KINDS = []
+    else:
+        for done, (k, series, mind, tol) in enumerate(tasks, 1):
+            results[k].append(_search(kinds[k], series, mind, tol))
+            if progress is not None:
+                progress(kinds[k].name, done, total)
+    tables = [_table(kinds[k], p) for k in results for p in results[k]]
+    return ContactTable.concat(tables)

@@ -1,0 +1,324 @@
+"""Earth windows: an orbiter or a lander can send to an Earth station.
+
+Conventions (project ``conventions.md``, "Geometry"; SPICE ``CN`` aberration correction on the
+receiver side, no stellar aberration). A window is stated in the *sender's* time ``t`` (TDB at
+transmission); the station receives at ``t + OWLT``, where the one-way light time solves
+``c OWLT = |S(t + OWLT) - X(t)|`` with ``X`` the sender's and ``S`` the station's barycentric
+positions. At ``t`` the link is open when:
+
+- **station elevation**: the sender's position at ``t``, seen from the station at
+  ``t + OWLT``, is above the station's mask (geodetic up, as
+  :class:`marsrelay.sites.EarthStation`);
+- **orbiter -> station, Mars occultation**: the line of sight from the orbiter (at ``t``) to the
+  station (at ``t + OWLT``) clears Mars' ellipsoid enlarged by ``grazing_height_km``. The
+  ellipsoid is placed where Mars' centre is when the signal passes it, ``t_r - LT_mars`` with
+  ``LT_mars`` the converged light time from Mars' centre to the station, exactly as SPICE's
+  ``gfoclt`` with ``CN`` places the front body. (Mars at ``t`` instead would shift the limb by
+  up to 0.14 km, some 0.1 s of window edge.) Mars' ellipsoid is symmetric about its pole, so
+  its rotation during those milliseconds does not matter;
+- **lander -> station, lander elevation**: the station's position at ``t + OWLT``, seen from the
+  lander at ``t``, is above the lander's mask. The mask (>= 0 deg, from the lander's local
+  horizontal plane) stands for its horizon: no ellipsoid test, which a lander below the
+  reference ellipsoid (negative height, e.g. Oxia Planum at -3 km) would always fail;
+- **solar conjunction**: the Sun-Earth-Mars angle is at least ``conjunction_sep_deg`` (see
+  :class:`ConjunctionCriterion`; the same for every Earth link).
+
+Light time: each evaluation starts from the tabulated Mars-centre light time, takes one
+fixed-point step with the station's position and velocity at the trial reception time and
+moves the station along its velocity to the converged time (error below 1e-9 s and 1 mm).
+
+Constraint functions and derivative bounds (``D`` the least sender-station distance over the
+span, ``V`` a bound of the relative speed, ``w`` Earth's rotation rate, ``k = A / C`` the
+ellipsoid's pole stretch, ``A``/``C`` its enlarged equatorial/polar radii):
+
+- elevation as ``sin(el) - sin(mask)``: ``|g'| <= w (1 + tau') + V / D``, ``|g''| <= w^2
+  (1 + tau')^2 + w |tau''| + 2 w (1 + tau') V / D + |u''|`` (``u`` the line-of-sight unit
+  vector, see :func:`~marsrelay.contacts.kinematics.unit_vector_curvature`);
+- occultation as ``dist - A``, ``dist`` the distance from Mars' centre to the ray orbiter ->
+  station in coordinates stretched by ``k`` along Mars' pole (where the ellipsoid is a sphere
+  of radius ``A``): a 1-Lipschitz function of the ray's start point, and changed by at most
+  ``|P| dtheta`` when the ray turns by ``dtheta``; so ``|g'| <= k v_orb + k^2 r_max V / D`` and
+  ``|g''| <= k a_orb + |g'|^2 / dist_min`` plus the ray's own turning terms.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from marsrelay.constants import C_KM_S, MARS_EQ_RADIUS_KM, MARS_POLAR_RADIUS_KM
+from marsrelay.contacts.earth_tables import ERA_RATE_RAD_S, EarthMarsTables
+from marsrelay.contacts.finder import Criterion, find_windows
+from marsrelay.contacts.intervals import Intervals
+from marsrelay.contacts.kinematics import (
+    icrf_from_body,
+    mars_rotation_rate_rad_s,
+    orbiter_state,
+    unit_vector_curvature,
+)
+from marsrelay.contacts.motion import MotionBounds
+from marsrelay.contacts.passes import PairCriterion
+from marsrelay.orbits import Trajectory
+from marsrelay.rotation import RotationModel
+from marsrelay.sites import EarthStation, MarsSite
+
+__all__ = [
+    "ConjunctionCriterion",
+    "DirectEarthCriterion",
+    "OrbiterEarthCriterion",
+    "conjunction_free",
+]
+
+#: Earth's rotation rate bound (rad/s): ERA rate plus precession-nutation (< 1e-11 rad/s).
+_W_EARTH = ERA_RATE_RAD_S * (1.0 + 1e-6)
+#: Bound of a station's barycentric acceleration less Mars' (km/s^2): centripetal 3.4e-5 ...
+_A_STATION = 1e-4
+
+
+def _norm(x: np.ndarray) -> np.ndarray:
+    return np.sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2])
+
+
+def _dot(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return x[0] * y[0] + x[1] * y[1] + x[2] * y[2]
+
+
+class _StationLink(PairCriterion):
+    """Shared machinery: stations, light time, station elevation and its bounds."""
+
+    observe_step_s = 3600.0
+
+    def __init__(self, tables: EarthMarsTables, stations: Sequence[EarthStation],
+                 station_index: Sequence[int]) -> None:
+        super().__init__()
+        self.tables = tables
+        self.sta_of = np.asarray(station_index, np.int64)
+        self.sta_pos = np.stack([s.position_itrs_km for s in stations], 1)  # (3, n)
+        self.sta_up = np.stack([s.topocentric_itrs[2] for s in stations], 1)
+        self.sta_sin_mask = np.sin(np.radians([s.elevation_mask_deg for s in stations]))
+
+    def _receive(self, t: np.ndarray, x: np.ndarray, sta: np.ndarray):
+        """Station barycentric position ``S`` and up vector at reception, and the light time,
+        for a signal leaving barycentric ``x`` ``(3, N)`` at TDB ``t``."""
+        tb = self.tables
+        tau0 = tb.light_time(t)[0]
+        tr = t + tau0
+        e, ev = tb.earth(tr)
+        s, sv, up, up_dot = tb.station(tr, self.sta_pos[:, sta], self.sta_up[:, sta])
+        s0 = e + s
+        vs = ev + sv
+        tau1 = _norm(s0 - x) / C_KM_S
+        s1 = s0 + vs * (tau1 - tau0)
+        tau = _norm(s1 - x) / C_KM_S
+        dt = tau - tau0
+        return s0 + vs * dt, up + up_dot * dt, tau
+
+    def _rates(self, v_sender: np.ndarray, a_sender: np.ndarray, d_min: np.ndarray):
+        """Bounds for the station-elevation constraint: (L, M) per pair."""
+        v = v_sender + self.tables.max_rel_speed_km_s
+        td = v / C_KM_S * 1.001  # |d tau / dt|
+        tdd = (a_sender + _A_STATION + v * v / d_min) / C_KM_S * 1.01
+        uv = v * (1.0 + td) / d_min
+        lip = _W_EARTH * (1.0 + td) + uv
+        curv = (_W_EARTH**2 * (1.0 + td) ** 2 + _W_EARTH * tdd + 2.0 * _W_EARTH * (1.0 + td) * uv
+                + unit_vector_curvature(v * (1.0 + td), a_sender + _A_STATION, d_min))
+        return lip, curv * 1.01
+
+
+class OrbiterEarthCriterion(_StationLink):
+    """Orbiter -> station windows for pairs ``(orbiter_index[k], station_index[k])``.
+
+    Components: station elevation (``sin``), Mars occultation (km). ``aux`` holds the ray's
+    distance from Mars' centre (stretched coordinates, km) for the local curvature bound.
+    """
+
+    kind = "orbiter_earth"
+    n_components = 2
+
+    def __init__(
+        self,
+        tables: EarthMarsTables,
+        trajectories: Sequence[Trajectory],
+        motion: Sequence[MotionBounds],
+        stations: Sequence[EarthStation],
+        orbiter_index: Sequence[int],
+        station_index: Sequence[int],
+        grazing_height_km: float = 0.0,
+    ) -> None:
+        super().__init__(tables, stations, station_index)
+        self.trajectories = list(trajectories)
+        self.orb_of = np.asarray(orbiter_index, np.int64)
+        big_a = MARS_EQ_RADIUS_KM + grazing_height_km
+        self.radius = big_a
+        self.stretch = big_a / (MARS_POLAR_RADIUS_KM + grazing_height_km)
+        k = self.stretch
+        v_o = np.array([m.v_max_km_s for m in motion])[self.orb_of]
+        a_o = np.array([m.a_max_km_s2 for m in motion])[self.orb_of]
+        r_max = np.array([m.r_max_km for m in motion])[self.orb_of]
+        d_min = tables.min_distance_km - r_max - 6400.0
+        self.el_lip, self.el_curv = self._rates(v_o, a_o, d_min)
+        v_all = v_o + tables.max_rel_speed_km_s * 1.01
+        w_ray = k * v_all / d_min  # turning rate of the stretched ray
+        a_ray = k * unit_vector_curvature(v_all, a_o + _A_STATION, d_min)
+        v_p = k * (v_o + 1e-3)  # start point speed (Mars moved to the ray's passage time)
+        self.occ_lip = (v_p + k * r_max * w_ray) * 1.001
+        self.occ_w2 = (k * (a_o + 1e-5) + 4.0 * v_p * w_ray
+                       + 3.0 * k * r_max * (w_ray * w_ray + a_ray)) * 1.01
+        self.step = np.array([m.period_s for m in motion])[self.orb_of] / 1.0
+
+    def initial_step(self, series: np.ndarray) -> np.ndarray:
+        return self.step[series]
+
+    def _orbiters(self, t: np.ndarray, series: np.ndarray):
+        orb = self.orb_of[series]
+        p = np.empty((3, t.size))
+        for o in np.unique(orb):
+            sel = np.flatnonzero(orb == o)
+            p[:, sel] = orbiter_state(self.trajectories[o], t[sel], velocity=False)[0]
+        return p
+
+    def _geometry(self, t: np.ndarray, series: np.ndarray):
+        sta = self.sta_of[series]
+        p = self._orbiters(t, series)
+        m, vm = self.tables.mars(t)
+        x = m + p
+        s, up, tau = self._receive(t, x, sta)
+        rel = x - s
+        rho = _norm(rel)
+        sin_el = _dot(up, rel) / rho
+        # Mars' centre when the signal passes it: t + delta, delta = tau - LT_mars.
+        delta = tau - _norm(m - s) / C_KM_S
+        delta = tau - _norm(m + vm * delta - s) / C_KM_S
+        pm = p - vm * delta  # orbiter relative to that centre
+        d = s - x  # ray direction (orbiter -> station)
+        n = self.tables.pole(t)
+        k1 = self.stretch - 1.0
+        pm = pm + (k1 * _dot(pm, n)) * n
+        d = d + (k1 * _dot(d, n)) * n
+        d = d / _norm(d)
+        proj = _dot(pm, d)
+        cx = pm[1] * d[2] - pm[2] * d[1]
+        cy = pm[2] * d[0] - pm[0] * d[2]
+        cz = pm[0] * d[1] - pm[1] * d[0]
+        dist = np.where(proj < 0.0, np.sqrt(cx * cx + cy * cy + cz * cz), _norm(pm))
+        return sin_el, dist, rho, tau
+
+    def _evaluate(self, t, series):
+        sin_el, dist, _, _ = self._geometry(t, series)
+        g = np.stack([sin_el - self.sta_sin_mask[self.sta_of[series]], dist - self.radius])
+        return g, dist[None, :]
+
+    def bounds(self, h_s, series, aux_a, aux_b):
+        lip_o = self.occ_lip[series]
+        d_lo = 0.5 * (aux_a[0] + aux_b[0]) - 0.5 * lip_o * h_s
+        with np.errstate(divide="ignore"):
+            curv_o = np.where(d_lo > 1.0, self.occ_w2[series] + lip_o * lip_o / d_lo, np.inf)
+        lip = np.stack([self.el_lip[series], lip_o])
+        curv = np.stack([self.el_curv[series], curv_o])
+        return lip, curv
+
+    def observe(self, t_s, series):
+        sin_el, _, rho, tau = self._geometry(np.asarray(t_s, float), np.asarray(series, np.int64))
+        return np.stack([np.degrees(np.arcsin(np.clip(sin_el, -1, 1))), rho, tau])
+
+
+class DirectEarthCriterion(_StationLink):
+    """Lander -> station windows for pairs ``(site_index[k], station_index[k])``.
+
+    Components: lander elevation of the station, station elevation of the lander (``sin``).
+    """
+
+    kind = "direct_earth"
+    n_components = 2
+
+    def __init__(
+        self,
+        tables: EarthMarsTables,
+        sites: Sequence[MarsSite],
+        stations: Sequence[EarthStation],
+        site_index: Sequence[int],
+        station_index: Sequence[int],
+        rotation: RotationModel,
+    ) -> None:
+        super().__init__(tables, stations, station_index)
+        self.rotation = rotation
+        self.site_of = np.asarray(site_index, np.int64)
+        self.site_pos = np.stack([s.position_body_km for s in sites], 1)
+        self.site_up = np.stack([s.normal for s in sites], 1)
+        self.site_sin_mask = np.sin(np.radians([s.elevation_mask_deg for s in sites]))
+        w = mars_rotation_rate_rad_s(rotation)
+        r = np.linalg.norm(self.site_pos, axis=0)[self.site_of]
+        v_l, a_l = w * r, w * w * r
+        d_min = tables.min_distance_km - r - 6400.0
+        self.sta_lip, self.sta_curv = self._rates(v_l, a_l, d_min)
+        v = v_l + tables.max_rel_speed_km_s * 1.01
+        uv = v / d_min
+        self.lan_lip = w + uv
+        self.lan_curv = (w * w + 2.0 * w * uv + unit_vector_curvature(v, a_l + _A_STATION, d_min)
+                         ) * 1.01
+
+    def initial_step(self, series: np.ndarray) -> np.ndarray:
+        return np.full(len(series), 3600.0)
+
+    def _geometry(self, t: np.ndarray, series: np.ndarray):
+        site, sta = self.site_of[series], self.sta_of[series]
+        m, _ = self.tables.mars(t)
+        x = m + icrf_from_body(self.rotation, t, self.site_pos[:, site])
+        up_l = icrf_from_body(self.rotation, t, self.site_up[:, site])
+        s, up, tau = self._receive(t, x, sta)
+        rel = x - s
+        rho = _norm(rel)
+        return _dot(up, rel) / rho, -_dot(up_l, rel) / rho, rho, tau
+
+    def _evaluate(self, t, series):
+        sin_sta, sin_lan, _, _ = self._geometry(t, series)
+        g = np.stack([sin_lan - self.site_sin_mask[self.site_of[series]],
+                      sin_sta - self.sta_sin_mask[self.sta_of[series]]])
+        return g, np.zeros((0, t.size))
+
+    def bounds(self, h_s, series, aux_a, aux_b):
+        lip = np.stack([self.lan_lip[series], self.sta_lip[series]])
+        curv = np.stack([self.lan_curv[series], self.sta_curv[series]])
+        return lip, curv
+
+    def observe(self, t_s, series):
+        sin_sta, _, rho, tau = self._geometry(np.asarray(t_s, float), np.asarray(series, np.int64))
+        return np.stack([np.degrees(np.arcsin(np.clip(sin_sta, -1, 1))), rho, tau])
+
+
+class ConjunctionCriterion(Criterion):
+    """Open while the Sun-Earth-Mars angle is at least ``sep_deg`` (one series, 0).
+
+    The angle is :meth:`EarthMarsTables.sun_earth_mars_rad` for a signal leaving Mars' centre:
+    the spacecraft's own few-ms offsets change it by under 1e-8 deg. It moves at most
+    ``V / D`` (Mars seen from Earth) plus 2.1e-7 rad/s (the Sun seen from Earth) per second.
+    """
+
+    n_components = 1
+
+    def __init__(self, tables: EarthMarsTables, sep_deg: float) -> None:
+        super().__init__()
+        self.tables = tables
+        self.sep = math.radians(sep_deg)
+        self.lip = tables.max_rel_speed_km_s / tables.min_distance_km + 2.1e-7
+
+    def initial_step(self, series):
+        return np.full(len(series), 86400.0)
+
+    def _evaluate(self, t, series):
+        return (self.tables.sun_earth_mars_rad(t) - self.sep)[None, :], np.zeros((0, t.size))
+
+    def bounds(self, h_s, series, aux_a, aux_b):
+        return np.full((1, h_s.size), self.lip), np.full((1, h_s.size), np.inf)
+
+
+def conjunction_free(tables: EarthMarsTables, t0_s: float, t1_s: float, sep_deg: float,
+                     *, tol_s: float = 1e-3) -> Intervals:
+    """TDB intervals (series 0) in ``[t0_s, t1_s]`` when the Sun-Earth-Mars angle is at least
+    ``sep_deg`` (deg), i.e. when Earth links are allowed."""
+    if sep_deg <= 0:
+        return Intervals.span([0], t0_s, t1_s)
+    crit = ConjunctionCriterion(tables, sep_deg)
+    return find_windows(crit, Intervals.span([0], t0_s, t1_s), tol_s=tol_s).windows
