@@ -1,14 +1,14 @@
 """Benchmark: one year of exomars-2030 traffic (>= 1 million bundles) through marsrelay's
 store-and-forward simulator, against pydtnsim on a fraction of the same plan and traffic.
 
-Prints ONE JSON line. The contact plan is a synthetic year-long plan with realistic pass
-patterns (:mod:`marsrelay.simulation.synthetic`); with ``--real-contacts`` it is the scenario's
-own (contacts + links stages over the year, which takes the geometry's time). ``plan`` says
-which.
+Prints ONE JSON line. The contact plan is the scenario's own, from the contacts and links
+stages over the year (about half a minute of geometry, not timed); with ``--synthetic`` it is a
+synthetic year-long plan with realistic pass patterns (:mod:`marsrelay.simulation.synthetic`).
+``plan`` says which.
 pydtnsim (ms time steps, no light time) runs the first ``PYDTNSIM_DAYS`` days; the speed-up is
 the ratio of seconds per bundle.
 
-    python benchmarks/simulation.py [--real-contacts]
+    python benchmarks/simulation.py [--synthetic]
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def _pydtnsim(plan: ContactPlan, bundles, t0: float, days: float) -> tuple[float
 def main() -> None:
     sc = load_scenario("exomars-2030")
     sc = sc.with_overrides(end_tdb_s=sc.start_tdb_s + YEAR_DAYS * DAY_S)
-    plan, kind = _plan(sc, "--real-contacts" in sys.argv[1:])
+    plan, kind = _plan(sc, "--synthetic" not in sys.argv[1:])
     t0, t1 = sc.start_tdb_s, sc.start_tdb_s + YEAR_DAYS * DAY_S
     lander = sc.landers[0]
     cfg = TrafficConfig(source=[TrafficSource(node=lander.name, **TRAFFIC)])

@@ -120,21 +120,28 @@ FRAME_{EARTH_FRAME_ID}_CENTER   = 399
 
 
 def write_fixed_point_spk(path: str | Path, naif_id: int, center: int, frame: str,
-                          position_km: np.ndarray, first_tdb_s: float,
-                          last_tdb_s: float) -> Path:
-    """An SPK (type 9) with a constant position (zero velocity) in ``frame``."""
+                          position_km: np.ndarray, first_tdb_s: float, last_tdb_s: float,
+                          frame_kernels: tuple[str | Path, ...] = ()) -> Path:
+    """An SPK (type 9) with a constant position (zero velocity) in ``frame``.
+
+    A frame defined in a kernel must be known while the segment is written: pass that
+    kernel in ``frame_kernels`` (loaded for the call only)."""
     path = Path(path)
     if path.exists():
         path.unlink()
     t = np.linspace(first_tdb_s, last_tdb_s, 8)
     states = np.zeros((8, 6))
     states[:, :3] = np.asarray(position_km, float)
+    for k in frame_kernels:
+        sp.furnsh(str(k))
     handle = sp.spkopn(str(path), "marsrelay test site", 0)
     try:
         sp.spkw09(handle, naif_id, center, frame, float(t[0]), float(t[-1]), "fixed point", 3,
                   8, states, t)
     finally:
         sp.spkcls(handle)
+        for k in frame_kernels:
+            sp.unload(str(k))
     return path
 
 
@@ -147,7 +154,8 @@ def write_topo_fk(path: str | Path, sites: list[tuple[str, int, int, str, np.nda
     lines = ["KPL/FK", "", "Topocentric frames written by the marsrelay tests.", "",
              "\\begindata"]
     for name, fid, center, rel, rows in sites:
-        m = " ".join(f"{v:.17e}" for v in np.asarray(rows, float).ravel())
+        v = np.asarray(rows, float).ravel()  # text-kernel lines stay short: 3 values each
+        m = "\n    ".join(" ".join(f"{x:.17e}" for x in v[i:i + 3]) for i in (0, 3, 6))
         lines += [
             f"FRAME_{name} = {fid}",
             f"FRAME_{fid}_NAME = '{name}'",

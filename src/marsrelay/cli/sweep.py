@@ -73,8 +73,11 @@ def sweep_command(
                 raise typer.Exit(code=130) from None
         table = Table(title=f"Sweep summary ({outcome.n_cases - outcome.n_failed} of "
                       f"{outcome.n_cases} cases; {outcome.n_skipped} already done)")
-        for col in ("figure", "unit", "rows", "mean", "min", "median", "max", "max at case"):
-            table.add_column(col, justify="left" if col in ("figure", "unit") else "right")
+        table.add_column("figure", no_wrap=True)
+        table.add_column("unit", no_wrap=True)
+        for col in ("rows", "mean", "min", "median", "max"):
+            table.add_column(col, justify="right")
+        table.add_column("max at case", overflow="ellipsis", no_wrap=True)
         for s in summarise(read_results(out), sweep.figures):
             table.add_row(s.figure, s.unit, str(s.rows), _fmt(s.mean), _fmt(s.min),
                           _fmt(s.median), _fmt(s.max), s.case_id_max)

@@ -56,6 +56,18 @@ def site_means(results: Any, figure: str) -> tuple[np.ndarray, np.ndarray, np.nd
     return out_n, out_lat, out_lon, out_mean, out_count
 
 
+def _ranges(lon: np.ndarray, lat: np.ndarray) -> tuple[list[float], list[float]]:
+    """Axis ranges (deg): the sites with a margin of 10% of their spread (at least 5 deg),
+    clipped to the map [-180, 180] x [-90, 90]."""
+    if not lon.size:
+        return [-180.0, 180.0], [-90.0, 90.0]
+    out = []
+    for v, lim in ((lon, 180.0), (lat, 90.0)):
+        pad = max(5.0, 0.1 * float(v.max() - v.min()))
+        out.append([max(-lim, float(v.min()) - pad), min(lim, float(v.max()) + pad)])
+    return out[0], out[1]
+
+
 def sweep_figure(results: Any, figure: str | None = None, title: str | None = None):
     """A plotly ``Figure``: each landing site of the sweep on a latitude/longitude map of Mars,
     coloured by ``figure`` (mean over the other swept parameters).
@@ -94,10 +106,11 @@ def sweep_figure(results: Any, figure: str | None = None, title: str | None = No
                            f"{figure} %{{customdata[0]:.4g}} {unit}<br>"
                            "mean of %{customdata[1]} rows<extra></extra>"),
         ))
+    x_range, y_range = _ranges(lon, lat)
     fig.update_layout(
         title=title or f"{figure.replace('_', ' ')} by landing site",
-        xaxis={"title": "east longitude (deg)", "range": [-180, 180], "dtick": 30},
-        yaxis={"title": "planetocentric latitude (deg)", "range": [-90, 90], "dtick": 30,
+        xaxis={"title": "east longitude (deg)", "range": x_range},
+        yaxis={"title": "planetocentric latitude (deg)", "range": y_range,
                "scaleanchor": "x", "scaleratio": 1},
         legend={"orientation": "h", "y": -0.2},
         template="plotly_white",
