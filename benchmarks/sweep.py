@@ -13,7 +13,10 @@ reported alone), each into a fresh output folder; the two results.parquet must b
 
 Keys: cases, total_cases, subset, days_per_case, workers, serial_s, dask_s, dask_startup_s,
 serial_cases_per_s, dask_cases_per_s, scaling_efficiency (dask rate / (workers x serial rate)),
-results_equal, extrapolated_serial_s, extrapolated_dask_s, cpus.
+results_equal, extrapolated_serial_s, extrapolated_dask_s, cpus, load_avg_1min_at_start (the
+machine's load before the run: other processes skew both timings), serial_cpu_per_wall (CPU
+time of the serial run over its wall time: below 1 means other processes took the CPU),
+dask_cases_per_s_after_startup.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     logging.getLogger("distributed").setLevel(logging.ERROR)
+    load_before = os.getloadavg()[0]  # other work on the machine skews both timings
 
     with tempfile.TemporaryDirectory(prefix="marsrelay-bench-sweep-") as tmp:
         folder = Path(tmp)
@@ -66,9 +70,10 @@ def main() -> None:
         sweep = full if n == len(full.cases) else _first(full, n)
         days = (sweep.cases[0].scenario().duration_s) / 86400.0
 
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         serial = run_sweep(sweep, folder / "serial", workers=0)
         serial_s = time.perf_counter() - t0
+        serial_cpu = (time.process_time() - c0) / serial_s
 
         from distributed import Client, LocalCluster
 
@@ -97,6 +102,8 @@ def main() -> None:
         "days_per_case": round(days, 3),
         "workers": args.workers,
         "cpus": os.cpu_count(),
+        "load_avg_1min_at_start": round(load_before, 2),
+        "serial_cpu_per_wall": round(serial_cpu, 3),
         "serial_s": round(serial_s, 3),
         "dask_s": round(dask_s, 3),
         "dask_startup_s": round(startup_s, 3),

@@ -84,7 +84,7 @@ def write_earth_pck(path: str | Path, first_tdb_s: float, last_tdb_s: float,
     path = Path(path)
     if path.exists():
         path.unlink()
-    n_rec = int(math.ceil((last_tdb_s - first_tdb_s) / record_s))
+    n_rec = math.ceil((last_tdb_s - first_tdb_s) / record_s)
     btime = first_tdb_s
     n_nodes = degree + 8
     x = np.cos(np.pi * (np.arange(n_nodes) + 0.5) / n_nodes)

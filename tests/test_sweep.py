@@ -371,6 +371,10 @@ def test_random_ranges_and_subsets_are_checked(tmp_path):
     twice = SWEEP + '\n[[axis]]\npath = "lander[0].lat_deg"\nvalues = [1.0]\n'
     with pytest.raises(InputError, match="swept by two axes"):
         load_sweep(write(tmp_path, twice))
+    both = SWEEP + ('\n[[axis]]\npath = "span_days"\nvalues = [1]\n'
+                    '\n[[axis]]\npath = "scenario.end"\nvalues = ["2030-11-03T00:00:00Z"]\n')
+    with pytest.raises(InputError, match=r"span_days and scenario\.end"):
+        load_sweep(write(tmp_path, both))
 
 
 def test_a_different_sweep_cannot_resume_into_the_same_folder(tmp_path):
@@ -412,3 +416,67 @@ values = [["DSA-1", "DSA-2", "DSA-3"], ["DSS-14", "DSS-43", "DSS-63"]]
     assert (sc.landers[0].site.lat_deg, sc.landers[0].site.lon_east_deg) == (-4.5895, 137.4417)
     assert [s.name for s in sc.stations] == ["DSS-14", "DSS-43", "DSS-63"]
     assert sweep.case_function == "marsrelay.sweep.case:evaluate_case"
+
+
+def test_default_case_function_agrees_with_an_independent_sampler(tmp_path):
+    """The pipeline's contact figures (find_contacts edges to 1e-5 s) against a plain 10 s
+    sampler over the same geometry: the same passes; each sampled window is shorter by less
+    than two steps; gaps longer by less than two steps."""
+    import dataclasses
+
+    from marsrelay.sweep import evaluate_case
+
+    text = """\
+[sweep]
+base = "exomars-2030"
+figures = ["passes_per_sol", "contact_min_per_sol", "max_gap_h"]
+
+[[axis]]
+path = 'lander["Rosalind Franklin"].lat_deg'
+values = [-50.0, 18.275, 70.0]
+
+[[axis]]
+path = "span_days"
+values = [2]
+"""
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    sweep = load_sweep(path)
+    step_s = 10.0
+    sols = 2 * 86400.0 / SOL_S
+    for case in sweep.cases:
+        got, ref = evaluate_case(case), prox_case(case)
+        assert got.lat_deg == ref.lat_deg
+        assert got.passes_per_sol == pytest.approx(ref.passes_per_sol, abs=1e-12)
+        n_windows = ref.passes_per_sol[0] * sols
+        short_s = (got.contact_min_per_sol[0] - ref.contact_min_per_sol[0]) * 60.0 * sols
+        assert 0.0 <= short_s <= 2 * step_s * n_windows
+        assert 0.0 <= (got.max_gap_h[0] - ref.max_gap_h[0]) * 3600.0 <= 2 * step_s
+        # with an Earth figure the stations are searched too: proximity figures unchanged
+        with_earth = evaluate_case(dataclasses.replace(
+            case, figures=("passes_per_sol", "contact_min_per_sol", "dte_min_per_sol")))
+        assert with_earth.passes_per_sol == got.passes_per_sol
+        assert with_earth.contact_min_per_sol == pytest.approx(got.contact_min_per_sol)
+        assert with_earth.dte_min_per_sol == (0.0,)  # direct_to_earth = false in this base
+
+
+def test_simulation_figures_are_bounded_by_physics(tmp_path):
+    """Data delivered to Earth cannot exceed what the proximity links carried (the rover has
+    no direct-to-Earth link in this base), and no bundle beats the light time: the closest
+    Earth-Mars distance, 55.7 million km (2003-08-27; NASA Mars fact sheet), is 185.8 s."""
+    from marsrelay.sweep import evaluate_case
+
+    path = tmp_path / "s.toml"
+    path.write_text("""\
+[sweep]
+base = "exomars-2030"
+figures = ["data_mbit_per_sol", "delivered_mbit_per_sol", "latency_p50_s"]
+
+[[axis]]
+path = "span_days"
+values = [1]
+""")
+    (case,) = load_sweep(path).cases
+    r = evaluate_case(case)
+    assert 0.0 < r.delivered_mbit_per_sol[0] <= r.data_mbit_per_sol[0]
+    assert r.latency_p50_s[0] >= 55.7e6 / 299792.458

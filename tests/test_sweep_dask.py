@@ -172,6 +172,25 @@ def test_a_failing_case_is_retried_then_reported(cluster, tmp_path):
     assert results(out).num_rows == 5
 
 
+def test_a_failing_case_in_a_chunk_is_isolated(cluster, tmp_path):
+    """Three cases per task: the chunk holding the failing case fails after its retries, then
+    its cases run alone, so only the failing case is reported."""
+    sweep_file = write(tmp_path)
+    sweep = load_sweep(sweep_file)
+    attempts = tmp_path / "attempts"
+    fn = partial(fail_one, index=4, attempts_dir=str(attempts))
+    out = tmp_path / "dask"
+    outcome = run_sweep(sweep, out, scheduler=cluster.scheduler_address, case_function=fn,
+                        retries=1, chunk_size=3)
+    assert len(list(attempts.iterdir())) == 4  # chunk: 1 + 1 retry; alone: 1 + 1 retry
+    assert (outcome.n_computed, outcome.n_failed) == (5, 1)
+    assert outcome.errors[0].case_id == sweep.cases[4].case_id
+    want = serial_reference(sweep_file, tmp_path)
+    keep = [i for i, cid in enumerate(want["case_id"].to_pylist())
+            if cid != sweep.cases[4].case_id]
+    assert results(out).equals(want.take(keep))
+
+
 def _cli(sweep_file: Path, out: Path, workers: int, **kw) -> subprocess.Popen:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(TESTS), env.get("PYTHONPATH", "")])

@@ -48,6 +48,7 @@ def main(
 
 # Command modules (each registers its commands on ``app``): one import per module.
 from marsrelay.cli import compare as _compare  # noqa: E402, F401
+from marsrelay.cli import contacts as _contacts  # noqa: E402, F401
 from marsrelay.cli import czml as _czml  # noqa: E402, F401
 from marsrelay.cli import geometry as _geometry  # noqa: E402, F401
 from marsrelay.cli import links as _links  # noqa: E402, F401

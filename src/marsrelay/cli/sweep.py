@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -32,8 +33,8 @@ def _fmt(x: float) -> str:
 def sweep_command(
     ctx: typer.Context,
     sweep_file: Annotated[Path, typer.Argument(help="Sweep file (TOML).", metavar="SWEEP.toml")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder; re-run the same command "
-                                      "with it to resume.")] = Path("sweep-out"),
+    out: Annotated[Path, typer.Option("--out", help="Output folder (created if needed); re-run "
+                                      "the same command with it to resume.")],
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help="Address of a running Dask scheduler, e.g. tcp://host:8786 "
         "(default: a local cluster).")] = None,
@@ -71,16 +72,16 @@ def sweep_command(
                 err_console.print(f"interrupted: finished cases are kept in {out}; run the "
                                   "same command again to resume", highlight=False)
                 raise typer.Exit(code=130) from None
-        table = Table(title=f"Sweep summary ({outcome.n_cases - outcome.n_failed} of "
-                      f"{outcome.n_cases} cases; {outcome.n_skipped} already done)")
+        done = outcome.n_cases - outcome.n_failed
+        table = Table(box=box.SIMPLE_HEAD, title=f"Sweep summary ({done} of {outcome.n_cases} "
+                      f"cases; {outcome.n_skipped} already done)")
         table.add_column("figure", no_wrap=True)
         table.add_column("unit", no_wrap=True)
         for col in ("rows", "mean", "min", "median", "max"):
-            table.add_column(col, justify="right")
-        table.add_column("max at case", overflow="ellipsis", no_wrap=True)
+            table.add_column(col, justify="right", no_wrap=True)
         for s in summarise(read_results(out), sweep.figures):
             table.add_row(s.figure, s.unit, str(s.rows), _fmt(s.mean), _fmt(s.min),
-                          _fmt(s.median), _fmt(s.max), s.case_id_max)
+                          _fmt(s.median), _fmt(s.max))
         console.print(table)
         console.print(f"Wrote {outcome.results_path} and {outcome.summary_path}",
                       highlight=False)

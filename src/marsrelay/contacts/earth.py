@@ -11,11 +11,14 @@ positions. At ``t`` the link is open when:
   :class:`marsrelay.sites.EarthStation`);
 - **orbiter -> station, Mars occultation**: the line of sight from the orbiter (at ``t``) to the
   station (at ``t + OWLT``) clears Mars' ellipsoid enlarged by ``grazing_height_km``. The
-  ellipsoid is placed where Mars' centre is when the signal passes it, ``t_r - LT_mars`` with
-  ``LT_mars`` the converged light time from Mars' centre to the station, exactly as SPICE's
-  ``gfoclt`` with ``CN`` places the front body. (Mars at ``t`` instead would shift the limb by
-  up to 0.14 km, some 0.1 s of window edge.) Mars' ellipsoid is symmetric about its pole, so
-  its rotation during those milliseconds does not matter;
+  ellipsoid is placed where Mars is when the signal passes the ray's point nearest to it
+  (at grazing: the limb point), ``t + lambda / c`` with ``lambda`` that point's distance from
+  the orbiter along the ray. This is how SPICE's ``gfoclt`` with ``CN`` decides a point
+  occultation (``sincpt`` light-time corrects the target to the intercept point). Mars at
+  ``t`` instead would move the limb by up to 0.6 km (0.2-1 s of window edge); at the light
+  time of Mars' centre, by up to 1.3 m (0.2 ms): on an oblate Mars the limb point lies up to
+  ``R f`` (20 km) nearer or farther than the centre. Mars' ellipsoid is symmetric about its
+  pole, so its rotation during those milliseconds does not matter;
 - **lander -> station, lander elevation**: the station's position at ``t + OWLT``, seen from the
   lander at ``t``, is above the lander's mask. The mask (>= 0 deg, from the lander's local
   horizontal plane) stands for its horizon: no ellipsoid test, which a lander below the
@@ -58,8 +61,8 @@ from marsrelay.contacts.kinematics import (
     orbiter_state,
     unit_vector_curvature,
 )
-from marsrelay.contacts.motion import MotionBounds
-from marsrelay.contacts.passes import PairCriterion
+from marsrelay.contacts.motion import MotionBounds, motion_bounds
+from marsrelay.contacts.passes import PairCriterion, Passes, search_passes
 from marsrelay.orbits import Trajectory
 from marsrelay.rotation import RotationModel
 from marsrelay.sites import EarthStation, MarsSite
@@ -69,6 +72,8 @@ __all__ = [
     "DirectEarthCriterion",
     "OrbiterEarthCriterion",
     "conjunction_free",
+    "find_direct_earth_windows",
+    "find_orbiter_earth_windows",
 ]
 
 #: Earth's rotation rate bound (rad/s): ERA rate plus precession-nutation (< 1e-11 rad/s).
@@ -188,16 +193,22 @@ class OrbiterEarthCriterion(_StationLink):
         rel = x - s
         rho = _norm(rel)
         sin_el = _dot(up, rel) / rho
-        # Mars' centre when the signal passes it: t + delta, delta = tau - LT_mars.
-        delta = tau - _norm(m - s) / C_KM_S
-        delta = tau - _norm(m + vm * delta - s) / C_KM_S
-        pm = p - vm * delta  # orbiter relative to that centre
-        d = s - x  # ray direction (orbiter -> station)
+        # Mars is placed where it is when the signal passes the ray's point nearest to it (in
+        # stretched coordinates: the tangent point at grazing), t + lambda / c, as SPICE's
+        # sincpt places a CN target at the intercept's light time. Two passes (lambda moves
+        # with Mars by v/c).
+        d = s - x
+        d = d / _norm(d)  # ray direction (orbiter -> station)
         n = self.tables.pole(t)
         k1 = self.stretch - 1.0
-        pm = pm + (k1 * _dot(pm, n)) * n
-        d = d + (k1 * _dot(d, n)) * n
-        d = d / _norm(d)
+        ds = d + (k1 * _dot(d, n)) * n
+        dd = _dot(ds, ds)
+        lam = np.zeros_like(t)
+        for _ in range(2):
+            pm = p - vm * (lam / C_KM_S)  # orbiter relative to Mars' centre at t + lambda / c
+            pm = pm + (k1 * _dot(pm, n)) * n
+            lam = np.maximum(-_dot(pm, ds) / dd, 0.0)
+        d = ds / np.sqrt(dd)
         proj = _dot(pm, d)
         cx = pm[1] * d[2] - pm[2] * d[1]
         cy = pm[2] * d[0] - pm[0] * d[2]
@@ -322,3 +333,61 @@ def conjunction_free(tables: EarthMarsTables, t0_s: float, t1_s: float, sep_deg:
         return Intervals.span([0], t0_s, t1_s)
     crit = ConjunctionCriterion(tables, sep_deg)
     return find_windows(crit, Intervals.span([0], t0_s, t1_s), tol_s=tol_s).windows
+
+
+def _earth_domains(tables: EarthMarsTables, t0_s: float, t1_s: float, sep_deg: float,
+                   unavailable: Sequence[tuple[float, float]]) -> Intervals:
+    domains = conjunction_free(tables, t0_s, t1_s, sep_deg)
+    if unavailable:
+        domains = domains.subtract(Intervals.from_pairs((0, a, b) for a, b in unavailable))
+    return domains
+
+
+def find_orbiter_earth_windows(
+    trajectory: Trajectory,
+    station: EarthStation,
+    rotation: RotationModel,
+    t0_s: float,
+    t1_s: float,
+    *,
+    grazing_height_km: float = 0.0,
+    conjunction_sep_deg: float = 2.0,
+    unavailable: Sequence[tuple[float, float]] = (),
+    tables: EarthMarsTables | None = None,
+    min_duration_s: float = 1.0,
+    tol_s: float = 1e-5,
+) -> Passes:
+    """Windows in ``[t0_s, t1_s]`` (sender's TDB s) when ``trajectory``'s orbiter can send to
+    ``station``: station elevation above its mask, line of sight clear of Mars' ellipsoid
+    enlarged by ``grazing_height_km``, Sun-Earth-Mars angle at least ``conjunction_sep_deg``;
+    ``unavailable`` (sender's TDB intervals) removed. Figures: the station's elevation of the
+    orbiter (deg), range (km), one-way light time (s). ``tables`` may be shared between calls
+    (it must cover the span)."""
+    tables = tables or EarthMarsTables(t0_s, t1_s, rotation)
+    crit = OrbiterEarthCriterion(tables, [trajectory], [motion_bounds(trajectory, t0_s, t1_s)],
+                                 [station], [0], [0], grazing_height_km)
+    domains = _earth_domains(tables, t0_s, t1_s, conjunction_sep_deg, unavailable)
+    return search_passes(crit, domains, min_duration_s=min_duration_s, tol_s=tol_s)
+
+
+def find_direct_earth_windows(
+    site: MarsSite,
+    station: EarthStation,
+    rotation: RotationModel,
+    t0_s: float,
+    t1_s: float,
+    *,
+    conjunction_sep_deg: float = 2.0,
+    unavailable: Sequence[tuple[float, float]] = (),
+    tables: EarthMarsTables | None = None,
+    min_duration_s: float = 1.0,
+    tol_s: float = 1e-5,
+) -> Passes:
+    """Windows in ``[t0_s, t1_s]`` (lander's TDB s) when a lander at ``site`` can send to
+    ``station``: each above the other's elevation mask (light time included), Sun-Earth-Mars
+    angle at least ``conjunction_sep_deg``; ``unavailable`` intervals removed. Figures: the
+    station's elevation of the lander (deg), range (km), one-way light time (s)."""
+    tables = tables or EarthMarsTables(t0_s, t1_s, rotation)
+    crit = DirectEarthCriterion(tables, [site], [station], [0], [0], rotation)
+    domains = _earth_domains(tables, t0_s, t1_s, conjunction_sep_deg, unavailable)
+    return search_passes(crit, domains, min_duration_s=min_duration_s, tol_s=tol_s)

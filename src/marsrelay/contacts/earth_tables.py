@@ -38,7 +38,7 @@ from marsrelay.errors import InputError
 from marsrelay.rotation import RotationModel
 from marsrelay.time import tdb_to_tt_jd, tdb_to_utc, tdb_to_utc_jd
 
-__all__ = ["EarthMarsTables", "ERA_RATE_RAD_S", "MAX_LIGHT_TIME_S"]
+__all__ = ["ERA_RATE_RAD_S", "MAX_LIGHT_TIME_S", "EarthMarsTables"]
 
 #: Earth rotation angle rate, rad per UT1 second (IERS 2010 / ``erfa.era00``).
 ERA_RATE_RAD_S: float = 2.0 * math.pi * 1.00273781191135448 / 86400.0
@@ -132,7 +132,7 @@ class EarthMarsTables:
             )
         lo, hi = max(lo, cov_lo), min(hi, cov_hi)
         self.span_tdb_s = (lo, hi)
-        n = int(math.ceil((hi - lo) / step_s)) + 1
+        n = math.ceil((hi - lo) / step_s) + 1
         grid = lo + step_s * np.arange(n)
         grid[-1] = min(grid[-1], cov_hi)
         try:
@@ -152,7 +152,7 @@ class EarthMarsTables:
         self.light_time = _Lagrange4(lo, step_s, tau[None, :])
         self.pole = _Lagrange4(lo, step_s, rotation.pole_icrf(grid).T.copy())
         # Earth orientation.
-        nc = int(math.ceil((hi - lo) / c2i_step_s)) + 1
+        nc = math.ceil((hi - lo) / c2i_step_s) + 1
         cgrid = lo + c2i_step_s * np.arange(nc)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", erfa.ErfaWarning)
@@ -161,7 +161,7 @@ class EarthMarsTables:
         # 4-point Lagrange from the 6 h grid onto a 1 h grid, then linear interpolation (the
         # fast path: linear error on 1 h < 5e-11 rad, as in marsrelay.sites).
         fine = _Lagrange4(lo, c2i_step_s, c2i.T.copy())
-        n_fine = int(math.ceil((hi - lo) / 3600.0)) + 1
+        n_fine = math.ceil((hi - lo) / 3600.0) + 1
         self._c2i_fine = fine(lo + 3600.0 * np.arange(n_fine))
         u1, u2 = tdb_to_utc_jd(grid)
         self._off_grid = grid - ((u1 - _DJ00) + u2) * 86400.0  # TDB - UTC, s

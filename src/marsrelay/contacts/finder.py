@@ -60,7 +60,7 @@ import numpy as np
 
 from marsrelay.contacts.intervals import Intervals
 
-__all__ = ["Criterion", "FinderResult", "find_windows", "refine_roots", "extrema"]
+__all__ = ["Criterion", "FinderResult", "extrema", "find_windows", "refine_roots"]
 
 _GOLD = 0.3819660112501051  # (3 - sqrt(5)) / 2
 
@@ -147,7 +147,6 @@ def find_windows(
     domains = domains.normalized()
     if len(domains) == 0:
         return FinderResult(Intervals.empty(), 0, 0)
-    k = criterion.n_components
     length = domains.end - domains.start
     steps = np.asarray(criterion.initial_step(domains.series), float)
     nseg = np.maximum(1, np.ceil(length / steps)).astype(np.int64)

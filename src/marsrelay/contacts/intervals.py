@@ -117,7 +117,9 @@ class Intervals:
         return Intervals(self.series[keep], a[keep], b[keep])
 
 
-def _sweep(sets: tuple[Intervals, ...], keep: Callable[[list[np.ndarray]], np.ndarray]) -> Intervals:
+def _sweep(
+    sets: tuple[Intervals, ...], keep: Callable[[list[np.ndarray]], np.ndarray]
+) -> Intervals:
     """Combine interval sets: sweep all edges in (series, time) order, counting for each set
     how many of its intervals cover each elementary segment, keep the segments ``keep`` accepts
     and merge touching ones. Closed intervals: segments of zero length are dropped."""

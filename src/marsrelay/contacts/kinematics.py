@@ -25,8 +25,8 @@ from marsrelay.rotation import RotationModel
 
 __all__ = [
     "body_from_icrf",
-    "kepler_eccentric_anomaly",
     "icrf_from_body",
+    "kepler_eccentric_anomaly",
     "mars_rotation_rate_rad_s",
     "orbiter_state",
     "unit_vector_curvature",

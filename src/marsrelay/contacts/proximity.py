@@ -9,14 +9,12 @@ Constraints, for the window finder (all in Mars body-fixed axes, where the lande
 
 - ``g0 = sin(el) - sin(mask) = U . u - sin(mask)``, ``u`` the unit vector lander -> orbiter
   and ``U`` the lander's up vector. The sine keeps ``g0`` smooth through the zenith.
-  ``|g0'| <= |u'| <= V / rho`` and ``|g0''| <= |u''| <= A / rho + 1.155 V^2 / rho^2``, with ``V``/``A`` bounds of the orbiter's speed/acceleration in the rotating
-  frame (``V <= v_max + w r_max``, ``A <= a_max + 2 w v_max + w^2 r_max``, ``w`` Mars' rotation
-  rate) and ``rho`` a lower bound of the range on the interval:
-  ``max(r_min - |p_lander|, (rho_a + rho_b) / 2 - V h / 2)``. (For ``u = r / rho``, with
-  ``v_r = v . u`` and ``v_t = v - v_r u``: ``u' = v_t / rho`` and
-  ``u'' = a_t / rho - 2 v_r v_t / rho^2 - (|v_t|^2 / rho^2) u``, whose last term is orthogonal
-  to the others, so ``|u''| <= A / rho + |v_t| sqrt(4 v_r^2 + |v_t|^2) / rho^2``, at most
-  ``A / rho + (2 / sqrt(3)) V^2 / rho^2``: see :func:`~marsrelay.contacts.kinematics.unit_vector_curvature`.)
+  ``|g0'| <= |u'| <= V / rho`` and ``|g0''| <= |u''| <= A / rho + 1.155 V^2 / rho^2`` (see
+  :func:`~marsrelay.contacts.kinematics.unit_vector_curvature`), with ``V``/``A`` bounds of
+  the orbiter's speed/acceleration in the rotating frame (``V <= v_max + w r_max``,
+  ``A <= a_max + 2 w v_max + w^2 r_max``, ``w`` Mars' rotation rate) and ``rho`` a lower
+  bound of the range on the interval: ``max(r_min - |p_lander|, (rho_a + rho_b) / 2 - V h /
+  2)``.
 - ``g1 = max_range_km - rho``: ``|g1'| <= V``, ``|g1''| <= A + V^2 / rho``.
 
 Worked example (TGO-like orbit over Oxia Planum, one day)::
@@ -30,7 +28,7 @@ Worked example (TGO-like orbit over Oxia Planum, one day)::
     >>> site = MarsSite("Oxia", 18.275, 335.368, -3.0, elevation_mask_deg=10.0)
     >>> p = find_proximity_windows(site, orbit, rot, 9.6e8, 9.6e8 + 86400.0)
     >>> len(p), bool((p.duration_s > 60).all()), bool((p.max_elevation_deg >= 10).all())
-    (2, True, True)
+    (4, True, True)
 """
 
 from __future__ import annotations

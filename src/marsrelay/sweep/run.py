@@ -30,6 +30,7 @@ import os
 import time
 import traceback
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,8 @@ __all__ = [
 MANIFEST_NAME = "sweep_manifest.json"
 #: Times a case whose finished result could not be fetched is submitted again.
 MAX_RESUBMITS = 3
+#: Largest number of cases in one Dask task (see :func:`auto_chunk_size`).
+MAX_CHUNK = 16
 _FETCH_TIMEOUT_S = 300.0
 _MANIFEST_FORMAT = 1
 _log = logging.getLogger(__name__)
@@ -266,6 +269,7 @@ def run_sweep(
     workers: int | None = None,
     case_function: CaseFunction | str | None = None,
     retries: int = 2,
+    chunk_size: int | None = None,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> SweepOutcome:
     """Run the sweep's missing cases and write the results (see the module docstring).
@@ -274,7 +278,9 @@ def run_sweep(
     the workers, i.e. defined at module level). ``workers=0`` runs serially in this process;
     ``scheduler`` connects to an existing Dask scheduler (``workers`` is then ignored).
     Raises :class:`InputError` for a folder holding another sweep or an unreachable scheduler;
-    a case that raises is retried ``retries`` times, then recorded as a :class:`CaseError`.
+    a case that raises is retried ``retries`` times on Dask (once in a serial run: case
+    functions are deterministic), then recorded as a :class:`CaseError`.
+    ``chunk_size`` cases go in one Dask task (default: :func:`auto_chunk_size`).
     ``KeyboardInterrupt`` leaves every finished partition in place.
     """
     t_start = time.perf_counter()
@@ -282,7 +288,11 @@ def run_sweep(
     fn: CaseFunction | str = case_function if case_function is not None else sweep.case_function
     if isinstance(fn, str):
         resolve_case_function(fn)  # fail early, in the client, with a clear message
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(f"cannot create the output folder {out_dir}: {err.strerror}",
+                         field="--out", allowed="a folder you can write to") from None
     _check_manifest(sweep, out_dir)
     _clean_temporaries(out_dir)
     (out_dir / "results").mkdir(exist_ok=True)
@@ -310,9 +320,10 @@ def run_sweep(
             done += 1
             report(case.case_id)
     elif pending:
-        with _dask_client(scheduler, workers) as client:
+        with _dask_client(scheduler, workers, len(pending)) as client:
             n_workers = len(client.nthreads())
-            for case, result, exc, tb in _run_on_dask(client, fn, pending, retries):
+            for case, result, exc, tb in _run_on_dask(client, fn, pending, retries,
+                                                      chunk_size):
                 if exc is None:
                     _finish_case(sweep, out_dir, case, result)
                 else:
@@ -342,8 +353,9 @@ def _read_errors(sweep: Sweep, out_dir: Path) -> list[CaseError]:
 
 
 @contextlib.contextmanager
-def _dask_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
-    """A ``distributed.Client`` on ``scheduler`` or on a new process-based LocalCluster."""
+def _dask_client(scheduler: str | None, workers: int | None, n_tasks: int) -> Iterator[Any]:
+    """A ``distributed.Client`` on ``scheduler`` or on a new process-based LocalCluster of
+    ``workers`` (default: one per CPU) processes, no more than ``n_tasks``."""
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
@@ -358,7 +370,7 @@ def _dask_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
         finally:
             client.close()
         return
-    n = workers if workers else (os.cpu_count() or 1)
+    n = max(1, min(workers if workers else (os.cpu_count() or 1), n_tasks))
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                            dashboard_address=None, silence_logs=logging.ERROR)
     try:
@@ -371,64 +383,87 @@ def _dask_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
         cluster.close()
 
 
-def _run_on_dask(client: Any, fn: CaseFunction | str, cases: list[Case], retries: int
-                 ) -> Iterator[tuple[Case, Any, BaseException | None, str]]:
-    """Submit cases (a bounded window in flight) and yield ``(case, result, exc, tb)`` as
-    they finish; ``exc`` is set for a case that failed after its retries.
+def _call_cases(fn: CaseFunction | str, cases: list[Case]) -> list[CaseResult]:
+    """Evaluate a chunk of cases (one Dask task); any case raising fails the whole task."""
+    return [_call_case(fn, case) for case in cases]
 
-    A result that cannot be fetched (its worker died after finishing it, or the scheduler
-    cancelled it) is submitted again, at most :data:`MAX_RESUBMITS` times.
+
+def auto_chunk_size(n_cases: int, threads: int) -> int:
+    """Cases per Dask task: at least 8 tasks per worker thread, at most :data:`MAX_CHUNK`
+    cases per task (a task costs the client and scheduler a few ms; chunks amortise it)."""
+    return max(1, min(MAX_CHUNK, n_cases // (8 * max(1, threads))))
+
+
+def _run_on_dask(client: Any, fn: CaseFunction | str, cases: list[Case], retries: int,
+                 chunk_size: int | None = None
+                 ) -> Iterator[tuple[Case, Any, BaseException | None, str]]:
+    """Submit cases in chunks (a bounded window in flight) and yield ``(case, result, exc,
+    tb)`` per case as chunks finish; ``exc`` is set for a case that failed after its retries.
+
+    A chunk that fails after its retries is split: each of its cases runs again alone (with
+    its own retries), so only the failing cases are reported. A result that cannot be fetched
+    (its worker died after finishing it, or the scheduler cancelled it) is submitted again, at
+    most :data:`MAX_RESUBMITS` times.
     """
     from distributed import as_completed
 
     token = uuid.uuid4().hex[:8]
     threads = sum(client.nthreads().values()) or 1
-    window = max(4 * threads, 32)
-    queue = iter(cases)
-    in_flight: dict[str, tuple[Case, Any]] = {}
-    resubmits: dict[str, int] = {}
+    size = chunk_size or auto_chunk_size(len(cases), threads)
+    chunks = deque(cases[i:i + size] for i in range(0, len(cases), size))
+    window = max(4 * threads, 8)
+    in_flight: dict[str, tuple[list[Case], Any]] = {}
+    resubmits: dict[tuple[str, int], int] = {}
 
-    def submit(case: Case | None = None) -> Any | None:
-        case = next(queue, None) if case is None else case
-        if case is None:
-            return None
-        n = resubmits.get(case.case_id, 0)
-        key = f"marsrelay-case-{case.case_id}-{token}" + (f"-{n}" if n else "")
-        future = client.submit(_call_case, fn, case, key=key, retries=retries, pure=False)
-        in_flight[key] = (case, future)
+    def submit(chunk: list[Case]) -> Any:
+        ident = (chunk[0].case_id, len(chunk))
+        n = resubmits.get(ident, 0)
+        key = f"marsrelay-cases-{chunk[0].case_id}-{len(chunk)}-{token}" + (f"-{n}" if n else "")
+        future = client.submit(_call_cases, fn, chunk, key=key, retries=retries, pure=False)
+        in_flight[key] = (chunk, future)
         return future
 
-    first = [f for f in (submit() for _ in range(window)) if f is not None]
+    first = [submit(chunks.popleft()) for _ in range(min(window, len(chunks)))]
     ac = as_completed(first, loop=client.loop)
     try:
         for future in ac:
-            case, _ = in_flight.pop(future.key)
-            result: Any = None
-            exc: BaseException | None = None
-            text = ""
-            if future.status == "error":
+            chunk, _ = in_flight.pop(future.key)
+            status = future.status
+            results: Any = None
+            if status == "error":
                 exc = future.exception()
                 tb = future.traceback()
-                text = "".join(traceback.format_exception(type(exc), exc, tb)) if tb else repr(exc)
-            elif future.status == "finished":
-                with contextlib.suppress(Exception):
-                    result = future.result(timeout=_FETCH_TIMEOUT_S)
-            future.release()
-            if exc is None and not isinstance(result, CaseResult):
-                n = resubmits.get(case.case_id, 0) + 1
-                resubmits[case.case_id] = n
-                if n <= MAX_RESUBMITS:
-                    _log.warning("case %s: result lost (%s), submitting it again",
-                                 case.case_id, future.status)
-                    ac.add(submit(case))
+                future.release()
+                if len(chunk) > 1:  # find the failing case(s): run each case alone
+                    for case in chunk:
+                        ac.add(submit([case]))
                     continue
-                exc = RuntimeError(f"the result of case {case.case_id} was lost {n} times "
-                                   f"(last status {future.status!r})")
-                text = repr(exc)
-            yield case, result, exc, text
-            nxt = submit()
-            if nxt is not None:
-                ac.add(nxt)
+                text = "".join(traceback.format_exception(type(exc), exc, tb)) if tb else repr(exc)
+                yield chunk[0], None, exc, text
+            else:
+                if status == "finished":
+                    with contextlib.suppress(Exception):
+                        results = future.result(timeout=_FETCH_TIMEOUT_S)
+                future.release()
+                ok = (isinstance(results, list) and len(results) == len(chunk)
+                      and all(isinstance(r, CaseResult) for r in results))
+                if not ok:
+                    ident = (chunk[0].case_id, len(chunk))
+                    n = resubmits[ident] = resubmits.get(ident, 0) + 1
+                    if n <= MAX_RESUBMITS:
+                        _log.warning("cases from %s: result lost (%s), submitting again",
+                                     chunk[0].case_id, status)
+                        ac.add(submit(chunk))
+                        continue
+                    exc = RuntimeError(f"the result of case {chunk[0].case_id} was lost {n} "
+                                       f"times (last status {status!r})")
+                    for case in chunk:
+                        yield case, None, exc, repr(exc)
+                else:
+                    for case, result in zip(chunk, results, strict=True):
+                        yield case, result, None, ""
+            while chunks and len(in_flight) < window:
+                ac.add(submit(chunks.popleft()))
     finally:
         if in_flight:
             with contextlib.suppress(Exception):

@@ -1,34 +1,44 @@
 """Sweep files (TOML): a base scenario, parameter axes and the figures to collect.
 
-Example::
+Example (a grid: every combination of the axes' values)::
 
     [sweep]
     name = "oxia-sites"
     base = "exomars-2030"            # built-in scenario name, or a path relative to this file
-    mode = "grid"                    # grid: every combination | random: `samples` draws
-    # samples = 200                  # random only
-    # seed = 1                       # random only (default 0)
     figures = ["passes_per_sol", "contact_min_per_sol"]   # default: DEFAULT_FIGURES
     # case = "mypackage.module:function"   # custom case function (default: the pipeline)
 
     [[axis]]
-    path = "lander[0].lat_deg"
-    start = -30.0                    # grid: start/stop/num (inclusive linspace) or values
-    stop = 30.0
-    num = 7
-
-    [[axis]]
     path = 'orbiter["TGO"].elements.raan_deg'
-    values = [0.0, 90.0, 180.0, 270.0]
+    start = 0.0                      # start/stop/num: inclusive linspace; or values = [...]
+    stop = 270.0
+    num = 4
 
-    [[axis]]                          # several paths varied together (zip)
+    [[axis]]                         # several paths varied together (zip)
     paths = ["lander[0].lat_deg", "lander[0].lon_east_deg"]
     values = [[18.275, 335.368], [-4.5895, 137.4417]]
 
-    [[axis]]                          # random mode: uniform in [min, max], or a choice of values
+    [[axis]]
+    path = "station"                 # subsets: lists of names to keep
+    values = [["DSA-1", "DSA-2", "DSA-3"], ["DSS-14", "DSS-43", "DSS-63"]]
+
+Random sweeps draw ``samples`` cases with a seeded generator; each axis takes ``min``/``max``
+(uniform, one path) or ``values`` (uniform choice)::
+
+    [sweep]
+    base = "exomars-2030"
+    mode = "random"
+    samples = 200
+    seed = 1
+
+    [[axis]]
+    path = "lander[*].elevation_mask_deg"
+    min = 5.0
+    max = 20.0
+
+    [[axis]]
     path = "span_days"
-    min = 10
-    max = 30
+    values = [10, 30]
 
 Every case gets an id, the first 16 hex digits of the SHA-256 of its parameter values
 (canonical JSON of ``{path: value}``), so results of different runs can be matched.
@@ -288,6 +298,10 @@ def _build_sweep(model: _SweepFile, path: Path, validate_values: bool) -> Sweep:
     seen: set[str] = set()
     for i, ax in enumerate(model.axis):
         axes.append(_build_axis(ax, i, sec.mode, base_data, file, seen))
+    swept = {p for a in axes for p in a.paths}
+    if {"span_days", "scenario.end"} <= swept:
+        raise InputError("span_days and scenario.end both set the end of the span", file=file,
+                         field="axis", allowed="one of span_days, scenario.end")
     n_cases = sec.samples if sec.mode == "random" else int(np.prod([len(a.values) for a in axes]))
     if n_cases > MAX_CASES:
         raise InputError(f"the sweep expands to {n_cases} cases", file=file, field="axis",
