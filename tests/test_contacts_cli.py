@@ -71,7 +71,7 @@ def test_write_contacts_round_trip_and_empty_table(tmp_path):
     sc = load_scenario("exomars-2030").with_overrides(
         end_utc="2030-11-01T06:00:00Z")
     table = find_contacts(sc)
-    csv_path, parquet_path = write_contacts(table, tmp_path)
+    _, parquet_path = write_contacts(table, tmp_path)
     back = pq.read_table(parquet_path).to_pydict()
     np.testing.assert_array_equal(np.sort(back["start_tdb_s"]), np.sort(table.start_tdb_s))
     write_contacts(ContactTable.empty(), tmp_path / "none")

@@ -210,7 +210,7 @@ def test_direct_earth_windows_none_missed(setup):
                 return eph.position_km("mars", tt) + np.einsum("nji,j->ni", r,
                                                                site.position_body_km)
 
-            x, st, el, _ = _station_receive(eph, station, ts, sender)
+            _, st, el, _ = _station_receive(eph, station, ts, sender)
             rel_body = np.einsum("nij,nj->ni", r, st - eph.position_km("mars", ts))
             el_lander = site.azel_of_body_fixed(rel_body).elevation_deg
             is_open[s] = ((el > station.elevation_mask_deg)

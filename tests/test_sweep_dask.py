@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from marsrelay.sweep import load_sweep, run_sweep
+from marsrelay.sweep.run import local_cluster
 from sweep_cases import fail_one, kill_worker_once, prox_case
 
 TESTS = Path(__file__).parent
@@ -86,12 +87,7 @@ def write(folder: Path, n_lat: int = 3, span: float = 1.0) -> Path:
 @pytest.fixture(scope="module")
 def cluster():
     """Two worker processes, one thread each, on loopback."""
-    import logging
-
-    from distributed import LocalCluster
-
-    c = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                     dashboard_address=None, silence_logs=logging.ERROR)
+    c = local_cluster(2, host="127.0.0.1")
     yield c
     c.close()
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ import numpy as np
 
 from marsrelay.constants import MARS_POLAR_RADIUS_KM
 from marsrelay.contacts.earth import DirectEarthCriterion, OrbiterEarthCriterion, conjunction_free
-from marsrelay.contacts.earth_tables import EarthMarsTables
+from marsrelay.contacts.earth_tables import MAX_LIGHT_TIME_S, EarthMarsTables
 from marsrelay.contacts.intervals import Intervals
 from marsrelay.contacts.motion import MotionBounds, motion_bounds
 from marsrelay.contacts.passes import PairCriterion, Passes, search_passes
@@ -37,7 +38,12 @@ from marsrelay.contacts.table import ContactTable
 from marsrelay.errors import InputError
 from marsrelay.orbits import Trajectory
 
-__all__ = ["ProgressCallback", "find_contacts", "scenario_trajectories"]
+__all__ = [
+    "ProgressCallback",
+    "default_workers",
+    "find_contacts",
+    "scenario_trajectories",
+]
 
 #: ``progress(description, completed, total)``: called as the search advances.
 ProgressCallback = Callable[[str, int, int], None]
@@ -83,12 +89,15 @@ def _windows(pairs: list[tuple[int, tuple[tuple[float, float], ...]]]) -> Interv
     return Intervals.from_pairs((s, a, b) for s, ws in pairs for a, b in ws)
 
 
-def _station_blackouts_send(tables: EarthMarsTables | None, windows) -> tuple:
-    if not windows or tables is None:
-        return tuple(windows or ())
-    w = np.asarray(windows, float)
-    lt = tables.light_time(w.ravel() - tables.light_time(w.ravel())[0])[0]
-    return tuple(map(tuple, (w.ravel() - lt).reshape(-1, 2)))
+def _station_blackouts_send(tables: EarthMarsTables, windows, t0: float, t1: float) -> tuple:
+    """Station blackouts (reception times) as send times: ``t + LT(t) = b`` with the
+    Mars-centre light time, solved by one fixed-point step (its rate is under 1e-4)."""
+    if not windows:
+        return ()
+    # clipped to the tables' span first (blackouts outside the scenario change nothing)
+    w = np.clip(np.asarray(windows, float), t0, t1 + 2.0 * MAX_LIGHT_TIME_S).ravel()
+    lt = tables.light_time(w - tables.light_time(w)[0])[0]
+    return tuple(map(tuple, (w - lt).reshape(-1, 2)))
 
 
 def _build_kinds(scenario: Any, trajectories, motion) -> list[_Kind]:
@@ -116,7 +125,8 @@ def _build_kinds(scenario: Any, trajectories, motion) -> list[_Kind]:
         return kinds
     tables = EarthMarsTables(t0, t1, rotation)
     allowed = conjunction_free(tables, t0, t1, float(getattr(scenario, "conjunction_sep_deg", 2.0)))
-    sta_black = [_station_blackouts_send(tables, st_black.get(s.name, ())) for s in stations]
+    sta_black = [_station_blackouts_send(tables, st_black.get(s.name, ()), t0, t1)
+                 for s in stations]
 
     def earth_domains(n: int, sender_black, sta_idx) -> Intervals:
         base = Intervals(np.repeat(np.arange(n), len(allowed)), np.tile(allowed.start, n),
@@ -171,11 +181,15 @@ def _forked_search(task: tuple[int, np.ndarray, float, float]) -> tuple[int, Pas
     return k, _search(_FORKED_KINDS[k], series, min_duration_s, tol_s)
 
 
-def _default_workers(span_s: float) -> int:
-    if span_s < 5 * 86400.0 or not hasattr(os, "fork"):
-        return 1  # a fork costs more than it saves on short spans
-    return max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                      else (os.cpu_count() or 1)))
+def default_workers(span_s: float) -> int:
+    """Worker processes for a search over ``span_s``: up to 2, and only where forking is safe
+    and pays (a span over 5 days; a main process with no other threads, e.g. not inside a
+    Dask or multiprocessing worker)."""
+    if (span_s < 5 * 86400.0 or not hasattr(os, "fork") or threading.active_count() > 1
+            or multiprocessing.parent_process() is not None):
+        return 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(2, cpus or 1))
 
 
 def find_contacts(
@@ -192,7 +206,8 @@ def find_contacts(
     No window longer than ``min_duration_s`` (s) is missed; edges are located to ``tol_s`` (s).
     ``progress(description, completed, total)`` is called as groups of pairs finish.
     ``workers``: processes to share the pairs among (default: up to 2 for spans over 5 days,
-    where a fork pays off; 1 searches in this process). Raises
+    where a fork pays off, and only from a main process without other threads; 1 searches in
+    this process). Results do not depend on it. Raises
     :class:`~marsrelay.errors.InputError` for an empty span, a span the ephemeris or a
     trajectory does not cover, or an orbit inside Mars.
     """
@@ -202,7 +217,7 @@ def find_contacts(
                          field="scenario.end", allowed="an end after the start")
     trajectories, motion = scenario_trajectories(scenario)
     kinds = _build_kinds(scenario, trajectories, motion)
-    n_workers = _default_workers(t1 - t0) if workers is None else max(1, int(workers))
+    n_workers = default_workers(t1 - t0) if workers is None else max(1, int(workers))
     # Tasks: each kind's pairs dealt round-robin into n_workers groups (balanced work).
     tasks = []
     for k, kind in enumerate(kinds):

@@ -165,12 +165,16 @@ class OrbiterEarthCriterion(_StationLink):
         d_min = tables.min_distance_km - r_max - 6400.0
         self.el_lip, self.el_curv = self._rates(v_o, a_o, d_min)
         v_all = v_o + tables.max_rel_speed_km_s * 1.01
-        w_ray = k * v_all / d_min  # turning rate of the stretched ray
-        a_ray = k * unit_vector_curvature(v_all, a_o + _A_STATION, d_min)
-        v_p = k * (v_o + 1e-3)  # start point speed (Mars moved to the ray's passage time)
-        self.occ_lip = (v_p + k * r_max * w_ray) * 1.001
-        self.occ_w2 = (k * (a_o + 1e-5) + 4.0 * v_p * w_ray
-                       + 3.0 * k * r_max * (w_ray * w_ray + a_ray)) * 1.01
+        # The stretched line of sight b turns slowly: |b'| and |b''| (1/s, 1/s^2).
+        self.w_ray = k * v_all / d_min
+        self.a_ray = unit_vector_curvature(k * v_all, k * (a_o + _A_STATION), d_min) * 1.01
+        # Orbiter relative to Mars (placed at the ray's passage), stretched: speed, accel.,
+        # and the rate of its distance r' = |P'| from Mars' centre: with P' = S P,
+        # |P'|' = (r r' + (k^2 - 1)(P.n)(P'.n)) / |P'| <= |r'| + (k^2 - 1) |P'|.
+        self.v_p = k * (v_o + 1e-3)
+        self.a_p = k * (a_o + 1e-5)
+        rdot = np.array([m.rdot_max_km_s for m in motion])[self.orb_of]
+        self.r_rate = rdot + (k * k - 1.0) * self.v_p + 1e-3
         self.step = np.array([m.period_s for m in motion])[self.orb_of] / 1.0
 
     def initial_step(self, series: np.ndarray) -> np.ndarray:
@@ -209,29 +213,48 @@ class OrbiterEarthCriterion(_StationLink):
             pm = pm + (k1 * _dot(pm, n)) * n
             lam = np.maximum(-_dot(pm, ds) / dd, 0.0)
         d = ds / np.sqrt(dd)
-        proj = _dot(pm, d)
         cx = pm[1] * d[2] - pm[2] * d[1]
         cy = pm[2] * d[0] - pm[0] * d[2]
         cz = pm[0] * d[1] - pm[1] * d[0]
-        dist = np.where(proj < 0.0, np.sqrt(cx * cx + cy * cy + cz * cz), _norm(pm))
-        return sin_el, dist, rho, tau
+        r = _norm(pm)
+        cross = np.sqrt(cx * cx + cy * cy + cz * cz)
+        theta = np.arctan2(cross, -_dot(pm, d))
+        return sin_el, theta, cross / r, r, rho, tau
 
     def _evaluate(self, t, series):
-        sin_el, dist, _, _ = self._geometry(t, series)
-        g = np.stack([sin_el - self.sta_sin_mask[self.sta_of[series]], dist - self.radius])
-        return g, dist[None, :]
+        sin_el, theta, sin_theta, r, _, _ = self._geometry(t, series)
+        alpha = np.arcsin(np.minimum(self.radius / r, 1.0))
+        g_occ = np.where(r > self.radius, theta - alpha, -1.0)
+        g = np.stack([sin_el - self.sta_sin_mask[self.sta_of[series]], g_occ])
+        return g, np.stack([sin_theta, r])
 
     def bounds(self, h_s, series, aux_a, aux_b):
-        lip_o = self.occ_lip[series]
-        d_lo = 0.5 * (aux_a[0] + aux_b[0]) - 0.5 * lip_o * h_s
-        with np.errstate(divide="ignore"):
-            curv_o = np.where(d_lo > 1.0, self.occ_w2[series] + lip_o * lip_o / d_lo, np.inf)
-        lip = np.stack([self.el_lip[series], lip_o])
-        curv = np.stack([self.el_curv[series], curv_o])
+        big_a = self.radius
+        vp, ap, vr = self.v_p[series], self.a_p[series], self.r_rate[series]
+        w_ray, a_ray = self.w_ray[series], self.a_ray[series]
+        r_lo = 0.5 * (aux_a[1] + aux_b[1]) - 0.5 * vr * h_s
+        ok = r_lo > big_a * (1.0 + 1e-9)
+        r_lo = np.where(ok, r_lo, 2.0 * big_a)  # placeholder where the bounds are inf anyway
+        q = np.sqrt(r_lo * r_lo - big_a * big_a)
+        f1 = big_a / (r_lo * q)  # |d asin(A / r) / dr| at r_lo (decreasing in r)
+        f2 = big_a * (2.0 * r_lo * r_lo - big_a * big_a) / (r_lo * r_lo * q**3)  # |d2 / dr2|
+        w_a = vp / r_lo  # turning rate of the orbiter's direction from Mars
+        w = w_a + w_ray  # |theta'|
+        lip_o = w + f1 * vr
+        # sin(theta) moves at most |theta'|: a lower bound over the interval; while it stays
+        # positive theta stays inside (0, pi), where theta'' is bounded.
+        s_lo = 0.5 * (aux_a[0] + aux_b[0]) - 0.5 * w * h_s
+        m = unit_vector_curvature(vp, ap, r_lo) + 2.0 * w_a * w_ray + a_ray  # |(a . b)''|
+        with np.errstate(divide="ignore", invalid="ignore"):
+            curv_theta = np.where(s_lo > 0.0, m / s_lo + w * w / (s_lo * s_lo * s_lo), np.inf)
+        curv_o = (curv_theta + f2 * vr * vr + f1 * (ap + vp * vp / r_lo)) * 1.01
+        lip = np.stack([self.el_lip[series], np.where(ok, lip_o * 1.001, np.inf)])
+        curv = np.stack([self.el_curv[series], np.where(ok, curv_o, np.inf)])
         return lip, curv
 
     def observe(self, t_s, series):
-        sin_el, _, rho, tau = self._geometry(np.asarray(t_s, float), np.asarray(series, np.int64))
+        sin_el, _, _, _, rho, tau = self._geometry(np.asarray(t_s, float),
+                                                   np.asarray(series, np.int64))
         return np.stack([np.degrees(np.arcsin(np.clip(sin_el, -1, 1))), rho, tau])
 
 

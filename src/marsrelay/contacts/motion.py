@@ -8,11 +8,15 @@ periapsis and node turn at ``argp_dot`` and ``raan_dot``, so with ``Omega = |arg
 - ``a (1 - e) <= r <= a (1 + e)``;
 - ``|v| <= a Mdot sqrt((1 + e) / (1 - e)) + Omega a (1 + e)`` (periapsis speed of the ellipse
   plus the frame rotation);
-- ``|acc| <= Mdot^2 a^3 / r_p^2 + 2 Omega v_max + Omega^2 r_max``.
+- ``|acc| <= Mdot^2 a^3 / r_p^2 + 2 Omega v_max + Omega^2 r_max``;
+- ``|dr/dt| <= a e Mdot / sqrt(1 - e^2)`` (``r = a (1 - e cos E)`` does not depend on the
+  turning angles: ``dr/dt = a e Mdot sin E / (1 - e cos E)``, largest where
+  ``cos E = e``).
 
 For tabulated trajectories (SPK, OEM) the radius range comes from 4001 samples over the span
 (5% margin) and, for a bound orbit that stays above ``r_min``, ``|v| <= sqrt(2 GM / r_min)`` (the
-escape speed there) and ``|acc| <= 1.05 GM / r_min^2`` (J2 and third bodies add well under 5%).
+escape speed there, also used for ``|dr/dt|``) and ``|acc| <= 1.05 GM / r_min^2`` (J2 and third
+bodies add well under 5%).
 Those two hold for any such orbit; only ``r_min`` is sampled, so an SPK whose periapsis falls
 between samples far below them would break the proof (samples every few minutes for a year
 make that impossible for a real orbiter).
@@ -33,13 +37,15 @@ __all__ = ["MotionBounds", "motion_bounds"]
 
 @dataclass(frozen=True)
 class MotionBounds:
-    """Mars-centred bounds: radius (km), speed (km/s), acceleration (km/s^2), period (s)."""
+    """Mars-centred bounds: radius (km), speed (km/s), acceleration (km/s^2), period (s) and
+    radial speed ``|dr/dt|`` (km/s)."""
 
     r_min_km: float
     r_max_km: float
     v_max_km_s: float
     a_max_km_s2: float
     period_s: float
+    rdot_max_km_s: float
 
 
 def motion_bounds(trajectory: Trajectory, t0_s: float, t1_s: float) -> MotionBounds:
@@ -51,7 +57,9 @@ def motion_bounds(trajectory: Trajectory, t0_s: float, t1_s: float) -> MotionBou
         r_p, r_a = a * (1.0 - e), a * (1.0 + e)
         v = a * mdot * math.sqrt((1.0 + e) / (1.0 - e)) + omega * r_a
         acc = mdot**2 * a**3 / r_p**2 + 2.0 * omega * v + omega**2 * r_a
-        return MotionBounds(r_p, r_a, v * (1.0 + 1e-9), acc * (1.0 + 1e-9), 2.0 * math.pi / mdot)
+        rdot = a * e * mdot / math.sqrt(1.0 - e * e)
+        return MotionBounds(r_p, r_a, v * (1.0 + 1e-9), acc * (1.0 + 1e-9), 2.0 * math.pi / mdot,
+                            rdot * (1.0 + 1e-9) + 1e-9)
     t = np.linspace(t0_s, t1_s, 4001)
     p, v = trajectory.state_km(t)
     r = np.linalg.norm(p, axis=1)
@@ -62,4 +70,4 @@ def motion_bounds(trajectory: Trajectory, t0_s: float, t1_s: float) -> MotionBou
     # Period of the orbit with the sampled mean radius (only sets the coarse step).
     a_mean = 0.5 * (float(r.min()) + float(r.max()))
     period = 2.0 * math.pi * math.sqrt(a_mean**3 / MARS_GM_KM3_S2)
-    return MotionBounds(r_min, r_max, v_max, 1.05 * MARS_GM_KM3_S2 / r_min**2, period)
+    return MotionBounds(r_min, r_max, v_max, 1.05 * MARS_GM_KM3_S2 / r_min**2, period, v_max)
