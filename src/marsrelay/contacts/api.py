@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from marsrelay.constants import MARS_POLAR_RADIUS_KM
+from marsrelay.constants import MARS_EQ_RADIUS_KM
 from marsrelay.contacts.earth import DirectEarthCriterion, OrbiterEarthCriterion, conjunction_free
 from marsrelay.contacts.earth_tables import MAX_LIGHT_TIME_S, EarthMarsTables
 from marsrelay.contacts.intervals import Intervals
@@ -75,14 +75,18 @@ def scenario_trajectories(scenario: Any) -> tuple[list[Trajectory], list[MotionB
                 f"J2000, not the scenario's span {t0:.0f}..{t1:.0f}",
                 field=f"orbiter[{k}]", allowed="a trajectory covering the whole span")
         mb = motion_bounds(traj, t0, t1)
-        if mb.r_min_km <= MARS_POLAR_RADIUS_KM:
+        if mb.r_min_km <= MARS_EQ_RADIUS_KM:
             raise InputError(
                 f"orbiter {orb.name!r} comes within {mb.r_min_km:.1f} km of Mars' centre, inside "
-                "the planet", field=f"orbiter[{k}]",
-                allowed=f"an orbit above Mars' surface (radius > {MARS_POLAR_RADIUS_KM} km)")
+                "Mars", field=f"orbiter[{k}]",
+                allowed=f"an orbit above Mars' surface (radius > {MARS_EQ_RADIUS_KM} km)")
         trajectories.append(traj)
         motion.append(mb)
     return trajectories, motion
+
+
+def _blackouts(node: Any) -> tuple[tuple[float, float], ...]:
+    return tuple(getattr(node, "blackouts", ()) or ())
 
 
 def _windows(pairs: list[tuple[int, tuple[tuple[float, float], ...]]]) -> Intervals:
@@ -115,8 +119,8 @@ def _build_kinds(scenario: Any, trajectories, motion) -> list[_Kind]:
             [la.site for la in landers], trajectories, motion, li, oi,
             [orbiters[o].max_range_km for o in oi], rotation)
         dom = Intervals.span(range(li.size), t0, t1).subtract(_windows(
-            [(k, landers[li[k]].blackouts) for k in range(li.size)]
-            + [(k, orbiters[oi[k]].blackouts) for k in range(li.size)]))
+            [(k, _blackouts(landers[li[k]])) for k in range(li.size)]
+            + [(k, _blackouts(orbiters[oi[k]])) for k in range(li.size)]))
         kinds.append(_Kind("proximity", crit, [landers[i].name for i in li],
                            [orbiters[o].name for o in oi], dom))
 
@@ -139,7 +143,7 @@ def _build_kinds(scenario: Any, trajectories, motion) -> list[_Kind]:
     if oi.size:
         crit = OrbiterEarthCriterion(tables, trajectories, motion, stations, oi, si,
                                      float(getattr(scenario, "grazing_height_km", 0.0)))
-        dom = earth_domains(oi.size, [orbiters[o].blackouts for o in oi], si)
+        dom = earth_domains(oi.size, [_blackouts(orbiters[o]) for o in oi], si)
         kinds.append(_Kind("orbiter_earth", crit, [orbiters[o].name for o in oi],
                            [stations[s].name for s in si], dom))
     li, si = np.meshgrid(np.asarray(dte, np.int64), np.arange(len(stations)), indexing="ij")
@@ -147,7 +151,7 @@ def _build_kinds(scenario: Any, trajectories, motion) -> list[_Kind]:
     if li.size:
         crit = DirectEarthCriterion(tables, [la.site for la in landers], stations, li, si,
                                     rotation)
-        dom = earth_domains(li.size, [landers[i].blackouts for i in li], si)
+        dom = earth_domains(li.size, [_blackouts(landers[i]) for i in li], si)
         kinds.append(_Kind("direct_earth", crit, [landers[i].name for i in li],
                            [stations[s].name for s in si], dom))
     return kinds

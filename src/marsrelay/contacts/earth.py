@@ -183,9 +183,10 @@ class OrbiterEarthCriterion(_StationLink):
     def _orbiters(self, t: np.ndarray, series: np.ndarray):
         orb = self.orb_of[series]
         p = np.empty((3, t.size))
-        for o in np.unique(orb):
+        for o, traj in enumerate(self.trajectories):
             sel = np.flatnonzero(orb == o)
-            p[:, sel] = orbiter_state(self.trajectories[o], t[sel], velocity=False)[0]
+            if sel.size:
+                p[:, sel] = orbiter_state(traj, t[sel], velocity=False)[0]
         return p
 
     def _geometry(self, t: np.ndarray, series: np.ndarray):

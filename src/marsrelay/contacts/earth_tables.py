@@ -215,15 +215,17 @@ class EarthMarsTables:
                              m[1] * x0 + m[4] * x1 + m[7] * x2,
                              m[2] * x0 + m[5] * x1 + m[8] * x2])
 
-        # R3(-era) x = (c x0 - s x1, s x0 + c x1, x2); d/dt = w (-s x0 - c x1, c x0 - s x1, 0).
-        pa, pb = c * p[0] - s * p[1], s * p[0] + c * p[1]
-        ua, ub = c * u[0] - s * u[1], s * u[0] + c * u[1]
-        zero = np.zeros_like(c)
-        pos = to_icrf(pa, pb, p[2])
-        vel = to_icrf(-w * pb, w * pa, zero)
-        up = to_icrf(ua, ub, u[2])
-        up_dot = to_icrf(-w * ub, w * ua, zero)
-        return pos, vel, up, up_dot
+        # R3(-era) x = (c x0 - s x1, s x0 + c x1, x2). The rotation is about the CIP, whose
+        # GCRS direction is C2I's third row: d/dt (C2I^T R3(-era) x) = w k x (C2I^T R3(-era) x)
+        # (C2I's own drift, 1e-11 rad/s, is left out).
+        pos = to_icrf(c * p[0] - s * p[1], s * p[0] + c * p[1], p[2])
+        up = to_icrf(c * u[0] - s * u[1], s * u[0] + c * u[1], u[2])
+        k0, k1, k2 = w * m[6], w * m[7], w * m[8]
+
+        def spin(x):
+            return np.stack([k1 * x[2] - k2 * x[1], k2 * x[0] - k0 * x[2], k0 * x[1] - k1 * x[0]])
+
+        return pos, spin(pos), up, spin(up)
 
     def sun_earth_mars_rad(self, t_s: np.ndarray) -> np.ndarray:
         """Sun-Earth-Mars angle (rad) for a signal leaving Mars' centre at TDB ``t_s``: seen

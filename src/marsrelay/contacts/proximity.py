@@ -96,9 +96,10 @@ class ProximityCriterion(PairCriterion):
     def _body_positions(self, t: np.ndarray, series: np.ndarray) -> np.ndarray:
         orb = self.orb_of[series]
         p = np.empty((3, t.size))
-        for o in np.unique(orb):
+        for o, traj in enumerate(self.trajectories):
             sel = np.flatnonzero(orb == o)
-            p[:, sel] = orbiter_state(self.trajectories[o], t[sel], velocity=False)[0]
+            if sel.size:
+                p[:, sel] = orbiter_state(traj, t[sel], velocity=False)[0]
         return body_from_icrf(self.rotation, t, p)
 
     def _geometry(self, t: np.ndarray, series: np.ndarray):
