@@ -20,8 +20,49 @@ def _write_text(path: Path, text: str) -> None:
     try:
         atomic_write_text(path, text)
     except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror}", field="--out",
-                         allowed="a folder you can write to") from None
+        raise InputError(
+            f"cannot write {path}: {exc.strerror}",
+            field="--out",
+            allowed="a folder you can write to",
+        ) from None
+
+
+def _run_stages(sc, out: Path):
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from marsrelay.pipeline import run_pipeline
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("contacts", total=None)
+
+        def progress(description: str, done: int, total: int) -> None:
+            bar.update(task, description=f"contacts: {description}", completed=done, total=total)
+
+        return run_pipeline(sc, out, console, progress=progress)
+
+
+def _print_run(result) -> None:
+    from rich.table import Table
+
+    table = Table(title="Run", show_edge=False)
+    table.add_column("stage")
+    table.add_column("time (s)", justify="right")
+    for t in result.timings:
+        table.add_row(t.stage, f"{t.seconds:.2f}")
+    console.print(table)
+    files = sorted(p.name for p in result.out_dir.iterdir() if p.is_file())
+    console.print(
+        f"Wrote {len(files)} files into {result.out_dir}: {', '.join(files)}", highlight=False
+    )
+    if result.report_path is not None:
+        console.print(f"Report: {result.report_path}", highlight=False)
 
 
 @app.command("run")
@@ -39,4 +80,5 @@ def run_command(
         sc = load_scenario(scenario)
         _write_text(out / "scenario.json", sc.to_json())
         print_geometry(geometry_snapshot(sc, sc.start_tdb_s))
-        console.print(f"Wrote {out / 'scenario.json'}", highlight=False)
+        result = _run_stages(sc, out)
+        _print_run(result)
