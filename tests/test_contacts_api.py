@@ -133,3 +133,18 @@ def test_blackouts_cut_windows_exactly(tmp_path, contacts):
     assert np.all(overlap(dss, send[0] + 0.05, send[1] - 0.05) <= 0)
     before = contacts.select(source="MRO", target="DSS-43")
     assert np.any(overlap(before, send[0], send[1]) > 0)  # the blackout did cut something
+
+
+def test_workers_fork_only_from_a_main_thread():
+    import threading
+
+    from marsrelay.contacts.api import default_workers
+
+    year = 365 * 86400.0
+    assert default_workers(86400.0) == 1  # a fork does not pay on a short span
+    assert default_workers(year) >= 1
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(default_workers(year)))
+    worker.start()
+    worker.join()
+    assert seen == [1]  # e.g. inside a Dask task thread: search in-process

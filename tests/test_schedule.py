@@ -259,3 +259,25 @@ def test_run_schedule_writes_csv_and_prints(tmp_path) -> None:
     text = console.file.getvalue()
     assert "delivered" in text and "A" in text and "60.0" in text
     assert not list((tmp_path / "out").glob(".*.tmp"))  # atomic writes leave nothing behind
+
+
+def test_default_demand_is_what_the_lander_generates():
+    """Without [[schedule.demand]], a lander's demand is its [traffic] generation per sol,
+    so the schedule and the simulation plan for the same data (150 Mbit/sol default:
+    Rosalind Franklin budget, ExoMars SWT #7, 2014)."""
+    import dataclasses
+
+    from marsrelay.config.traffic import TrafficConfig, TrafficSource
+    from marsrelay.scenario import load_scenario
+    from marsrelay.schedule.run import demand_from_traffic
+
+    sc = load_scenario("exomars-2030")
+    demand = {d.lander: d.bits_per_sol for d in demand_from_traffic(sc).demand}
+    assert demand == {"Rosalind Franklin": 150e6}
+    traffic = TrafficConfig(source=[
+        TrafficSource(node="Rosalind Franklin", bits_per_sol=100e6),
+        TrafficSource(node="Rosalind Franklin", bits_per_sol=20e6),
+    ])
+    sc2 = dataclasses.replace(sc, traffic=traffic)
+    demand2 = {d.lander: d.bits_per_sol for d in demand_from_traffic(sc2).demand}
+    assert demand2 == {"Rosalind Franklin": 120e6}

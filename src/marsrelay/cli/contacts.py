@@ -19,7 +19,6 @@ from rich.table import Table
 from marsrelay.cli.common import console, user_errors
 from marsrelay.cli.main import app
 from marsrelay.contacts import ContactTable, find_contacts, summarize_contacts, write_contacts
-from marsrelay.contacts.api import default_workers
 from marsrelay.errors import InputError
 from marsrelay.scenario import load_scenario
 
@@ -42,9 +41,6 @@ def run_contacts(scenario: Any, out_dir: str | Path, out: Console = console) -> 
     ``out_dir`` and print the per-pair summary. Returns the table."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
-    # Decided before the progress bar starts its refresh thread (forking is only chosen
-    # while this process runs no other thread; the workers never touch the console).
-    workers = default_workers(scenario.end_tdb_s - scenario.start_tdb_s)
     with Progress(*columns, console=out, transient=True) as progress:
         task = progress.add_task("contact windows", total=None)
 
@@ -52,7 +48,7 @@ def run_contacts(scenario: Any, out_dir: str | Path, out: Console = console) -> 
             progress.update(task, description=f"contact windows: {description}",
                             completed=completed, total=total)
 
-        table = find_contacts(scenario, progress=advance, workers=workers)
+        table = find_contacts(scenario, progress=advance)
     try:
         csv_path, parquet_path = write_contacts(table, out_dir)
     except OSError as exc:

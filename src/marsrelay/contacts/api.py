@@ -186,10 +186,12 @@ def _forked_search(task: tuple[int, np.ndarray, float, float]) -> tuple[int, Pas
 
 
 def default_workers(span_s: float) -> int:
-    """Worker processes for a search over ``span_s``: up to 2, and only where forking is safe
-    and pays (a span over 5 days; a main process with no other threads, e.g. not inside a
-    Dask or multiprocessing worker)."""
-    if (span_s < 5 * 86400.0 or not hasattr(os, "fork") or threading.active_count() > 1
+    """Worker processes for a search over ``span_s``: up to 2, and only where a fork pays and
+    is safe: a span over 5 days, called from the main thread of a process that is not itself
+    a worker (not inside a Dask task thread or a multiprocessing pool). The forked workers
+    only compute; they never touch consoles or files another thread may hold."""
+    if (span_s < 5 * 86400.0 or not hasattr(os, "fork")
+            or threading.current_thread() is not threading.main_thread()
             or multiprocessing.parent_process() is not None):
         return 1
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -210,8 +212,8 @@ def find_contacts(
     No window longer than ``min_duration_s`` (s) is missed; edges are located to ``tol_s`` (s).
     ``progress(description, completed, total)`` is called as groups of pairs finish.
     ``workers``: processes to share the pairs among (default: up to 2 for spans over 5 days,
-    where a fork pays off, and only from a main process without other threads; 1 searches in
-    this process). Results do not depend on it. Raises
+    where a fork pays off, from a main thread; see :func:`default_workers`; 1 searches in this
+    process). Results do not depend on it. Raises
     :class:`~marsrelay.errors.InputError` for an empty span, a span the ephemeris or a
     trajectory does not cover, or an orbit inside Mars.
     """

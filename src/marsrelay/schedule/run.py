@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from marsrelay.config.schedule import ScheduleConfig
+from marsrelay.config.schedule import DemandSpec, ScheduleConfig
 from marsrelay.contacts.table import ContactTable
 from marsrelay.errors import InputError
 from marsrelay.io import atomic_write_text
@@ -66,6 +66,33 @@ def nodes_from_scenario(scenario: Any) -> tuple[tuple[LanderNode, ...], tuple[Or
     return landers, orbiters
 
 
+def demand_from_traffic(scenario: Any) -> ScheduleConfig:
+    """The scenario's ``[schedule]`` config, with a demand entry added for every lander that has
+    none: what that lander generates per sol under ``[traffic]`` (its ``[[traffic.source]]``
+    entries summed, or the traffic default when no source is listed), so the schedule and the
+    simulation plan for the same data."""
+    config: ScheduleConfig = scenario.schedule
+    traffic = getattr(scenario, "traffic", None)
+    if traffic is None:
+        return config
+    named = {d.lander for d in config.demand}
+    sources = list(traffic.source)
+    added = []
+    for lander in scenario.landers:
+        if lander.name in named:
+            continue
+        if sources:
+            bits = sum(s.bits_per_sol for s in sources if s.node == lander.name)
+        else:
+            from marsrelay.config.traffic import DEFAULT_BITS_PER_SOL
+
+            bits = DEFAULT_BITS_PER_SOL
+        added.append(DemandSpec(lander=lander.name, bits_per_sol=bits))
+    if not added:
+        return config
+    return config.model_copy(update={"demand": [*config.demand, *added]})
+
+
 def schedule_scenario(
     scenario: Any,
     contacts: ContactTable,
@@ -75,9 +102,10 @@ def schedule_scenario(
     """:func:`schedule_passes` with everything taken from a scenario (its ``[schedule]`` table,
     horizon, nodes and blackouts); config errors name the scenario file."""
     landers, orbiters = nodes_from_scenario(scenario)
+    config = demand_from_traffic(scenario)
     try:
         return schedule_passes(
-            contacts, landers, orbiters, scenario.schedule, scenario.start_tdb_s,
+            contacts, landers, orbiters, config, scenario.start_tdb_s,
             scenario.end_tdb_s, getattr(scenario, "station_blackouts", None), solver,
             time_limit_s)
     except InputError as err:
