@@ -37,11 +37,22 @@ ellipsoid's pole stretch, ``A``/``C`` its enlarged equatorial/polar radii):
 - elevation as ``sin(el) - sin(mask)``: ``|g'| <= w (1 + tau') + V / D``, ``|g''| <= w^2
   (1 + tau')^2 + w |tau''| + 2 w (1 + tau') V / D + |u''|`` (``u`` the line-of-sight unit
   vector, see :func:`~marsrelay.contacts.kinematics.unit_vector_curvature`);
-- occultation as ``dist - A``, ``dist`` the distance from Mars' centre to the ray orbiter ->
-  station in coordinates stretched by ``k`` along Mars' pole (where the ellipsoid is a sphere
-  of radius ``A``): a 1-Lipschitz function of the ray's start point, and changed by at most
-  ``|P| dtheta`` when the ray turns by ``dtheta``; so ``|g'| <= k v_orb + k^2 r_max V / D`` and
-  ``|g''| <= k a_orb + |g'|^2 / dist_min`` plus the ray's own turning terms.
+- occultation as ``theta - alpha`` (rad), in coordinates stretched by ``k`` along Mars' pole
+  (where the ellipsoid is a sphere of radius ``A``): ``theta`` the angle between the line of
+  sight and the orbiter's nadir, ``alpha = asin(A / r)`` Mars' angular radius from the
+  orbiter at distance ``r``; the ray meets the sphere exactly when ``theta < alpha``. (The
+  ray's distance from Mars' centre has the same sign, but a low orbiter in front of Mars
+  stays within ~400 km of it while the event is half an orbit away: its bounds would force
+  ~20 samples per orbit; the angle moves at the orbital rate.) ``|theta'| <= |a'| + |b'|``
+  for the unit vectors ``a`` (nadir, ``|a'| <= v / r``) and ``b`` (line of sight), and
+  ``|theta''| <= m / sin(theta) + |theta'|^2 / sin^3(theta)`` with
+  ``m >= |a''| + 2 |a'||b'| + |b''|`` (from ``theta = acos(a . b)``), ``sin(theta)`` bounded
+  below on the interval through its own rate; ``|alpha'| <= f1(r) |r'|`` and
+  ``|alpha''| <= f2(r) r'^2 + f1(r) |r''|`` with ``f1``, ``f2`` the derivatives of
+  ``asin(A / r)`` at the interval's least ``r``, and ``|r'|`` the orbit's radial speed bound
+  (0 for a circular orbit) plus the stretch's ``(k^2 - 1) v``. Where ``r`` may reach ``A``
+  (an orbiter below the grazing height) no bound is claimed and the finder halves down to
+  its minimum duration.
 """
 
 from __future__ import annotations
