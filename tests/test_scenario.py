@@ -341,7 +341,8 @@ def test_epochs_and_span_convert_utc_to_tdb_like_spice(tmp_path: Path, write_sce
 def test_defaults_are_the_documented_ones(write_scenario) -> None:
     sc = load_scenario(write_scenario())
     mro = sc.orbiters[1]
-    assert (mro.agency, mro.max_range_km, mro.radio, mro.blackouts) == ("", 5000.0, None, ())
+    # spec/scenario.md: max_range_km is optional with no stated default -> no range limit.
+    assert (mro.agency, mro.max_range_km, mro.radio, mro.blackouts) == ("", math.inf, None, ())
     el = mro.elements
     assert (el.argp_deg, el.mean_anomaly_deg) == (0.0, 0.0)
     st = sc.stations[0]

@@ -38,6 +38,7 @@ import dataclasses
 import datetime as dt
 import difflib
 import json
+import math
 import re
 import tomllib
 import typing
@@ -96,13 +97,14 @@ class ScenarioError(InputError):
 class OrbiterSpec:
     """An orbiter: exactly one of ``elements``, ``spk_path`` (+ ``naif_id``) or ``oem_path``.
 
-    ``max_range_km`` bounds proximity links (km); ``blackouts`` are TDB-second windows when the
-    orbiter is unavailable.
+    ``max_range_km`` bounds proximity links (km; ``inf``, no bound, when the scenario omits
+    it: spec/scenario.md makes the key optional and states no default); ``blackouts`` are
+    TDB-second windows when the orbiter is unavailable.
     """
 
     name: str
     agency: str = ""
-    max_range_km: float = 5000.0
+    max_range_km: float = math.inf
     radio: str | None = None
     elements: MeanElements | None = None
     spk_path: Path | None = None
@@ -216,7 +218,9 @@ class Scenario:
 
         def orbiter(o: OrbiterSpec) -> dict[str, Any]:
             out: dict[str, Any] = {
-                "name": o.name, "agency": o.agency, "max_range_km": o.max_range_km,
+                "name": o.name,
+                "agency": o.agency,
+                "max_range_km": o.max_range_km if math.isfinite(o.max_range_km) else None,
                 "radio": o.radio, "source": o.source, "blackouts": windows(o.blackouts),
             }
             if o.elements is not None:
@@ -351,7 +355,7 @@ class _OemTable(_Table):
 class _OrbiterTable(_Table):
     name: NodeName
     agency: str = ""
-    max_range_km: float = _spec(5000.0, "km, > 0", gt=0.0)
+    max_range_km: float | None = _spec(None, "km, > 0 (omit for no range limit)", gt=0.0)
     radio: str | None = None
     elements: _ElementsTable | None = None
     spk: _SpkTable | None = None
@@ -597,7 +601,8 @@ class _Builder:
             has = " and ".join(given) if given else "none of elements, spk, oem"
             raise self.error(f"orbiter {o.name!r} gives {has}", where,
                              "exactly one of [orbiter.elements], [orbiter.spk], [orbiter.oem]")
-        spec = OrbiterSpec(name=o.name, agency=o.agency, max_range_km=o.max_range_km,
+        spec = OrbiterSpec(name=o.name, agency=o.agency,
+                           max_range_km=math.inf if o.max_range_km is None else o.max_range_km,
                            radio=o.radio, blackouts=self.windows(o.blackouts, f"{where}.blackouts"))
         if o.elements is not None:
             el = o.elements

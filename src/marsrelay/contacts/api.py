@@ -9,9 +9,10 @@ Pairs (source first):
 Each kind's pairs are searched together by one vectorised criterion (see
 :mod:`marsrelay.contacts.finder`), inside the scenario's span minus the blackouts of both
 nodes and, for Earth links, minus solar conjunction. Station blackouts are given in the
-station's own time (reception) and moved to the sender's time with the Mars-centre light time
-(within 0.03 s of any pair's own). ``max_elevation_deg`` is the far end's elevation seen from
-the lander for proximity, and the sender's elevation seen from the station for Earth links.
+station's own time (reception) and moved to each pair's sender time with that pair's own
+one-way light time (``t + OWLT(t) = b``, to about 1e-8 s). ``max_elevation_deg`` is the far
+end's elevation seen from the lander for proximity, and the sender's elevation seen from the
+station for Earth links.
 """
 
 from __future__ import annotations
@@ -93,15 +94,28 @@ def _windows(pairs: list[tuple[int, tuple[tuple[float, float], ...]]]) -> Interv
     return Intervals.from_pairs((s, a, b) for s, ws in pairs for a, b in ws)
 
 
-def _station_blackouts_send(tables: EarthMarsTables, windows, t0: float, t1: float) -> tuple:
-    """Station blackouts (reception times) as send times: ``t + LT(t) = b`` with the
-    Mars-centre light time, solved by one fixed-point step (its rate is under 1e-4)."""
-    if not windows:
-        return ()
-    # clipped to the tables' span first (blackouts outside the scenario change nothing)
-    w = np.clip(np.asarray(windows, float), t0, t1 + 2.0 * MAX_LIGHT_TIME_S).ravel()
-    lt = tables.light_time(w - tables.light_time(w)[0])[0]
-    return tuple(map(tuple, (w - lt).reshape(-1, 2)))
+def _station_blackouts_send(tables: EarthMarsTables, crit: PairCriterion, windows_of,
+                            sta_idx: np.ndarray, t0: float, t1: float) -> list[tuple]:
+    """Each pair's station blackouts (reception times ``b``) as its sender's times:
+    ``t + OWLT(t) = b`` with the pair's own light time (``crit.observe``), by fixed-point
+    steps from the Mars-centre light time (a pair's differs by up to ``(r + 6400 km) / c``,
+    ``r`` the sender's distance from Mars' centre: a few hundredths of a second; each step
+    shrinks the error by ``|dOWLT/dt| < 2e-4``, so two reach about 1e-8 s). Send times are
+    kept inside the span ``[t0, t1]``, where the pair's geometry is defined (edges outside
+    it change nothing)."""
+    out: list[tuple] = []
+    for k, s in enumerate(sta_idx):
+        windows = windows_of[s]
+        if not windows:
+            out.append(())
+            continue
+        b = np.clip(np.asarray(windows, float), t0, t1 + 2.0 * MAX_LIGHT_TIME_S).ravel()
+        t = np.clip(b - tables.light_time(b - tables.light_time(b)[0])[0], t0, t1)
+        series = np.full(b.size, k, np.int64)
+        for _ in range(2):
+            t = np.clip(b - crit.observe(t, series)[2], t0, t1)
+        out.append(tuple(map(tuple, t.reshape(-1, 2))))
+    return out
 
 
 def _build_kinds(scenario: Any, trajectories, motion) -> list[_Kind]:
@@ -129,21 +143,22 @@ def _build_kinds(scenario: Any, trajectories, motion) -> list[_Kind]:
         return kinds
     tables = EarthMarsTables(t0, t1, rotation)
     allowed = conjunction_free(tables, t0, t1, float(getattr(scenario, "conjunction_sep_deg", 2.0)))
-    sta_black = [_station_blackouts_send(tables, st_black.get(s.name, ()), t0, t1)
-                 for s in stations]
+    sta_black = [st_black.get(s.name, ()) for s in stations]
 
-    def earth_domains(n: int, sender_black, sta_idx) -> Intervals:
+    def earth_domains(crit: PairCriterion, sender_black, sta_idx) -> Intervals:
+        n = len(sta_idx)
         base = Intervals(np.repeat(np.arange(n), len(allowed)), np.tile(allowed.start, n),
                          np.tile(allowed.end, n))
+        pair_black = _station_blackouts_send(tables, crit, sta_black, sta_idx, t0, t1)
         return base.subtract(_windows([(k, sender_black[k]) for k in range(n)]
-                                      + [(k, sta_black[sta_idx[k]]) for k in range(n)]))
+                                      + [(k, pair_black[k]) for k in range(n)]))
 
     oi, si = np.meshgrid(np.arange(len(orbiters)), np.arange(len(stations)), indexing="ij")
     oi, si = oi.ravel(), si.ravel()
     if oi.size:
         crit = OrbiterEarthCriterion(tables, trajectories, motion, stations, oi, si,
                                      float(getattr(scenario, "grazing_height_km", 0.0)))
-        dom = earth_domains(oi.size, [_blackouts(orbiters[o]) for o in oi], si)
+        dom = earth_domains(crit, [_blackouts(orbiters[o]) for o in oi], si)
         kinds.append(_Kind("orbiter_earth", crit, [orbiters[o].name for o in oi],
                            [stations[s].name for s in si], dom))
     li, si = np.meshgrid(np.asarray(dte, np.int64), np.arange(len(stations)), indexing="ij")
@@ -151,7 +166,7 @@ def _build_kinds(scenario: Any, trajectories, motion) -> list[_Kind]:
     if li.size:
         crit = DirectEarthCriterion(tables, [la.site for la in landers], stations, li, si,
                                     rotation)
-        dom = earth_domains(li.size, [_blackouts(landers[i]) for i in li], si)
+        dom = earth_domains(crit, [_blackouts(landers[i]) for i in li], si)
         kinds.append(_Kind("direct_earth", crit, [landers[i].name for i in li],
                            [stations[s].name for s in si], dom))
     return kinds

@@ -19,6 +19,17 @@ of other losses, 200,000 km: space loss 214 dB and P/N0 = 47 dB-Hz)::
     213.8
     >>> round(float(p_over_n0_dbhz(11.8, free_space_loss_db(200_000.0, 5.84e9), 23.0, 2.4)), 1)
     47.2
+
+A deep-space design control table reproduced line by line (Kobayashi, Shihabi & Taylor, "Mars
+Cube One Telecommunications Subsystem Design", DESCANSO Design and Performance Summary Series
+article 18, JPL, 2021, Table 5-4, HGA to a 70 m antenna at 1.07 AU, 8414 MHz, 8 kbps): EIRP
+61.7 dBm, space loss 275.0 dB, received P_t/N0 45.2 dB-Hz (``tests/test_links_published.py``
+checks every line of that table and of its UHF Table 5-5)::
+
+    >>> round(float(eirp_dbw(10 ** (36.6 / 10) / 1000, 29.2, 1.3 + 2.8)) + 30.0, 1)
+    61.7
+    >>> round(float(free_space_loss_db(1.07 * 149_597_870.7, 8414e6)), 1)
+    275.0
 """
 
 from __future__ import annotations
@@ -35,10 +46,13 @@ __all__ = [
     "atmosphere_loss_db",
     "atmosphere_noise_k",
     "dish_gain_dbi",
+    "eirp_dbw",
     "free_space_loss_db",
     "ladder_floor",
     "max_data_rate_bps",
+    "noise_figure_temp_k",
     "p_over_n0_dbhz",
+    "residual_carrier_losses_db",
     "to_db",
 ]
 
@@ -61,6 +75,43 @@ def dish_gain_dbi(diameter_m: float, frequency_hz: float, efficiency: float = 0.
     """Boresight gain of a parabolic dish, dBi: ``efficiency * (pi D / lambda)^2``."""
     wavelength_m = C_KM_S * 1000.0 / frequency_hz
     return float(10.0 * math.log10(efficiency * (math.pi * diameter_m / wavelength_m) ** 2))
+
+
+def eirp_dbw(
+    tx_power_w: np.ndarray | float,
+    antenna_gain_dbi: np.ndarray | float,
+    losses_db: np.ndarray | float = 0.0,
+) -> np.ndarray:
+    """Effective isotropic radiated power, dBW: ``10 log10(P_W) + G_dBi - losses_dB``.
+
+    ``losses_db`` (positive) holds the transmit circuit loss and, where a design control table
+    books it there, the transmit antenna's pointing loss.
+    """
+    return to_db(tx_power_w) + np.asarray(antenna_gain_dbi, dtype=float) - losses_db
+
+
+def noise_figure_temp_k(
+    noise_figure_db: np.ndarray | float, reference_temp_k: float = 290.0
+) -> np.ndarray:
+    """Noise temperature (K) of a stage of noise figure ``F`` dB: ``T0 (10^(F/10) - 1)``.
+
+    A passive loss of ``L`` dB at ``T0`` has a noise figure of ``L`` dB, so the same formula
+    gives the input-referred noise of a lossy cable (IEEE noise-figure definition, T0 = 290 K).
+    """
+    return reference_temp_k * (10.0 ** (np.asarray(noise_figure_db, dtype=float) / 10.0) - 1.0)
+
+
+def residual_carrier_losses_db(
+    mod_index_deg: np.ndarray | float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Power split of a residual-carrier PCM/PM signal (NRZ data or a square-wave subcarrier).
+
+    Returns ``(carrier_suppression_db, data_modulation_loss_db)``, both positive:
+    ``-20 log10 |cos(beta)|`` and ``-20 log10 |sin(beta)|`` for the modulation index ``beta``
+    (DSN 810-005 module 207; e.g. 60 deg -> 6.02 dB and 1.25 dB).
+    """
+    beta = np.radians(np.asarray(mod_index_deg, dtype=float))
+    return -20.0 * np.log10(np.abs(np.cos(beta))), -20.0 * np.log10(np.abs(np.sin(beta)))
 
 
 def p_over_n0_dbhz(

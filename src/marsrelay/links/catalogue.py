@@ -27,10 +27,16 @@ Earth links (X-band 8.4 GHz, Ka-band 32 GHz):
 - Curiosity direct-to-Earth: HGA 25.5 dBi transmit, 15 W; about 500 bps to 32 kbps (Makovsky,
   Ilott & Taylor, "Mars Science Laboratory Telecommunications System Design", DESCANSO article
   14, 2009; NASA/JPL MSL page).
-- DSN antennas: 70 m X-band gain ~74.4 dBi, 34 m BWG ~68.2 dBi; zenith system noise
-  temperatures of about 21 K and 26 K; zenith X-band atmospheric loss ~0.04 dB (DSN 810-005
-  modules 101, 104, 105; approx.). ESTRACK 35 m deep-space antennas: X-band G/T ~50.8 dB/K
+- DSN antennas at 8414 MHz: 70 m gain 74.3 dBi, 34 m 68.3 dBi; system noise temperature at
+  21 deg elevation, 90% weather, 24.8 K (70 m) and 30.5 K (34 m) (Kobayashi, Shihabi & Taylor,
+  "Mars Cube One Telecommunications Subsystem Design", DESCANSO Design and Performance Summary
+  Series article 18, JPL, 2021, Table 5-4, lines 17 and 21, "per DSN 810-005"); the zenith
+  values below are those less this model's 4.5 K of extra sky noise at 21 deg. Zenith X-band
+  atmospheric loss ~0.04 dB (DSN 810-005 module 105; approx.; the MarCO table books 0.15 dB at
+  21 deg, i.e. ~0.054 dB at zenith). ESTRACK 35 m deep-space antennas: X-band G/T ~50.8 dB/K
   (ESA ESTRACK pages; approx.).
+- Turbo r=1/6 downlinks need Eb/N0 0.53 dB: threshold -0.10 dB at FER 1e-4 plus 0.63 dB
+  implementation loss (same table, lines 35-36).
 """
 
 from __future__ import annotations
@@ -94,7 +100,9 @@ CODINGS: dict[str, Coding] = {
                "(7,1/2) + RS(255,223), BER 1e-6 (CCSDS 130.1-G)"),
         Coding("ldpc-r1/2", 0.5, 2.5, "AR4JA LDPC r=1/2, FER 1e-4 (CCSDS 130.1-G; Prox-1 211.2)"),
         Coding("turbo-r1/2", 0.5, 1.5, "turbo 8920 r=1/2, FER 1e-4 (CCSDS 130.1-G)"),
-        Coding("turbo-r1/6", 1.0 / 6.0, 1.0, "turbo 8920 r=1/6, FER 1e-4 (CCSDS 130.1-G)"),
+        Coding("turbo-r1/6", 1.0 / 6.0, 0.53,
+               "turbo r=1/6, FER 1e-4: threshold -0.10 dB + 0.63 dB implementation loss "
+               "(Kobayashi et al. 2021, DESCANSO 18, Table 5-4, lines 35-36)"),
     )
 }
 
@@ -176,11 +184,12 @@ PROXIMITY_RADIOS: dict[str, ProximityRadio] = {
             "al. 2009, DESCANSO 14; Bell et al. 2014); ~8.5 W RF (approx.)",
         ),
         ProximityRadio(
-            "ce-505", 12.0, 3.0, 500.0, (8000.0, 32000.0, 128000.0, 256000.0), "conv-r1/2",
+            "ce-505", 14.8, 3.0, 500.0, (8000.0, 32000.0, 128000.0, 256000.0), "conv-r1/2",
             False, 1.0, 0.512e6,
             "CMC/Cincinnati Electronics CE-505 (Odyssey, MER, Phoenix, InSight): fixed 8-256 "
             "kbps, no ADR (Makovsky et al. 2002, DESCANSO 6; NASA/JPL MSL page: Odyssey 128 or "
-            "256 kbps); ~12 W RF (approx.)",
+            "256 kbps); 14.8 W RF, InSight's UHF transmitter (Kobayashi et al. 2021, DESCANSO "
+            "18, Table 5-5, line 4; was ~12 W approx.)",
         ),
         ProximityRadio(
             "melacom", 5.0, 3.0, 500.0, (2000.0, 8000.0, 32000.0, 128000.0), "conv-r1/2", False,
@@ -311,10 +320,12 @@ class StationClass:
 STATION_CLASSES: dict[str, StationClass] = {
     s.name: s
     for s in (
-        StationClass("dsn-70m", {"x": 74.4, "ka": 84.0}, {"x": 21.0, "ka": 40.0},
-                     "DSN 810-005 module 101 (70 m X-band; Ka approx.)"),
-        StationClass("dsn-34m", {"x": 68.2, "ka": 78.9}, {"x": 26.0, "ka": 32.0},
-                     "DSN 810-005 module 104 (34 m BWG; approx.)"),
+        StationClass("dsn-70m", {"x": 74.3, "ka": 84.0}, {"x": 20.3, "ka": 40.0},
+                     "X: DESCANSO 18 Table 5-4 (74.3 dBi; 24.8 K at 21 deg less 4.5 K sky "
+                     "excess), per DSN 810-005; Ka approx."),
+        StationClass("dsn-34m", {"x": 68.3, "ka": 78.9}, {"x": 26.0, "ka": 32.0},
+                     "X: DESCANSO 18 Table 5-4 (68.3 dBi; 30.5 K at 21 deg less 4.5 K sky "
+                     "excess), per DSN 810-005 module 104; Ka approx."),
         StationClass("estrack-35m", {"x": 68.4, "ka": 79.0}, {"x": 57.0, "ka": 75.0},
                      "ESA ESTRACK DSA: X-band G/T ~50.8 dB/K (approx.)"),
         StationClass("ru-64m", {"x": 72.8, "ka": 80.0}, {"x": 45.0, "ka": 90.0},

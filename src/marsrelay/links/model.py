@@ -28,6 +28,7 @@ from marsrelay.errors import InputError
 from marsrelay.links.budget import (
     atmosphere_loss_db,
     atmosphere_noise_k,
+    eirp_dbw,
     free_space_loss_db,
     max_data_rate_bps,
     p_over_n0_dbhz,
@@ -115,10 +116,10 @@ class LinkModel:
         """Continuous return-link capacity (bps) at the given geometry samples."""
         tx, rx = self.radios[lander], self.radios[orbiter]
         cfg = self.config
-        eirp = (
-            to_db(tx.tx_power_w)
-            - tx.circuit_loss_db
-            + LANDER_UHF_PATTERN.gain_db(elevation_deg, tx.antenna_gain_dbi)
+        eirp = eirp_dbw(
+            tx.tx_power_w,
+            LANDER_UHF_PATTERN.gain_db(elevation_deg, tx.antenna_gain_dbi),
+            tx.circuit_loss_db,
         )
         g_over_t = (
             ORBITER_UHF_PATTERN.gain_db(off_nadir_deg, rx.antenna_gain_dbi)
@@ -306,7 +307,7 @@ def _resolve_downlink(
     if required is None:
         required = code.required_ebn0_db
     chk.finite(f"{where}.required_ebn0_db", required, -2.0, 20.0, "dB")
-    eirp = float(to_db(vals["tx_power_w"])) + vals["antenna_gain_dbi"] - vals["circuit_loss_db"]
+    eirp = float(eirp_dbw(vals["tx_power_w"], vals["antenna_gain_dbi"], vals["circuit_loss_db"]))
     return Downlink(
         node, model, BANDS[band_name], eirp,
         earth_rate_ladder(vals["max_rate_bps"], vals["min_rate_bps"]), float(required),
