@@ -21,6 +21,7 @@ from marsrelay.orbits import (
     TrajectoryError,
     j2_secular_rates,
     solve_kepler,
+    two_body_derivative_norm,
     write_oem,
 )
 from marsrelay.rotation import rotation_model
@@ -387,3 +388,170 @@ def test_analytic_orbit_is_a_trajectory():
     assert r.min() >= orbit.elements.a_km * (1 - orbit.elements.e) - 1e-9
     assert r.max() <= orbit.elements.a_km * (1 + orbit.elements.e) + 1e-9
     assert str(tdb_to_utc(utc_to_tdb(EPOCH_UTC))) == "2030-06-01T00:00:00.000Z"
+
+
+# ------------------------------------------------------------------------------------------
+# SpkTrajectory's fast path (SPICE sampled on a grid, Hermite interpolation) against SPICE
+
+
+def test_two_body_derivatives():
+    """Uniform circular motion: |d^n r/dt^n| = w^n r exactly; an eccentric orbit: the fourth
+    derivative equals finite differences of SPICE conics() velocities."""
+    r0 = 3796.19
+    w = math.sqrt(GM_KM3_S2 / r0**3)
+    pos = np.array([[r0], [0.0], [0.0]])
+    vel = np.array([[0.0], [w * r0], [0.0]])
+    for n in (2, 3, 4, 8):
+        got = two_body_derivative_norm(n, pos, vel)[0]
+        assert got == pytest.approx(w**n * r0, rel=1e-12), n
+    # 150 x 4500 km (MAVEN-like), near periapsis where the derivatives are largest
+    elts = [MARS_RADIUS_KM + 150.0, 0.380166, 1.3, 0.3, 0.5, -0.05, 0.0, GM_KM3_S2]
+    h = 2.0
+    states = np.array([sp.conics(elts, k * h) for k in range(-2, 3)])
+    fd4 = (states[4, 3:] - 2 * states[3, 3:] + 2 * states[1, 3:] - states[0, 3:]) / (2 * h**3)
+    got = two_body_derivative_norm(4, states[2, :3, None], states[2, 3:, None])[0]
+    assert got == pytest.approx(np.linalg.norm(fd4), rel=1e-5)
+
+
+# MRO (~255 x 320 km, i ~92.6 deg, NASA/JPL MRO pages) and MAVEN's relay orbit (~150 x 4500 km,
+# i = 75 deg, NASA MAVEN 2019): a = R + (h_p + h_a) / 2, e = (h_a - h_p) / (2 a).
+SPK_ORBITS = {
+    "mro-255x320": (MARS_RADIUS_KM + 287.5, 32.5 / (MARS_RADIUS_KM + 287.5), 92.6),
+    "maven-150x4500": (MARS_RADIUS_KM + 2325.0, 2175.0 / (MARS_RADIUS_KM + 2325.0), 75.0),
+}
+
+
+def _orbiter_spk(path, naif_id: int, el: MeanElements, t0: float, t1: float, step: float = 60.0):
+    grid = np.arange(t0, t1 + step / 2, step)
+    pos, vel = J2Orbit(el).state_km(grid)
+    return write_orbiter_spk(path, naif_id, grid, pos, vel, spk_type=13, degree=15), grid
+
+
+def _spkgeo(naif_id: int, t: np.ndarray) -> np.ndarray:
+    return np.array([sp.spkgeo(naif_id, float(tk), "J2000", 499)[0] for tk in t])
+
+
+@pytest.mark.parametrize("name", sorted(SPK_ORBITS))
+def test_spk_fast_path_within_its_bound_of_spice(tmp_path, monkeypatch, name):
+    a_km, e, i_deg = SPK_ORBITS[name]
+    epoch = utc_to_tdb(EPOCH_UTC)
+    el = MeanElements(epoch, a_km, e, i_deg, 40.0, 270.0, 10.0)
+    path, grid = _orbiter_spk(tmp_path / f"{name}.bsp", -74, el, epoch - 3600.0,
+                              epoch + 86400.0 + 3600.0)
+    rng = np.random.default_rng(74)
+    day = np.sort(np.concatenate([rng.uniform(epoch, epoch + 86400.0, 4000),
+                                  grid[[0, 1, -2, -1]], [grid[0] + 0.5, grid[-1] - 0.5]]))
+    traj = SpkTrajectory(path, -74)
+    try:
+        calls = []
+        real_spkgeo = sp.spkgeo
+        monkeypatch.setattr(sp, "spkgeo", lambda *a: calls.append(a[1]) or real_spkgeo(*a))
+        pos, vel = traj.state_km(day)
+        bound = traj.interpolation_bound_km(day)
+        monkeypatch.undo()
+        # SPICE sampled on a grid (two blocks of a day here), never once per asked time
+        assert 200 < len(calls) < 2500
+        want = _spkgeo(-74, day)
+    finally:
+        traj.close()
+    err = np.linalg.norm(pos - want[:, :3], axis=1)
+    assert err.max() < METRE_KM  # what the project needs
+    assert bound.max() <= SpkTrajectory.POSITION_TOLERANCE_KM + 1e-7
+    assert np.all(err <= bound)  # the documented bound holds everywhere, ends included
+    assert np.linalg.norm(vel - want[:, 3:], axis=1).max() < 1e-7  # km/s
+
+
+def _write_two_segments(path, naif_id: int, el: MeanElements, spans) -> None:
+    handle = sp.spkopn(str(path), "two segments", 0)
+    try:
+        for a, b in spans:
+            t = np.arange(a, b + 1.0, 60.0)
+            pos, vel = J2Orbit(el).state_km(t)
+            states = np.ascontiguousarray(np.hstack([pos, vel]))
+            sp.spkw13(handle, naif_id, 499, "J2000", float(t[0]), float(t[-1]), "seg", 7,
+                      len(t), states, t)
+    finally:
+        sp.spkcls(handle)
+
+
+def test_spk_coverage_with_a_gap(tmp_path):
+    epoch = utc_to_tdb(EPOCH_UTC)
+    el = _mro(epoch)
+    path = tmp_path / "gap.bsp"
+    spans = [(epoch, epoch + 7200.0), (epoch + 10800.0, epoch + 2 * 86400.0 + 600.0)]
+    _write_two_segments(path, -74, el, spans)
+    traj = SpkTrajectory(path, -74)
+    try:
+        assert traj.coverage_tdb_s == (spans[0][0], spans[1][1])
+        t = np.concatenate([np.linspace(*spans[0], 200), np.linspace(*spans[1], 900)])
+        pos, _ = traj.state_km(t)
+        assert np.linalg.norm(pos - _spkgeo(-74, t)[:, :3], axis=1).max() < 2e-7
+        with pytest.raises(TrajectoryError, match="between the kernel's coverage windows"):
+            traj.state_km([epoch + 9000.0])
+        with pytest.raises(TrajectoryError, match="covers TDB"):
+            traj.state_km([spans[1][1] + 1.0])
+    finally:
+        traj.close()
+
+
+SPK_SCENARIO = """
+[scenario]
+name = "spk-day"
+start = "{start}"
+end = "{end}"
+
+{orbiters}
+
+[[lander]]
+name = "Rosalind Franklin"
+lat_deg = 18.275
+lon_east_deg = 335.368
+height_km = -3.0
+elevation_mask_deg = 10.0
+
+[[station]]
+name = "DSS-63"
+lat_deg = 40.4299
+lon_east_deg = 355.7523
+height_m = 865.0
+"""
+
+
+def test_spk_scenario_contacts_match_its_elements(tmp_path, monkeypatch):
+    """A day of contacts with orbiters given as SPK kernels: the same windows as with the
+    mean elements the kernels were written from, from a few SPICE calls per orbiter."""
+    from marsrelay.contacts import find_contacts
+    from marsrelay.scenario import load_scenario
+
+    start, end = "2030-11-01T00:00:00Z", "2030-11-02T00:00:00Z"
+    # TGO ~400 km circular, i = 74 deg (ESA); MRO as above
+    orbits = {"TGO": (-143, 3796.19, 0.0, 74.0), "MRO": (-74, *SPK_ORBITS["mro-255x320"])}
+    elements = "\n".join(
+        f'[[orbiter]]\nname = "{n}"\nmax_range_km = 5000.0\n[orbiter.elements]\n'
+        f'epoch = "{start}"\na_km = {a}\ne = {e}\ni_deg = {i}\nraan_deg = 30.0\n'
+        for n, (_, a, e, i) in orbits.items())
+    (tmp_path / "elements.toml").write_text(
+        SPK_SCENARIO.format(start=start, end=end, orbiters=elements))
+    sc_el = load_scenario(tmp_path / "elements.toml")
+    t0, t1 = sc_el.start_tdb_s, sc_el.end_tdb_s
+    spk = []
+    for orb, (name, (naif, *_)) in zip(sc_el.orbiters, orbits.items(), strict=True):
+        _orbiter_spk(tmp_path / f"{name}.bsp", naif, orb.elements, t0 - 3600.0, t1 + 3600.0)
+        spk.append(f'[[orbiter]]\nname = "{name}"\nmax_range_km = 5000.0\n[orbiter.spk]\n'
+                   f'path = "{name}.bsp"\nnaif_id = {naif}\n')
+    (tmp_path / "spk.toml").write_text(
+        SPK_SCENARIO.format(start=start, end=end, orbiters="\n".join(spk)))
+    sc_spk = load_scenario(tmp_path / "spk.toml")
+    assert [o.source for o in sc_spk.orbiters] == ["spk", "spk"]
+    calls = []
+    real_spkgeo = sp.spkgeo
+    monkeypatch.setattr(sp, "spkgeo", lambda *a: calls.append(a[1]) or real_spkgeo(*a))
+    got = find_contacts(sc_spk, workers=1)
+    monkeypatch.undo()
+    assert len(calls) < 2 * 1500  # one day sampled per orbiter, whatever the finder asks
+    want = find_contacts(sc_el, workers=1)
+    assert len(got) == len(want) > 5
+    assert set(got.kind) == {"proximity", "orbiter_earth"}
+    assert list(got.source) == list(want.source) and list(got.target) == list(want.target)
+    np.testing.assert_allclose(got.start_tdb_s, want.start_tdb_s, rtol=0, atol=1e-3)
+    np.testing.assert_allclose(got.end_tdb_s, want.end_tdb_s, rtol=0, atol=1e-3)

@@ -438,6 +438,15 @@ def _with_json_extras(info: ScenarioInfo, data: dict[str, Any] | None) -> Scenar
 
 
 def _load_scenario_info(run_dir: Path, contacts: Table | None, problems: list[str]) -> ScenarioInfo:
+    """The scenario a run used: a ``scenario.toml`` copy in the run directory, else
+    ``scenario.json`` (the validated scenario the stages ran on: span, nodes, elements), else the
+    scenario file that ``scenario.json`` names, else what the contacts table shows.
+
+    The file ``scenario.json`` names (or the built-in of its name) is never the authority for
+    the span or the nodes: a run made from it with overrides (a shorter span, other orbiters,
+    a sweep case) differs from it. It only lends trajectories the JSON cannot describe (SPK,
+    OEM), by orbiter name.
+    """
     data: dict[str, Any] | None = None
     json_path = run_dir / schema.SCENARIO_JSON
     if json_path.is_file():
@@ -447,35 +456,57 @@ def _load_scenario_info(run_dir: Path, contacts: Table | None, problems: list[st
         except (OSError, json.JSONDecodeError) as exc:
             problems.append(f"{schema.SCENARIO_JSON}: not readable JSON ({exc})")
     toml_path = run_dir / schema.SCENARIO_TOML
-    candidates: list[str] = []
     if toml_path.is_file():
-        candidates.append(str(toml_path))
+        sc = _load_scenario_file(str(toml_path))
+        if sc is not None:
+            return _with_json_extras(scenario_info_from_scenario(sc, source=str(toml_path)), data)
+    named: list[str] = []
     if data is not None:
         top = data.get("scenario") if isinstance(data.get("scenario"), dict) else {}
         p = _key({**data, **top}, "path")
         if isinstance(p, str) and p and Path(p).is_file():
-            candidates.append(p)
-    for cand in candidates:
+            named.append(p)
+        info = _scenario_from_json(data)
+        if info is not None:
+            return _with_file_trajectories(info, [*named, info.name])
+        problems.append(f"{schema.SCENARIO_JSON}: no start/end time found")
+    for cand in named:
         sc = _load_scenario_file(cand)
         if sc is not None:
             return _with_json_extras(scenario_info_from_scenario(sc, source=cand), data)
-    if data is not None:
-        info = _scenario_from_json(data)
-        if info is not None:
-            if not info.trajectories:
-                sc = _load_scenario_file(info.name)  # a built-in scenario of that name
-                if sc is not None and sc.name == info.name:
-                    return _with_json_extras(
-                        scenario_info_from_scenario(sc, source=f"built-in {info.name}"), data
-                    )
-            return info
-        problems.append(f"{schema.SCENARIO_JSON}: no start/end time found")
     if contacts is not None:
         return _scenario_from_contacts(run_dir, contacts)
     raise InputError(
         "not a marsrelay run directory (no scenario.json and no contacts table)",
         file=str(run_dir),
     )
+
+
+def _with_file_trajectories(info: ScenarioInfo, sources: list[str]) -> ScenarioInfo:
+    """``info`` with the trajectories of orbiters the JSON gave none for (SPK, OEM), taken by
+    name from the first of ``sources`` (scenario files or built-in names) that loads and has
+    them; span, nodes and everything else stay those of ``info``."""
+    have = {name for name, _ in info.trajectories}
+    missing = [o.name for o in info.orbiters if o.name not in have]
+    if not missing:
+        return info
+    for cand in sources:
+        sc = _load_scenario_file(cand)
+        if sc is None:
+            continue
+        found = []
+        for o in sc.orbiters:
+            if o.name not in missing:
+                continue
+            try:
+                found.append((o.name, o.trajectory(sc.rotation)))
+            except Exception:
+                continue
+        if found:
+            from dataclasses import replace
+
+            return replace(info, trajectories=(*info.trajectories, *found))
+    return info
 
 
 def load_run(run_dir: str | Path) -> RunData:

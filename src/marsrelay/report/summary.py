@@ -9,7 +9,8 @@ Definitions (each figure says where it comes from in :attr:`Summary.sources`):
 - *sols without contact*: whole local sols (LMST midnight to midnight at the lander) inside the
   span in which the lander has no contact of any kind;
 - *data returned*: bits delivered to Earth (``delivery.csv``, else delivered bundles);
-  *link capacity*: ``volumes_per_sol.csv``, else the contact table's ``volume_bits``;
+  *link capacity*: ``volumes_per_sol.csv``, else the contact table's ``volume_bits`` over the
+  same links (the lander's proximity passes and its own direct-to-Earth windows);
 - *latency* percentiles over delivered bundles (each bundle counts once);
 - *conjunction outage*: days of the span inside the conjunction windows the run wrote;
 - *longest Earth gap*: the longest stretch of the span with no Earth link open at all.
@@ -110,6 +111,13 @@ def proximity_mask(contacts: Table, lander: str) -> np.ndarray:
     )
 
 
+def _own_links_mask(contacts: Table, lander: str) -> np.ndarray:
+    """Rows that are links of ``lander``: its proximity passes and its direct-to-Earth windows."""
+    return proximity_mask(contacts, lander) | (
+        (contacts["kind"] == "direct_earth") & (contacts["source"] == lander)
+    )
+
+
 def longest_gap_s(start_s: np.ndarray, end_s: np.ndarray, t0: float, t1: float) -> float:
     """Longest stretch of [t0, t1] (s) covered by none of the intervals [start, end]."""
     s = np.clip(np.asarray(start_s, dtype=float), t0, t1)
@@ -192,14 +200,14 @@ def _lander_figures(
         passes = prox.sum() / n_sols
         contact_min = float(dur.sum()) / 60.0 / n_sols
         mean_pass = float(dur.mean()) / 60.0 if dur.size else None
-        mine = prox | ((c["kind"] == "direct_earth") & (c["source"] == name))
+        mine = _own_links_mask(c, name)
         node = info.lander(name)
         lon = node.lon_east_deg if node is not None and math.isfinite(node.lon_east_deg) else 0.0
         no_contact, whole = _sols_without_contact(
             c["start_tdb_s"][mine], c["end_tdb_s"][mine], t0, t1, lon
         )
         gap_h = longest_gap_s(c["start_tdb_s"][mine], c["end_tdb_s"][mine], t0, t1) / 3600.0
-        vol = c.get("volume_bits")[prox]
+        vol = c.get("volume_bits")[mine]  # the links volumes_per_sol.csv counts
         if vol.size and np.isfinite(vol).all():
             capacity = float(vol.sum()) / 1e6 / n_sols
             sources.setdefault("link capacity", c.path.name)
@@ -342,14 +350,15 @@ def per_sol_series(run: RunData) -> list[PerSol]:
         if c is None:
             continue
         lon = node.lon_east_deg if math.isfinite(node.lon_east_deg) else 0.0
-        prox = proximity_mask(c, name)
+        prox, mine = proximity_mask(c, name), _own_links_mask(c, name)
         first = int(local_sol(info.start_tdb_s, lon))
-        sol = local_sol(c["start_tdb_s"][prox], lon) - first
-        vol = c.get("volume_bits")[prox]
+        vol = c.get("volume_bits")[mine]
         if vol.size and np.isfinite(vol).all():
+            sol = local_sol(c["start_tdb_s"][mine], lon) - first
             sols, vals = _group_sum(sol.astype(float), vol / 1e6)
             out.append(PerSol(name, sols, vals, "link capacity", "Mbit", c.path.name))
         else:
+            sol = local_sol(c["start_tdb_s"][prox], lon) - first
             sols, vals = _group_sum(sol.astype(float), np.ones(sol.size))
             out.append(PerSol(name, sols, vals, "passes", "passes", c.path.name))
     return out
