@@ -148,3 +148,36 @@ def test_workers_fork_only_from_a_main_thread():
     worker.start()
     worker.join()
     assert seen == [1]  # e.g. inside a Dask task thread: search in-process
+
+
+def test_eccentric_spk_orbiter_is_searched_not_rejected(tmp_path):
+    """A MAVEN-like 150 x 4500 km orbit given as an SPK: its periapsis (3546 km) is above Mars,
+    so the finder's motion bounds must not place it inside Mars (a sampled-minimum bound with a
+    5% margin did), and its windows equal those of the same orbit given as elements."""
+    from marsrelay.contacts.motion import motion_bounds
+    from marsrelay.orbits import J2Orbit, MeanElements, SpkTrajectory
+    from marsrelay.rotation import rotation_model
+    from marsrelay.sites import MarsSite
+    from spicekit import write_orbiter_spk
+
+    a_km = 3396.19 + (150.0 + 4500.0) / 2.0
+    e = (4500.0 - 150.0) / (2.0 * 3396.19 + 4650.0)
+    orbit = J2Orbit(MeanElements(9.7e8, a_km, e, 75.0, 10.0, 20.0, 30.0))
+    t = np.arange(9.7e8 - 600.0, 9.7e8 + 86400.0 + 600.0, 60.0)
+    p, v = orbit.state_km(t)
+    path = tmp_path / "maven.bsp"
+    write_orbiter_spk(str(path), -202, t, p, v)
+    site = MarsSite("Oxia", 18.275, 335.368, -3.0, elevation_mask_deg=10.0)
+    rotation = rotation_model("iau2009")
+    spk = SpkTrajectory(path, -202)
+    try:
+        b = motion_bounds(spk, 9.7e8, 9.7e8 + 86400.0)
+        assert 3396.19 < b.r_min_km <= a_km * (1.0 - e)
+        assert b.r_max_km >= a_km * (1.0 + e)
+        got = find_proximity_windows(site, spk, rotation, 9.7e8, 9.7e8 + 86400.0)
+    finally:
+        spk.close()
+    want = find_proximity_windows(site, orbit, rotation, 9.7e8, 9.7e8 + 86400.0)
+    assert len(want) > 0 and len(got) == len(want)
+    np.testing.assert_allclose(got.start_tdb_s, want.start_tdb_s, atol=1e-3)
+    np.testing.assert_allclose(got.end_tdb_s, want.end_tdb_s, atol=1e-3)

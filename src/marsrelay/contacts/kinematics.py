@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from marsrelay.orbits import J2Orbit, Trajectory, kepler_eccentric_anomaly
+from marsrelay.orbits import Trajectory, kepler_eccentric_anomaly
 from marsrelay.rotation import RotationModel
 
 __all__ = [
@@ -38,11 +38,13 @@ def orbiter_state(
     trajectory: Trajectory, t_s: np.ndarray, velocity: bool = True
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Mars-centred ICRF position (km) and velocity (km/s; ``None`` unless ``velocity``) rows
-    ``(3, N)`` at TDB ``t_s``: :meth:`J2Orbit.state_rows_km` for mean-element orbits, the
-    transposed ``trajectory.state_km`` for any other trajectory."""
+    ``(3, N)`` at TDB ``t_s``: the trajectory's own ``state_rows_km`` where it has one
+    (:class:`J2Orbit`, :class:`~marsrelay.orbits.SpkTrajectory`), else the transposed
+    ``trajectory.state_km``."""
     t = np.asarray(t_s, dtype=float)
-    if isinstance(trajectory, J2Orbit):
-        return trajectory.state_rows_km(t, velocity)
+    rows = getattr(trajectory, "state_rows_km", None)  # J2Orbit and SpkTrajectory have it
+    if rows is not None:
+        return rows(t, velocity)
     p, v = trajectory.state_km(t)
     return np.ascontiguousarray(p.T), (np.ascontiguousarray(v.T) if velocity else None)
 

@@ -13,13 +13,12 @@ periapsis and node turn at ``argp_dot`` and ``raan_dot``, so with ``Omega = |arg
   turning angles: ``dr/dt = a e Mdot sin E / (1 - e cos E)``, largest where
   ``cos E = e``).
 
-For tabulated trajectories (SPK, OEM) the radius range comes from 4001 samples over the span
-(5% margin) and, for a bound orbit that stays above ``r_min``, ``|v| <= sqrt(2 GM / r_min)`` (the
-escape speed there, also used for ``|dr/dt|``) and ``|acc| <= 1.05 GM / r_min^2`` (J2 and third
-bodies add well under 5%).
-Those two hold for any such orbit; only ``r_min`` is sampled, so an SPK whose periapsis falls
-between samples far below them would break the proof (samples every few minutes for a year
-make that impossible for a real orbiter).
+For tabulated trajectories (SPK, OEM) the radius range comes from the osculating periapsis and
+apoapsis of 4001 samples over the span (1% margin) and, for a bound orbit that stays above
+``r_min``, ``|v| <= sqrt(2 GM / r_min)`` (the escape speed there, also used for ``|dr/dt|``) and
+``|acc| <= 1.05 GM / r_min^2`` (J2 and third bodies add well under 5%).
+Those two hold for any such orbit; ``r_min`` comes from osculating elements, which hold the
+periapsis even when no sample falls on it (only a manoeuvre between samples could break it).
 """
 
 from __future__ import annotations
@@ -63,8 +62,18 @@ def motion_bounds(trajectory: Trajectory, t0_s: float, t1_s: float) -> MotionBou
     t = np.linspace(t0_s, t1_s, 4001)
     p, v = trajectory.state_km(t)
     r = np.linalg.norm(p, axis=1)
-    r_min = 0.95 * float(r.min())
-    r_max = 1.05 * float(r.max())
+    # Osculating periapsis/apoapsis of every sample: they bound the radius between samples
+    # (a sampled minimum alone can miss a periapsis), with 1% for J2 and third-body wiggles.
+    v2 = np.einsum("ij,ij->i", v, v)
+    a_osc = 1.0 / (2.0 / r - v2 / MARS_GM_KM3_S2)
+    h = np.cross(p, v)
+    e_vec = np.cross(v, h) / MARS_GM_KM3_S2 - p / r[:, None]
+    e_osc = np.linalg.norm(e_vec, axis=1)
+    bound = (a_osc > 0) & (e_osc < 1.0)
+    r_p = np.where(bound, a_osc * (1.0 - e_osc), r)
+    r_a = np.where(bound, a_osc * (1.0 + e_osc), r)
+    r_min = 0.99 * float(min(r_p.min(), r.min()))
+    r_max = 1.01 * float(max(r_a.max(), r.max()))
     speed = float(np.linalg.norm(v, axis=1).max())
     v_max = max(math.sqrt(2.0 * MARS_GM_KM3_S2 / r_min), 1.1 * speed)
     # Period of the orbit with the sampled mean radius (only sets the coarse step).
