@@ -9,7 +9,7 @@ line: ``file: field.path: what is wrong (allowed: what is allowed)``.
 Layout of a file (all keys; ``*`` marks the required ones)::
 
     [scenario]    name*, description, start*, end*, rotation_model, conjunction_sep_deg,
-                  grazing_height_km
+                  grazing_height_km, compare_without
     [[orbiter]]   name*, agency, max_range_km, radio, blackouts, and exactly one of
                   [orbiter.elements] (a_km*, i_deg*, e, raan_deg, argp_deg, mean_anomaly_deg,
                   epoch), [orbiter.spk] (path*, naif_id*), [orbiter.oem] (path*)
@@ -162,6 +162,8 @@ class Scenario:
     rotation_model: str = "iau2009"
     conjunction_sep_deg: float = 2.0
     grazing_height_km: float = 0.0
+    #: Partners (agencies or node names) whose loss ``marsrelay run`` shows side by side.
+    compare_without: tuple[str, ...] = ()
     orbiters: tuple[OrbiterSpec, ...] = ()
     landers: tuple[LanderSpec, ...] = ()
     stations: tuple[EarthStation, ...] = ()
@@ -205,6 +207,64 @@ class Scenario:
                 allowed="an end after the start",
             )
         return new
+
+    def without(self, partner: str) -> Scenario:
+        """The same scenario without a partner's assets: every orbiter, lander and station
+        whose agency or name is ``partner`` (case-insensitive) is removed, with the
+        ``[schedule]``, ``[traffic]``, ``[simulation]`` and ``[links]`` entries that name them.
+
+        The copy is called ``<name>-without-<partner>``. Raises :class:`ScenarioError` if
+        nothing matches (naming the agencies and nodes there are) or if no lander would remain.
+        """
+        key = partner.strip().lower()
+
+        def gone(node: Any) -> bool:
+            return node.name.lower() == key or (node.agency or "").lower() == key
+
+        removed = {n.name for n in (*self.orbiters, *self.landers, *self.stations) if gone(n)}
+        where = str(self.path) if self.path else None
+        if not removed:
+            agencies = sorted({n.agency for n in (*self.orbiters, *self.landers, *self.stations)
+                               if n.agency})
+            raise ScenarioError(
+                f"no orbiter, lander or station has agency or name {partner!r}",
+                file=where, field="--without",
+                allowed="an agency (" + ", ".join(agencies) + ") or a node name",
+            )
+        landers = tuple(n for n in self.landers if n.name not in removed)
+        if not landers:
+            raise ScenarioError(
+                f"removing {partner!r} leaves no lander", file=where, field="--without",
+                allowed="a partner that does not own every lander",
+            )
+        sched = self.schedule.model_copy(update={
+            "demand": [d for d in self.schedule.demand if d.lander not in removed],
+            "orbiter_limits": [o for o in self.schedule.orbiter_limits
+                               if o.orbiter not in removed],
+            "fixed": [f for f in self.schedule.fixed
+                      if f.lander not in removed and f.orbiter not in removed],
+        })
+        traffic = self.traffic.model_copy(update={
+            "source": [x for x in self.traffic.source if x.node not in removed]})
+        simulation = self.simulation.model_copy(update={
+            "node": [x for x in self.simulation.node if x.name not in removed]})
+        links = self.links.model_copy(update={
+            "spacecraft": {k: v for k, v in self.links.spacecraft.items() if k not in removed},
+            "stations": {k: v for k, v in self.links.stations.items() if k not in removed},
+        })
+        slug = re.sub(r"[^a-z0-9]+", "-", key).strip("-") or "partner"
+        return dataclasses.replace(
+            self,
+            name=f"{self.name}-without-{slug}",
+            description=f"{self.description} (without {partner}: {', '.join(sorted(removed))})",
+            orbiters=tuple(n for n in self.orbiters if n.name not in removed),
+            landers=landers,
+            stations=tuple(n for n in self.stations if n.name not in removed),
+            station_blackouts={k: v for k, v in self.station_blackouts.items()
+                               if k not in removed},
+            schedule=sched, traffic=traffic, simulation=simulation, links=links,
+            compare_without=(),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description of the validated scenario (UTC strings and TDB seconds)."""
@@ -260,6 +320,7 @@ class Scenario:
             "rotation_model": self.rotation_model,
             "conjunction_sep_deg": self.conjunction_sep_deg,
             "grazing_height_km": self.grazing_height_km,
+            "compare_without": list(self.compare_without),
             "orbiters": [orbiter(o) for o in self.orbiters],
             "landers": [lander(la) for la in self.landers],
             "stations": [station(st) for st in self.stations],
@@ -330,6 +391,7 @@ class _ScenarioTable(_Table):
     rotation_model: Literal["iau2009", "iau2015"] = _spec("iau2009", "'iau2009' or 'iau2015'")
     conjunction_sep_deg: float = _spec(2.0, "deg in [0, 180)", ge=0.0, lt=180.0)
     grazing_height_km: float = _spec(0.0, "km in [0, 1000]", ge=0.0, le=1000.0)
+    compare_without: list[str] = _spec([], "a list of agencies or node names")
 
 
 class _ElementsTable(_Table):
@@ -673,6 +735,7 @@ class _Builder:
             rotation_model=s.rotation_model,
             conjunction_sep_deg=s.conjunction_sep_deg,
             grazing_height_km=s.grazing_height_km,
+            compare_without=tuple(s.compare_without),
             orbiters=orbiters,
             landers=landers,
             stations=stations,

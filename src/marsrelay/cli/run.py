@@ -27,7 +27,7 @@ def _write_text(path: Path, text: str) -> None:
         ) from None
 
 
-def _run_stages(sc, out: Path):
+def _run_stages(sc, out: Path, report: bool = True):
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from marsrelay.pipeline import run_pipeline
@@ -45,7 +45,7 @@ def _run_stages(sc, out: Path):
         def progress(description: str, done: int, total: int) -> None:
             bar.update(task, description=f"contacts: {description}", completed=done, total=total)
 
-        return run_pipeline(sc, out, console, progress=progress)
+        return run_pipeline(sc, out, console, progress=progress, report=report)
 
 
 def _print_run(result) -> None:
@@ -72,13 +72,49 @@ def run_command(
     out: Annotated[Path, typer.Option("--out", help="Output folder (created if needed).")] = Path(
         "out"
     ),
+    without: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--without",
+            help="Also run the mission without this partner's assets (an agency such as NASA, "
+            "or a node name) and compare side by side; repeatable. Default: the scenario's "
+            "compare_without list.",
+        ),
+    ] = None,
+    no_compare: Annotated[
+        bool, typer.Option("--no-compare", help="Run the scenario alone, no side-by-side.")
+    ] = False,
 ) -> None:
-    """Run every stage on SCENARIO and write the results into --out."""
+    """Run every stage on SCENARIO and write the results into --out.
+
+    Stages, in order: contacts, links, schedule, simulation, report. With partners to compare
+    (``--without``, or the scenario's ``compare_without``), each variant runs into
+    ``OUT/without-<partner>/`` and the report and console show the side-by-side.
+    """
     with user_errors(ctx):
-        # Stages, in order (scenario -> geometry -> contacts -> links -> schedule ->
-        # simulation -> report); each writes its outputs into `out`.
         sc = load_scenario(scenario)
+        partners = [] if no_compare else list(without or sc.compare_without)
+        variants = [sc.without(p) for p in partners]  # bad partner names fail before any work
         _write_text(out / "scenario.json", sc.to_json())
         print_geometry(geometry_snapshot(sc, sc.start_tdb_s))
-        result = _run_stages(sc, out)
+        result = _run_stages(sc, out, report=not variants)
         _print_run(result)
+        if variants:
+            _run_variants(sc, out, partners, variants)
+
+
+def _run_variants(sc, out: Path, partners: list[str], variants: list) -> None:
+    from marsrelay.cli.compare import comparison_table
+    from marsrelay.pipeline import run_pipeline
+    from marsrelay.report import write_report
+    from marsrelay.report.compare import compare_runs
+
+    dirs = [out]
+    for partner, variant in zip(partners, variants, strict=True):
+        vdir = out / variant.name.removeprefix(f"{sc.name}-")
+        console.print(f"[bold]Without {partner}[/bold] -> {vdir}", highlight=False)
+        run_pipeline(variant, vdir, None, report=False)
+        dirs.append(vdir)
+    console.print(comparison_table(compare_runs(dirs)))
+    report = write_report(dirs, out / "report.html")
+    console.print(f"Report (with the side-by-side): {report}", highlight=False)
