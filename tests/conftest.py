@@ -1,4 +1,5 @@
-"""Shared fixtures: small scenario files written into the test's temporary folder."""
+"""Shared fixtures: small scenario files written into the test's temporary folder, a CLI runner
+and the check of the CLI's one-line user errors."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 #: A small valid scenario (every later edit makes exactly one thing wrong).
 BASE_TOML = """\
@@ -64,3 +66,17 @@ def write_scenario(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return _write
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    """typer's CliRunner (stdout and stderr kept apart)."""
+    return CliRunner()
+
+
+def error_line(result) -> str:
+    """The one non-blank stderr line of a CLI ``result``, checked to start with 'error: '."""
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: "), lines[0]
+    return lines[0]

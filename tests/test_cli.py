@@ -5,25 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
-from conftest import BASE_TOML
+from conftest import BASE_TOML, error_line
 from marsrelay import __version__
 from marsrelay.cli.main import app
 from marsrelay.scenario import builtin_scenario_names, load_scenario
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-def _error_line(result) -> str:
-    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: "), lines[0]
-    return lines[0]
 
 
 def test_version(runner: CliRunner) -> None:
@@ -72,7 +59,7 @@ def test_bad_scenario_file_exits_2_with_one_line(runner: CliRunner, write_scenar
     path = write_scenario(BASE_TOML.replace("lat_deg = 18.275", "lat_deg = 95.0"))
     result = runner.invoke(app, ["geometry", str(path)])
     assert result.exit_code == 2
-    line = _error_line(result)
+    line = error_line(result)
     assert f"{path}: lander[0].lat_deg:" in line and "[-90, 90]" in line
     assert "Traceback" not in result.output
     assert result.stdout == ""
@@ -81,20 +68,20 @@ def test_bad_scenario_file_exits_2_with_one_line(runner: CliRunner, write_scenar
 def test_unknown_builtin_exits_2(runner: CliRunner) -> None:
     result = runner.invoke(app, ["run", "exomars-2031"])
     assert result.exit_code == 2
-    assert "did you mean 'exomars-2030'?" in _error_line(result)
+    assert "did you mean 'exomars-2030'?" in error_line(result)
 
 
 def test_time_outside_ephemeris_exits_2(runner: CliRunner) -> None:
     result = runner.invoke(app, ["geometry", "exomars-2030", "--at", "2060-01-01T00:00:00Z"])
     assert result.exit_code == 2
-    assert "DE421 covers" in _error_line(result)
+    assert "DE421 covers" in error_line(result)
     assert "Traceback" not in result.output
 
 
 def test_unparsable_time_names_the_option(runner: CliRunner) -> None:
     result = runner.invoke(app, ["geometry", "exomars-2030", "--at", "next tuesday"])
     assert result.exit_code == 2
-    line = _error_line(result)
+    line = error_line(result)
     assert "--at: 'next tuesday' is not a valid UTC time" in line and "allowed:" in line
 
 
@@ -112,7 +99,7 @@ def test_trajectory_error_exits_2(runner: CliRunner, write_scenario) -> None:
     (path.parent / "broken.oem").write_text("CCSDS_OEM_VERS = 2.0\n")
     result = runner.invoke(app, ["geometry", str(path)])
     assert result.exit_code == 2
-    assert "fewer than two state lines" in _error_line(result)
+    assert "fewer than two state lines" in error_line(result)
 
 
 def test_run_writes_the_validated_scenario(runner: CliRunner, tmp_path: Path) -> None:
@@ -134,7 +121,7 @@ def test_run_into_an_unwritable_place_exits_2(runner: CliRunner, tmp_path: Path)
     blocker.write_text("not a folder")
     result = runner.invoke(app, ["run", "exomars-2030", "--out", str(blocker)])
     assert result.exit_code == 2
-    line = _error_line(result)
+    line = error_line(result)
     assert "--out: cannot write" in line
 
 

@@ -8,27 +8,14 @@ import re
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
 
-from conftest import BASE_TOML
+from conftest import BASE_TOML, error_line
 from marsrelay.cli.main import app
 from marsrelay.contacts import CSV_COLUMNS, ContactTable, find_contacts, write_contacts
 from marsrelay.scenario import load_scenario
 from marsrelay.time import tdb_to_utc, utc_to_tdb
 
 UTC_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-def _error_line(result) -> str:
-    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: "), lines[0]
-    return lines[0]
 
 
 #: The shared small scenario moved to November 2030 (BASE_TOML's June 2030 is a solar
@@ -102,7 +89,7 @@ def test_bad_input_exits_2_with_one_line(runner, write_scenario, tmp_path, old, 
     path = write_scenario(BASE_TOML.replace(old, new, 1))
     result = runner.invoke(app, ["contacts", str(path), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2, result.output
-    assert words in _error_line(result)
+    assert words in error_line(result)
     assert not (tmp_path / "o" / "contacts.csv").exists()
 
 
@@ -112,7 +99,7 @@ def test_unwritable_output_folder_exits_2(runner, write_scenario, tmp_path):
     result = runner.invoke(app, ["contacts", str(write_scenario()), "--out",
                                  str(blocker / "sub")])
     assert result.exit_code == 2
-    assert "--out" in _error_line(result)
+    assert "--out" in error_line(result)
 
 
 def test_solar_conjunction_blocks_earth_links(write_scenario):

@@ -1,4 +1,5 @@
-"""Shared pieces of the command line: consoles, the user-error guard, small parsers.
+"""Shared pieces of the command line: consoles, the user-error guard, small parsers, the
+contact-search progress bar.
 
 Every command body runs inside :func:`user_errors`, which turns bad user input
 (:class:`~marsrelay.errors.InputError` and the geometry modules' own ``ValueError`` subclasses)
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ __all__ = [
     "USER_ERRORS",
     "CliState",
     "console",
+    "contacts_progress",
     "err_console",
     "parse_utc_option",
     "user_errors",
@@ -85,3 +87,33 @@ def parse_utc_option(text: str, option: str) -> float:
             field=option,
             allowed="a UTC ISO 8601 time such as 2030-06-01T12:00:00Z",
         ) from None
+
+
+@contextmanager
+def contacts_progress(
+    out: Console, label: str = "contact windows"
+) -> Iterator[Callable[[str, int, int], None]]:
+    """A transient progress bar on ``out`` for the contact search.
+
+    Yields the ``progress(description, completed, total)`` callback that
+    :func:`marsrelay.contacts.find_contacts` (and the pipeline) call as groups of pairs finish;
+    the bar reads ``"<label>: <description>"``, ``completed/total`` and the elapsed time (s).
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=out, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def advance(description: str, completed: int, total: int) -> None:
+            bar.update(task, description=f"{label}: {description}", completed=completed,
+                       total=total)
+
+        yield advance

@@ -13,10 +13,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from marsrelay.cli.common import console, user_errors
+from marsrelay.cli.common import console, contacts_progress, user_errors
 from marsrelay.cli.main import app
 from marsrelay.contacts import ContactTable, find_contacts, summarize_contacts, write_contacts
 from marsrelay.errors import InputError
@@ -39,15 +38,7 @@ def print_contacts_summary(table: ContactTable, span_s: float, out: Console = co
 def run_contacts(scenario: Any, out_dir: str | Path, out: Console = console) -> ContactTable:
     """Find ``scenario``'s contact windows (with a progress bar on ``out``), write them into
     ``out_dir`` and print the per-pair summary. Returns the table."""
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
-    with Progress(*columns, console=out, transient=True) as progress:
-        task = progress.add_task("contact windows", total=None)
-
-        def advance(description: str, completed: int, total: int) -> None:
-            progress.update(task, description=f"contact windows: {description}",
-                            completed=completed, total=total)
-
+    with contacts_progress(out) as advance:
         table = find_contacts(scenario, progress=advance)
     try:
         csv_path, parquet_path = write_contacts(table, out_dir)

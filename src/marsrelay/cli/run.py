@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from marsrelay.cli.common import console, user_errors
+from marsrelay.cli.common import console, contacts_progress, user_errors
 from marsrelay.cli.geometry import print_geometry
 from marsrelay.cli.main import app
 from marsrelay.errors import InputError
@@ -28,23 +28,9 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def _run_stages(sc, out: Path, report: bool = True):
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     from marsrelay.pipeline import run_pipeline
 
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("contacts", total=None)
-
-        def progress(description: str, done: int, total: int) -> None:
-            bar.update(task, description=f"contacts: {description}", completed=done, total=total)
-
+    with contacts_progress(console, "contacts") as progress:
         return run_pipeline(sc, out, console, progress=progress, report=report)
 
 

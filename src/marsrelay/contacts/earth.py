@@ -69,7 +69,7 @@ from marsrelay.contacts.intervals import Intervals
 from marsrelay.contacts.kinematics import (
     icrf_from_body,
     mars_rotation_rate_rad_s,
-    orbiter_state,
+    orbiter_positions,
     unit_vector_curvature,
 )
 from marsrelay.contacts.motion import MotionBounds, motion_bounds
@@ -192,13 +192,7 @@ class OrbiterEarthCriterion(_StationLink):
         return self.step[series]
 
     def _orbiters(self, t: np.ndarray, series: np.ndarray):
-        orb = self.orb_of[series]
-        p = np.empty((3, t.size))
-        for o, traj in enumerate(self.trajectories):
-            sel = np.flatnonzero(orb == o)
-            if sel.size:
-                p[:, sel] = orbiter_state(traj, t[sel], velocity=False)[0]
-        return p
+        return orbiter_positions(self.trajectories, self.orb_of[series], t)
 
     def _geometry(self, t: np.ndarray, series: np.ndarray):
         sta = self.sta_of[series]

@@ -7,7 +7,8 @@ component rows. These helpers compute the *same* quantities as rows:
 
 - :func:`orbiter_state` takes :meth:`~marsrelay.orbits.J2Orbit.state_rows_km` (the same
   propagation as ``state_km``, in rows) and falls back to ``trajectory.state_km`` for any
-  other trajectory;
+  other trajectory; :func:`orbiter_positions` gathers several orbiters' positions, one
+  orbiter per trial time;
 - :func:`body_from_icrf` / :func:`icrf_from_body` apply ``R3(W) R1(90 - d0) R3(90 + a0)`` (or
   its transpose) from the model's own angles (``RotationModel.angles_deg``), three plane
   rotations instead of a matrix product per time.
@@ -16,6 +17,7 @@ component rows. These helpers compute the *same* quantities as rows:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -27,6 +29,7 @@ __all__ = [
     "icrf_from_body",
     "kepler_eccentric_anomaly",
     "mars_rotation_rate_rad_s",
+    "orbiter_positions",
     "orbiter_state",
     "unit_vector_curvature",
 ]
@@ -47,6 +50,19 @@ def orbiter_state(
         return rows(t, velocity)
     p, v = trajectory.state_km(t)
     return np.ascontiguousarray(p.T), (np.ascontiguousarray(v.T) if velocity else None)
+
+
+def orbiter_positions(
+    trajectories: Sequence[Trajectory], which: np.ndarray, t_s: np.ndarray
+) -> np.ndarray:
+    """Mars-centred ICRF position rows ``(3, N)`` (km) of orbiter ``trajectories[which[k]]``
+    at TDB ``t_s[k]`` (s), each orbiter propagated once for all of its times."""
+    p = np.empty((3, t_s.size))
+    for o, traj in enumerate(trajectories):
+        sel = np.flatnonzero(which == o)
+        if sel.size:
+            p[:, sel] = orbiter_state(traj, t_s[sel], velocity=False)[0]
+    return p
 
 
 def _angles_rad(rotation: RotationModel, t: np.ndarray):

@@ -42,7 +42,7 @@ from marsrelay.contacts.intervals import Intervals
 from marsrelay.contacts.kinematics import (
     body_from_icrf,
     mars_rotation_rate_rad_s,
-    orbiter_state,
+    orbiter_positions,
     unit_vector_curvature,
 )
 from marsrelay.contacts.motion import MotionBounds, motion_bounds
@@ -94,12 +94,7 @@ class ProximityCriterion(PairCriterion):
         return self.step[series]
 
     def _body_positions(self, t: np.ndarray, series: np.ndarray) -> np.ndarray:
-        orb = self.orb_of[series]
-        p = np.empty((3, t.size))
-        for o, traj in enumerate(self.trajectories):
-            sel = np.flatnonzero(orb == o)
-            if sel.size:
-                p[:, sel] = orbiter_state(traj, t[sel], velocity=False)[0]
+        p = orbiter_positions(self.trajectories, self.orb_of[series], t)
         return body_from_icrf(self.rotation, t, p)
 
     def _geometry(self, t: np.ndarray, series: np.ndarray):

@@ -80,6 +80,19 @@ def _f(name: str, *aliases: tuple[str, float], required: bool = True) -> Column:
     return Column(name, tuple(aliases), required=required)
 
 
+#: A window's start and end columns, UTC and TDB s (each optional), and their UTC/TDB pairs.
+_WINDOW_EDGES: tuple[Column, ...] = (
+    _t("start_utc", required=False),
+    _t("end_utc", required=False),
+    _f("start_tdb_s", required=False),
+    _f("end_tdb_s", required=False),
+)
+_WINDOW_TIMES: tuple[tuple[str, str], ...] = (
+    ("start_tdb_s", "start_utc"),
+    ("end_tdb_s", "end_utc"),
+)
+
+
 #: ``contacts.parquet`` / ``contacts.csv``: the :class:`~marsrelay.contacts.table.ContactTable`
 #: columns (``CSV_COLUMNS``); Parquet adds ``start_tdb_s``/``end_tdb_s``.
 CONTACTS = TableFile(
@@ -89,10 +102,7 @@ CONTACTS = TableFile(
         _t("source"),
         _t("target"),
         _t("kind"),
-        _t("start_utc", required=False),
-        _t("end_utc", required=False),
-        _f("start_tdb_s", required=False),
-        _f("end_tdb_s", required=False),
+        *_WINDOW_EDGES,
         _f("duration_s", required=False),
         _f("max_elevation_deg", required=False),
         _f("min_range_km", required=False),
@@ -102,7 +112,7 @@ CONTACTS = TableFile(
         _f("volume_bits", required=False),
     ),
     "visibility windows of every pair (contacts stage; links stage fills rate and volume)",
-    times=(("start_tdb_s", "start_utc"), ("end_tdb_s", "end_utc")),
+    times=_WINDOW_TIMES,
 )
 
 #: ``volumes_per_sol.csv``: link capacity per lander, relay and local sol (links stage).
@@ -132,14 +142,11 @@ SCHEDULE = TableFile(
         Column("target", (("orbiter", 1.0), ("partner", 1.0)), text=True),
         _t("kind", required=False),
         _t("status", required=False),
-        _t("start_utc", required=False),
-        _t("end_utc", required=False),
-        _f("start_tdb_s", required=False),
-        _f("end_tdb_s", required=False),
+        *_WINDOW_EDGES,
         _f("volume_bits", ("planned_bits", 1.0), ("planned_volume_bits", 1.0), required=False),
     ),
     "selected passes (schedule stage)",
-    times=(("start_tdb_s", "start_utc"), ("end_tdb_s", "end_utc")),
+    times=_WINDOW_TIMES,
 )
 
 #: ``bundles.parquet``: one row per data bundle (simulation stage). ``delivered_tdb_s`` is NaN
@@ -206,14 +213,11 @@ CONJUNCTION = TableFile(
     "conjunction",
     ("conjunction.parquet", "conjunction.csv"),
     (
-        _t("start_utc", required=False),
-        _t("end_utc", required=False),
-        _f("start_tdb_s", required=False),
-        _f("end_tdb_s", required=False),
+        *_WINDOW_EDGES,
         _f("min_sep_deg", required=False),
     ),
     "solar conjunction windows (Earth links blocked)",
-    times=(("start_tdb_s", "start_utc"), ("end_tdb_s", "end_utc")),
+    times=_WINDOW_TIMES,
 )
 
 ALL_TABLES: tuple[TableFile, ...] = (

@@ -333,18 +333,10 @@ def per_sol_series(run: RunData) -> list[PerSol]:
     for node in info.landers:
         name = node.name
         if run.delivery is not None:
-            d = run.delivery
-            m = d["lander"] == name
-            sols, vals = _group_sum(d["sol"][m], d["delivered_bits"][m] / 1e6)
-            out.append(PerSol(name, sols - (sols.min() if sols.size else 0), vals,
-                              "data returned", "Mbit", d.path.name))
+            out.append(_mbit_per_sol(run.delivery, name, "delivered_bits", "data returned"))
             continue
         if run.volumes is not None:
-            v = run.volumes
-            m = v["lander"] == name
-            sols, vals = _group_sum(v["sol"][m], v["volume_bits"][m] / 1e6)
-            out.append(PerSol(name, sols - (sols.min() if sols.size else 0), vals,
-                              "link capacity", "Mbit", v.path.name))
+            out.append(_mbit_per_sol(run.volumes, name, "volume_bits", "link capacity"))
             continue
         c = run.contacts
         if c is None:
@@ -362,6 +354,15 @@ def per_sol_series(run: RunData) -> list[PerSol]:
             sols, vals = _group_sum(sol.astype(float), np.ones(sol.size))
             out.append(PerSol(name, sols, vals, "passes", "passes", c.path.name))
     return out
+
+
+def _mbit_per_sol(table: Table, name: str, column: str, label: str) -> PerSol:
+    """``column`` (bits) of lander ``name`` summed per sol of a per-sol table, in Mbit, sols
+    counted from the table's first."""
+    m = table["lander"] == name
+    sols, vals = _group_sum(table["sol"][m], table[column][m] / 1e6)
+    return PerSol(name, sols - (sols.min() if sols.size else 0), vals, label, "Mbit",
+                  table.path.name)
 
 
 def _group_sum(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
