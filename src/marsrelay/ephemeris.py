@@ -25,6 +25,7 @@ import importlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -189,3 +190,105 @@ class Ephemeris:
         ``moon``): ``(coef[n_sets, 3, n_coef] km, first TDB s, granule length s)``."""
         s = self._load(body)
         return s.coefficients, s.start_s, s.interval_s
+
+
+#: NAIF ids of the bodies marsrelay asks for.
+_NAIF_IDS: dict[str, int] = {"ssb": 0, "sun": 10, "emb": 3, "earth": 399, "moon": 301, "mars": 4}
+
+
+class SpkEphemeris:
+    """A planetary ephemeris from a JPL SPK file (e.g. ``de440s.bsp``), read with ``jplephem``.
+
+    Same interface as :class:`Ephemeris` (``state_km``, ``position_km``, ``coverage_tdb_s``,
+    ``name``) for a scenario that names its own planetary kernel (``[scenario] ephemeris``).
+    Each body is chained to the solar-system barycentre through the file's segments (type 2
+    and 3 Chebyshev, the JPL DE layout); "mars" is the Mars barycentre (NAIF 4), as with DE421.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        from jplephem.spk import SPK
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise EphemerisCoverageError(f"planetary SPK file not found: {self.path}")
+        try:
+            self._kernel = SPK.open(str(self.path))
+        except Exception as exc:  # not a DAF/SPK file
+            raise EphemerisCoverageError(f"{self.path}: not a readable SPK file ({exc})") from None
+        self.name = self.path.name
+        self._chains: dict[str, list] = {}
+        lo, hi = -np.inf, np.inf
+        for body in ("sun", "earth", "mars"):
+            for seg in self._chain(body):
+                lo = max(lo, (seg.start_jd - J2000_JD) * DAY_S)
+                hi = min(hi, (seg.end_jd - J2000_JD) * DAY_S)
+        self.coverage_tdb_s = (float(lo), float(hi))
+
+    def _chain(self, body: str) -> list:
+        if body not in self._chains:
+            target = _NAIF_IDS[body]
+            by_target = {seg.target: seg for seg in self._kernel.segments}
+            chain = []
+            while target != 0:
+                seg = by_target.get(target)
+                if seg is None:
+                    raise EphemerisCoverageError(
+                        f"{self.path}: no segment for NAIF body {target} (needed for {body}); "
+                        "use a JPL DE planetary kernel (e.g. de440s.bsp)"
+                    )
+                chain.append(seg)
+                target = seg.center
+            self._chains[body] = chain
+        return self._chains[body]
+
+    def _check(self, tdb: np.ndarray) -> None:
+        lo, hi = self.coverage_tdb_s
+        if tdb.size and (tdb.min() < lo or tdb.max() > hi or np.isnan(tdb).any()):
+            from marsrelay.time import tdb_to_utc
+
+            raise EphemerisCoverageError(
+                f"{self.name} covers {tdb_to_utc(lo)} to {tdb_to_utc(hi)}; asked for "
+                f"{tdb_to_utc(float(np.nanmin(tdb)))} to {tdb_to_utc(float(np.nanmax(tdb)))}. "
+                "Choose times inside that span or another ephemeris."
+            )
+
+    def _barycentric(self, body: str, tdb: np.ndarray, velocity: bool):
+        pos = np.zeros((tdb.size, 3))
+        vel = np.zeros((tdb.size, 3))
+        if body == "ssb":
+            return pos, vel
+        whole = np.floor(tdb / DAY_S)
+        jd1, jd2 = J2000_JD + whole, (tdb - whole * DAY_S) / DAY_S  # two-part JD, full precision
+        for seg in self._chain(body):
+            if velocity:
+                p, v = seg.compute_and_differentiate(jd1, jd2)
+                vel += np.asarray(v).T / DAY_S
+            else:
+                p = seg.compute(jd1, jd2)
+            pos += np.asarray(p).T
+        return pos, vel
+
+    def state_km(
+        self, target: str, tdb_s: Sequence[float] | np.ndarray | float, center: str = "ssb"
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Position (km) and velocity (km/s) of ``target`` relative to ``center``, ICRF."""
+        tdb = np.atleast_1d(np.asarray(tdb_s, dtype=float)).ravel()
+        self._check(tdb)
+        tp, tv = self._barycentric(target, tdb, True)
+        cp, cv = self._barycentric(center, tdb, True)
+        return tp - cp, tv - cv
+
+    def position_km(
+        self, target: str, tdb_s: Sequence[float] | np.ndarray | float, center: str = "ssb"
+    ) -> np.ndarray:
+        """Position (km) of ``target`` relative to ``center`` in ICRF, shape ``(N, 3)``."""
+        tdb = np.atleast_1d(np.asarray(tdb_s, dtype=float)).ravel()
+        self._check(tdb)
+        return self._barycentric(target, tdb, False)[0] - self._barycentric(center, tdb, False)[0]
+
+
+@functools.cache
+def load_ephemeris(path: str | None = None) -> Ephemeris | SpkEphemeris:
+    """The planetary ephemeris to use: DE421 (``path`` None) or the SPK file at ``path``
+    (opened once per process, then shared)."""
+    return Ephemeris.de421() if path is None else SpkEphemeris(path)

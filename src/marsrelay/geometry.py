@@ -150,7 +150,8 @@ def geometry_snapshot(
     Raises :class:`~marsrelay.ephemeris.EphemerisCoverageError` outside DE421 and
     :class:`~marsrelay.orbits.TrajectoryError` outside an SPK/OEM trajectory's coverage.
     """
-    eph = ephemeris if ephemeris is not None else Ephemeris.de421()
+    eph = ephemeris if ephemeris is not None else getattr(scenario, "ephemeris", None)
+    eph = eph if eph is not None else Ephemeris.de421()
     t = np.array([float(tdb_s)])
     rot = scenario.rotation.icrf_to_body(t)[0]  # ICRF -> IAU_MARS
 

@@ -75,7 +75,7 @@ def conjunction_windows(scenario: Any) -> list[tuple[float, float]]:
     t0, t1 = float(scenario.start_tdb_s), float(scenario.end_tdb_s)
     if scenario.conjunction_sep_deg <= 0:
         return []
-    tables = EarthMarsTables(t0, t1, scenario.rotation)
+    tables = EarthMarsTables(t0, t1, scenario.rotation, scenario.ephemeris)
     free = conjunction_free(tables, t0, t1, scenario.conjunction_sep_deg)
     starts, ends = np.asarray(free.start, dtype=float), np.asarray(free.end, dtype=float)
     order = np.argsort(starts)

@@ -51,7 +51,7 @@ from pydantic.fields import FieldInfo
 
 from marsrelay.config import LinksConfig, ScheduleConfig, SimulationConfig, TrafficConfig
 from marsrelay.constants import MARS_EQ_RADIUS_KM
-from marsrelay.ephemeris import Ephemeris
+from marsrelay.ephemeris import Ephemeris, EphemerisCoverageError, SpkEphemeris, load_ephemeris
 from marsrelay.errors import InputError
 from marsrelay.orbits import (
     J2Orbit,
@@ -164,6 +164,8 @@ class Scenario:
     grazing_height_km: float = 0.0
     #: Partners (agencies or node names) whose loss ``marsrelay run`` shows side by side.
     compare_without: tuple[str, ...] = ()
+    #: A JPL planetary SPK named by ``[scenario] ephemeris`` (None: DE421 from the package).
+    ephemeris_path: Path | None = None
     orbiters: tuple[OrbiterSpec, ...] = ()
     landers: tuple[LanderSpec, ...] = ()
     stations: tuple[EarthStation, ...] = ()
@@ -177,6 +179,11 @@ class Scenario:
     def rotation(self) -> RotationModel:
         """The Mars rotation model named by :attr:`rotation_model`."""
         return rotation_model(self.rotation_model)
+
+    @property
+    def ephemeris(self) -> Ephemeris | SpkEphemeris:
+        """The planetary ephemeris: DE421, or the SPK file ``[scenario] ephemeris`` names."""
+        return load_ephemeris(None if self.ephemeris_path is None else str(self.ephemeris_path))
 
     @property
     def duration_s(self) -> float:
@@ -321,6 +328,7 @@ class Scenario:
             "conjunction_sep_deg": self.conjunction_sep_deg,
             "grazing_height_km": self.grazing_height_km,
             "compare_without": list(self.compare_without),
+            "ephemeris": str(self.ephemeris_path) if self.ephemeris_path else "DE421",
             "orbiters": [orbiter(o) for o in self.orbiters],
             "landers": [lander(la) for la in self.landers],
             "stations": [station(st) for st in self.stations],
@@ -392,6 +400,7 @@ class _ScenarioTable(_Table):
     conjunction_sep_deg: float = _spec(2.0, "deg in [0, 180)", ge=0.0, lt=180.0)
     grazing_height_km: float = _spec(0.0, "km in [0, 1000]", ge=0.0, le=1000.0)
     compare_without: list[str] = _spec([], "a list of agencies or node names")
+    ephemeris: str | None = _spec(None, "a JPL planetary SPK file (.bsp), relative to this file")
 
 
 class _ElementsTable(_Table):
@@ -620,6 +629,8 @@ class _Builder:
         self.base_dir = path.parent if path is not None else Path.cwd()
         self.path = path
         self.coverage = Ephemeris.de421().coverage_tdb_s
+        self.ephemeris_name = "DE421"
+        self.ephemeris_note = "DE421: 1900 through 2050"
 
     def error(self, message: str, where: str | None, allowed: str | None = None) -> ScenarioError:
         return ScenarioError(message, file=self.file, field=where, allowed=allowed)
@@ -632,8 +643,8 @@ class _Builder:
         lo, hi = self.coverage
         if in_coverage and not (lo <= t <= hi):
             span = f"{tdb_to_utc(lo, digits=0)} .. {tdb_to_utc(hi, digits=0)}"
-            raise self.error(f"{text} is outside the DE421 ephemeris", where,
-                             f"UTC times in {span} (DE421: 1900 through 2050)")
+            raise self.error(f"{text} is outside the {self.ephemeris_name} ephemeris", where,
+                             f"UTC times in {span} ({self.ephemeris_note})")
         return t
 
     def windows(self, pairs: list[list[str]], where: str) -> tuple[Window, ...]:
@@ -686,6 +697,16 @@ class _Builder:
 
     def build(self, raw: _ScenarioFile) -> Scenario:
         s = raw.scenario
+        ephemeris_path = None
+        if s.ephemeris is not None:
+            ephemeris_path = (self.base_dir / s.ephemeris).resolve()
+            try:
+                self.coverage = load_ephemeris(str(ephemeris_path)).coverage_tdb_s
+                self.ephemeris_name = self.ephemeris_note = ephemeris_path.name
+            except EphemerisCoverageError as exc:
+                raise self.error(str(exc), "scenario.ephemeris",
+                                 "a JPL planetary SPK (e.g. de440s.bsp) with the Sun, "
+                                 "Earth and Mars") from None
         start = self.tdb(s.start, "scenario.start")
         end = self.tdb(s.end, "scenario.end")
         if end <= start:
@@ -736,6 +757,7 @@ class _Builder:
             conjunction_sep_deg=s.conjunction_sep_deg,
             grazing_height_km=s.grazing_height_km,
             compare_without=tuple(s.compare_without),
+            ephemeris_path=ephemeris_path,
             orbiters=orbiters,
             landers=landers,
             stations=stations,

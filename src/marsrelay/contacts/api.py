@@ -141,7 +141,7 @@ def _build_kinds(scenario: Any, trajectories, motion) -> list[_Kind]:
     dte = [k for k, la in enumerate(landers) if getattr(la, "direct_to_earth", True)]
     if not stations or (not orbiters and not dte):
         return kinds
-    tables = EarthMarsTables(t0, t1, rotation)
+    tables = EarthMarsTables(t0, t1, rotation, getattr(scenario, "ephemeris", None))
     allowed = conjunction_free(tables, t0, t1, float(getattr(scenario, "conjunction_sep_deg", 2.0)))
     sta_black = [st_black.get(s.name, ()) for s in stations]
 

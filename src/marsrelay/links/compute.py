@@ -182,7 +182,7 @@ class _Evaluator:
         self.orbiters = {spec.name: spec for spec in scenario.orbiters}
         self.stations = {st.name: st for st in scenario.stations}
         self._traj: dict[str, Any] = {}
-        self._eph: Ephemeris | None = None
+        self._eph: Ephemeris | None = getattr(scenario, "ephemeris", None)
 
     def trajectory(self, name: str) -> Any:
         if name not in self._traj:
