@@ -25,7 +25,8 @@ def comparison_table(comp: Comparison) -> Table:
     t.add_column("figure", no_wrap=True)
     t.add_column("unit", style="dim")
     for k, name in enumerate(comp.names):
-        t.add_column(name + (" (ref.)" if k == 0 else ""), justify="right")
+        # Fold long scenario names onto several lines rather than cutting them with "...".
+        t.add_column(name + (" (ref.)" if k == 0 else ""), justify="right", overflow="fold")
     group = None
     for row in comp.rows:
         g = row.lander or "whole run"
