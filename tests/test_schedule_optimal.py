@@ -4,8 +4,12 @@ The brute force below re-derives the problem from its definition (marsrelay.sche
 docstring) with its own code: Mars24 sol numbering (Allison & McEwen 2000), pairwise conflicts,
 per-sol limits, every Hall window of the orbiter-to-Earth capacity (no pruning), then enumerates
 every feasible set of passes and solves the volume split of each maximal set exactly with
-SciPy's MILP (HiGHS). The optimiser must match its optimum; the greedy baseline must not beat it;
-both plans must satisfy every constraint.
+SciPy's MILP (HiGHS). Both optimisers (the decomposition, the default, and the one-model CP-SAT
+formulation) must match its optimum; the greedy baseline must not beat it; every plan must
+satisfy every constraint. A second family of instances makes several sols compete for one
+orbiter's scarce downlink (pieces coupled by capacity, what the decomposition is built for), and
+a medium instance, too big to enumerate, checks the decomposition against the one-model
+formulation's proven optimum, down every path of the decomposition and under a tiny time limit.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from marsrelay.schedule import (
     LanderNode,
     OrbiterNode,
     build_problem,
+    decompose,
     lp_bound,
     make_schedule,
     solve_cpsat,
@@ -142,7 +147,7 @@ class Reference:
             group = (lander, sol_of(s, self.lon[lander]))
             self.passes.append((lander, orbiter, s, e, int(v // 1000), group))
         self.required = [index[i] for i in self.required if i in index]
-        t_end = T0 + HORIZON_S
+        t_end = T0 + inst.get("horizon_s", HORIZON_S)
         for lander, lon in self.lon.items():
             for sol in range(sol_of(T0, lon), sol_of(t_end - 1e-3, lon) + 1):
                 a, b = sol_start(sol, lon), sol_start(sol + 1, lon)
@@ -265,33 +270,39 @@ def check_plan(ref: Reference, pb, sel) -> None:
         assert sum(v for k, v in planned.items() if ref.passes[k][5] == g) <= demand
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(instances())
-def test_cpsat_equals_brute_force_and_greedy_is_not_better(inst) -> None:
+def check_against_brute_force(inst) -> None:
+    """Both CP-SAT formulations reach the brute-force optimum and prove it; greedy does not
+    beat it; every plan satisfies every constraint."""
     ref = Reference(inst)
     sets = ref.feasible_sets()
+    end = T0 + inst.get("horizon_s", HORIZON_S)
     if ref.blocked_required or not sets:
         # A required pass that is blacked out or conflicts with another required one: the
         # problem has no plan, which must be a one-line input error, not a crash.
         with pytest.raises(InputError):
             build_problem(inst["contacts"], inst["landers"], inst["orbiters"], inst["cfg"],
-                          T0, T0 + HORIZON_S)
+                          T0, end)
         return
     pb = build_problem(inst["contacts"], inst["landers"], inst["orbiters"], inst["cfg"],
-                       T0, T0 + HORIZON_S)
+                       T0, end)
     assert len(pb) == len(inst["prox"])
     best = max(ref.best_volume(s) for s in sets)
     greedy = solve_greedy(pb)
     opt = solve_cpsat(pb, time_limit_s=20.0, workers=2, hint=greedy)
-    assert opt.status == "OPTIMAL"
-    assert opt.objective == best
-    assert opt.gap == 0.0
+    one = solve_cpsat(pb, time_limit_s=20.0, workers=2, hint=greedy, decompose=False)
+    for sel in (opt, one):
+        assert sel.status == "OPTIMAL"
+        assert sel.objective == best
+        assert sel.gap == 0.0 and sel.best_bound == best
+        check_plan(ref, pb, sel)
     assert greedy.objective <= opt.objective
     assert lp_bound(pb) >= best - 1e-6  # the relaxation used for reported gaps is a bound
-    check_plan(ref, pb, opt)
     check_plan(ref, pb, greedy)
     event(f"greedy below optimum: {greedy.objective < opt.objective}")
     event(f"maximal feasible sets > 1: {len(sets) > 1}")
+    pieces = decompose.find_pieces(pb)
+    event(f"pieces coupled by capacity: {len(pieces) > 1 and bool(pb.flows)}")
+    event(f"pieces sharing a pass limit: {any(piece.shared for piece in pieces)}")
     # Every pass the plan drops has a reason from the fixed list, never "not_chosen".
     sched = make_schedule(pb, opt, greedy.objective)
     dropped = ~sched.passes.selected
@@ -300,3 +311,132 @@ def test_cpsat_equals_brute_force_and_greedy_is_not_better(inst) -> None:
         event(f"reason {r}")
     # Priority x bits: weights are priority x 1000 and volumes kbit.
     assert sched.objective_bits == best
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_cpsat_equals_brute_force_and_greedy_is_not_better(inst) -> None:
+    check_against_brute_force(inst)
+
+
+@st.composite
+def coupled_instances(draw):
+    """Two landers at one site, three sols, passes seen by both, and an orbiter-to-Earth
+    downlink too small for what they could relay: each sol is a piece of its own, and the
+    pieces compete for the downlink segments (and the Mars-sol pass limits) they share."""
+    lon = draw(st.sampled_from([0.0, 137.44, 335.37]))
+    horizon = 3.0 * SOL_S
+    landers, orbiters = ["L0", "L1"], ["O0", "O1"]
+    first = sol_start(sol_of(T0, lon) + 1, lon) - T0  # start of the first whole sol
+    prox = []
+    for _ in range(draw(st.integers(4, 6))):
+        orbiter = draw(st.sampled_from(orbiters))
+        sol = draw(st.integers(-1, 1))
+        s = T0 + first + (sol + draw(st.integers(1, 17)) / 20.0) * SOL_S
+        if s < T0 or any(r[1] == orbiter and abs(r[3] - s) < 1.0 for r in prox):
+            continue
+        e = s + draw(st.integers(3, 15)) * 100.0
+        seen = draw(st.sampled_from([landers, landers, ["L0"], ["L1"]]))
+        prox += [(name, orbiter, "proximity", s, e, draw(st.integers(10, 80)) * 1e6)
+                 for name in seen]
+    earth = []
+    for o in orbiters[:draw(st.integers(1, 2))]:
+        for k in range(6):
+            s = T0 + (k + draw(st.floats(0.0, 0.8))) * 0.5 * SOL_S
+            earth.append((o, "DSS-43", "orbiter_earth", s, s + 7200.0,
+                          draw(st.integers(0, 40)) * 1e6))
+    demand = [{"lander": name, "bits_per_sol": draw(st.integers(20, 120)) * 1e6,
+               "priority": float(draw(st.integers(1, 3)))} for name in landers]
+    limits = [{"orbiter": o, "max_passes_per_sol": draw(st.sampled_from([None, 1, 2])),
+               "min_gap_s": draw(st.sampled_from([0.0, 1500.0]))} for o in orbiters]
+    cfg = ScheduleConfig(demand=demand, orbiter_limits=limits, deadline_lmst_h=DEADLINE_H)
+    return {
+        "landers": [LanderNode(name, lon) for name in landers],
+        "orbiters": [OrbiterNode(o) for o in orbiters],
+        "contacts": contact_table(prox + earth),
+        "prox": prox, "earth": earth, "cfg": cfg, "horizon_s": horizon,
+    }
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(coupled_instances())
+def test_capacity_coupled_sols_equal_brute_force(inst) -> None:
+    check_against_brute_force(inst)
+
+
+def medium_instance(seed: int = 2, sols: int = 6) -> dict:
+    """Three landers (two at one site) and two orbiters over ``sols`` sols, about 15 candidate
+    passes a sol, with orbiter O0's downlink and its passes per Mars sol binding: too big to
+    enumerate, about a dozen pieces. Seed 2: the one-model search proves it in a few seconds."""
+    rng = np.random.default_rng(seed)
+    lon = 335.37
+    horizon = sols * SOL_S
+    landers = {"L0": lon, "L1": lon, "L2": 137.44}
+    prox = []
+    for o, step in (("O0", 0.22), ("O1", 0.31)):
+        t = T0 + rng.uniform(0.0, 0.2) * SOL_S
+        while t < T0 + horizon - 3600.0:
+            dur = float(rng.integers(4, 16)) * 100.0
+            for name in ("L0", "L1"):
+                if rng.random() < 0.9:
+                    prox.append((name, o, "proximity", t, t + dur,
+                                 float(rng.integers(5, 120)) * 1e6))
+            if rng.random() < 0.4:  # the far lander sees the orbiter at another time
+                s = t + 0.1 * SOL_S
+                prox.append(("L2", o, "proximity", s, s + dur, float(rng.integers(5, 120)) * 1e6))
+            t += rng.uniform(0.6, 1.4) * step * SOL_S
+    earth = []
+    for o, vol in (("O0", 40), ("O1", 400)):
+        for k in range(2 * sols):
+            s = T0 + (k + rng.uniform(0.0, 0.8)) * 0.5 * SOL_S
+            earth.append((o, "DSS-43", "orbiter_earth", s, s + 7200.0,
+                          float(rng.integers(vol // 2, vol)) * 1e6))
+    cfg = ScheduleConfig(
+        demand=[{"lander": "L0", "bits_per_sol": 150e6, "priority": 2.0},
+                {"lander": "L1", "bits_per_sol": 300e6, "priority": 1.0},
+                {"lander": "L2", "bits_per_sol": 100e6, "priority": 3.0}],
+        orbiter_limits=[{"orbiter": "O0", "max_passes_per_sol": 3, "min_gap_s": 600.0},
+                        {"orbiter": "O1", "max_passes_per_sol": None, "min_gap_s": 0.0}],
+        deadline_lmst_h=DEADLINE_H)
+    return {
+        "landers": [LanderNode(name, x) for name, x in landers.items()],
+        "orbiters": [OrbiterNode("O0"), OrbiterNode("O1")],
+        "contacts": contact_table(prox + earth),
+        "prox": prox, "earth": earth, "cfg": cfg, "horizon_s": horizon,
+    }
+
+
+def test_decomposition_equals_one_model_optimum_on_a_medium_instance(monkeypatch) -> None:
+    inst = medium_instance()
+    ref = Reference(inst)
+    pb = build_problem(inst["contacts"], inst["landers"], inst["orbiters"], inst["cfg"],
+                       T0, T0 + inst["horizon_s"])
+    pieces = decompose.find_pieces(pb)
+    # Pieces that share a downlink and pass limits.
+    assert len(pb.active) >= 90 and len(pieces) >= 10 and pb.flows
+    assert any(piece.shared for piece in pieces)
+    greedy = solve_greedy(pb)
+    one = solve_cpsat(pb, time_limit_s=60.0, workers=2, hint=greedy, decompose=False)
+    assert one.status == "OPTIMAL"
+    check_plan(ref, pb, one)
+    assert greedy.objective < one.objective  # not an instance the baseline already solves
+    # Default path; pass limits linking pieces; no restricted master (Lagrangian cuts, then the
+    # final CP-SAT search with every cut); no envelope at all (pieces left free to the final
+    # search); each must prove the same optimum.
+    for link, rounds, most in ((False, decompose.MAX_ROUNDS, decompose.MAX_ENVELOPE_PASSES),
+                               (True, decompose.MAX_ROUNDS, decompose.MAX_ENVELOPE_PASSES),
+                               (False, 0, 80), (False, 0, 0)):
+        monkeypatch.setattr(decompose, "LINK_LIMITS", link)
+        monkeypatch.setattr(decompose, "MAX_ROUNDS", rounds)
+        monkeypatch.setattr(decompose, "MAX_ENVELOPE_PASSES", most)
+        sel = solve_cpsat(pb, time_limit_s=30.0, workers=2, hint=greedy)
+        assert (sel.status, sel.objective, sel.best_bound) == ("OPTIMAL", one.objective,
+                                                              one.objective)
+        check_plan(ref, pb, sel)
+    monkeypatch.undo()
+    # Cut short everywhere: still a valid plan, never above the optimum, a bound never below.
+    for limit in (0.001, 0.05, 0.3):
+        sel = solve_cpsat(pb, time_limit_s=limit, workers=2, hint=greedy)
+        check_plan(ref, pb, sel)
+        assert greedy.objective <= sel.objective <= one.objective <= sel.best_bound
+        assert sel.status in ("OPTIMAL", "FEASIBLE", "HINT")

@@ -89,11 +89,13 @@ class ScheduleConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    #: "cpsat": exact optimiser (OR-Tools CP-SAT); "greedy": fast baseline.
+    #: "cpsat": exact optimiser (OR-Tools CP-SAT, solved piece by piece, see
+    #: marsrelay.schedule.decompose); "greedy": fast baseline.
     solver: Literal["cpsat", "greedy"] = "cpsat"
-    #: Wall-clock limit of the CP-SAT search, s (the best plan found and its gap are reported).
+    #: Wall-clock limit of the whole exact solve, s (the best plan found and its gap are
+    #: reported).
     time_limit_s: float = Field(10.0, gt=0.0)
-    #: CP-SAT search workers (threads).
+    #: CP-SAT search workers (threads; the pieces are also solved this many at a time).
     workers: int = Field(2, ge=1, le=64)
     #: Data relayed during a lander's sol must be on Earth by this local mean solar time of
     #: the next sol (the next planning cycle), LMST hours.

@@ -4,15 +4,19 @@
   usable volume (largest first); a pass is taken if it conflicts with nothing taken, its
   orbiter's per-sol limit allows it, and it can still carry something (lander sol demand and
   orbiter-to-Earth capacity left). Never better than the optimum; often close.
-- :func:`solve_cpsat`: the exact optimiser (OR-Tools CP-SAT). Variables: ``x_p`` (take pass
+- :func:`solve_cpsat`: the exact optimiser (OR-Tools CP-SAT). The model: ``x_p`` (take pass
   ``p``), ``v_p`` (kbit planned on it, ``0 <= v_p <= V_p x_p``), ``d_g`` (kbit delivered in
   lander sol ``g``, ``d_g <= sum v_p``, ``d_g <= demand_g``). Constraints: at most one pass per
   radio clique, passes per orbiter sol, fixed requests, and the capacity windows in transport
   form (flow variables per class of passes and downlink segment, see
   :class:`~marsrelay.schedule.problem.DownlinkFlow`). Objective: maximise
-  ``sum_g weight_g d_g`` (weighted delivered volume). Warm-started from the greedy plan; stops at
-  the time limit and reports the best bound (CP-SAT's, or the linear relaxation's from
-  :func:`lp_bound` when that is tighter) and the relative gap.
+  ``sum_g weight_g d_g`` (weighted delivered volume). By default it is solved piece by piece
+  (:mod:`marsrelay.schedule.decompose`: lander sols coupled only through downlink capacity and
+  shared pass limits, envelope and Lagrangian cuts, a restricted master, then the whole model
+  with the cuts), which proves optimality where the one-model search cannot close the gap;
+  ``decompose=False`` solves the model above as it stands (the reference). Warm-started from
+  the greedy plan; stops at the time limit and reports the best proven bound and the relative
+  gap.
 """
 
 from __future__ import annotations
@@ -101,16 +105,58 @@ def solve_cpsat(
     workers: int = 2,
     hint: Selection | None = None,
     seed: int = 0,
+    decompose: bool = True,
 ) -> Selection:
     """Exact optimisation with OR-Tools CP-SAT (see the module docstring).
 
     ``time_limit_s`` bounds the search (wall clock, s); ``workers`` is the number of search
-    threads; ``hint`` (e.g. the greedy plan) warm-starts it. The returned status is CP-SAT's
-    (``OPTIMAL`` or ``FEASIBLE``); the plan always satisfies every constraint.
+    threads; ``hint`` (e.g. the greedy plan) warm-starts it. With ``decompose`` (the default)
+    the problem is solved piece by piece with envelope cuts and a restricted master
+    (:mod:`marsrelay.schedule.decompose`); without it, as one CP-SAT model (the reference
+    formulation, much slower when orbiter-to-Earth capacity binds). The returned status is
+    ``OPTIMAL`` when the plan reaches the proven bound, else ``FEASIBLE`` (or ``HINT`` when no
+    better plan than ``hint`` was found); the plan always satisfies every constraint.
     """
-    from ortools.sat.python import cp_model
+    # Load the solver libraries first: solve_s is the solve, not the one-off imports (~1 s).
+    import scipy.optimize  # noqa: F401
+    from ortools.sat.python import cp_model  # noqa: F401
+
+    from marsrelay.schedule.decompose import solve_decomposed
 
     t0 = time.perf_counter()
+    if decompose:
+        selected, planned, name, bound = solve_decomposed(
+            pb, _usable_kbit(pb), time_limit_s, workers, hint, seed)
+    else:
+        selected, planned, name, bound = _solve_one_model(pb, time_limit_s, workers, hint, seed)
+    # d_g <= sum v_p: trim volume planned beyond demand (keeps the objective).
+    _trim_to_demand(pb, selected, planned)
+    obj = objective_of(pb, planned)
+    _drop_idle(pb, selected, planned)
+    if name != "OPTIMAL":
+        lp = lp_bound(pb) if not decompose else float("inf")
+        bound = min(bound, np.floor(lp))
+        if obj >= bound:  # the bound proves the plan optimal
+            name = "OPTIMAL"
+    if name == "OPTIMAL":
+        bound = float(obj)
+    if name == "OPTIMAL":
+        gap = 0.0
+    elif np.isfinite(bound):
+        gap = max(0.0, (bound - obj) / max(abs(bound), 1.0))
+    else:  # nothing proven
+        gap = 1.0
+    return Selection("cpsat", name, selected, planned, obj, float(bound), gap,
+                     time.perf_counter() - t0)
+
+
+def _solve_one_model(
+    pb: RelayProblem, time_limit_s: float, workers: int, hint: Selection | None, seed: int
+) -> tuple[np.ndarray, np.ndarray, str, float]:
+    """The whole problem as one CP-SAT model with per-pass volumes (see the module docstring):
+    selected passes, planned kbit, CP-SAT's status and its bound (weighted kbit)."""
+    from ortools.sat.python import cp_model
+
     n = len(pb)
     act = pb.active.tolist()
     model = cp_model.CpModel()
@@ -141,13 +187,13 @@ def solve_cpsat(
         model.add(cp_model.LinearExpr.sum([x[p] for p in lim.members.tolist()]) <= lim.limit)
     for flow in pb.flows:  # the capacity windows, in their (smaller) transport form
         per_segment: list[list[cp_model.IntVar]] = [[] for _ in flow.segment_cap_kbit]
-        for c, members in enumerate(flow.class_members):
+        for c, class_members in enumerate(flow.class_members):
             ks = range(int(flow.class_first[c]), int(flow.class_last[c]))
             f = [model.new_int_var(0, max(int(flow.segment_cap_kbit[k]), 0), f"f{c}_{k}")
                  for k in ks]
             for k, var in zip(ks, f, strict=True):
                 per_segment[k].append(var)
-            model.add(cp_model.LinearExpr.sum([v[p] for p in members.tolist()])
+            model.add(cp_model.LinearExpr.sum([v[p] for p in class_members.tolist()])
                       <= cp_model.LinearExpr.sum(f))
         for k, fs in enumerate(per_segment):
             if fs:
@@ -164,36 +210,25 @@ def solve_cpsat(
     solver.parameters.random_seed = int(seed)
     status = solver.solve(model)
     name = solver.status_name(status)
-    if name != "OPTIMAL":  # a tighter bound for the report, from the linear relaxation
-        lp = lp_bound(pb)
     selected = np.zeros(n, dtype=bool)
     planned = np.zeros(n, dtype=np.int64)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         for p in act:
             selected[p] = bool(solver.value(x[p]))
             planned[p] = int(solver.value(v[p]))
-        # d_g <= sum v_p: trim volume planned beyond demand (keeps the objective).
-        _trim_to_demand(pb, selected, planned)
-        obj = objective_of(pb, planned)
-        bound = float(solver.best_objective_bound)
-    elif hint is not None:  # no plan within the time limit: fall back to the hint
-        selected, planned = hint.selected.copy(), hint.planned_kbit.copy()
-        obj, bound, name = hint.objective, float(solver.best_objective_bound), "HINT"
-    else:
-        raise RuntimeError(f"CP-SAT found no plan ({name}) within {time_limit_s} s")
-    _drop_idle(pb, selected, planned)
-    if name != "OPTIMAL":
-        bound = min(bound, np.floor(lp + 1e-6))
-        if obj >= bound:  # the relaxation proves the plan optimal
-            name, bound = "OPTIMAL", float(obj)
-    gap = 0.0 if name == "OPTIMAL" else max(0.0, (bound - obj) / max(abs(bound), 1.0))
-    return Selection("cpsat", name, selected, planned, obj, bound, gap, time.perf_counter() - t0)
+        return selected, planned, name, float(solver.best_objective_bound)
+    if hint is not None:  # no plan within the time limit: fall back to the hint
+        return (hint.selected.copy(), hint.planned_kbit.copy(), "HINT",
+                float(solver.best_objective_bound))
+    raise RuntimeError(f"CP-SAT found no plan ({name}) within {time_limit_s} s")
 
 
 def lp_bound(pb: RelayProblem) -> float:
     """Upper bound of the objective (weighted kbit) from the linear relaxation (HiGHS via
-    SciPy): ``0 <= x_p <= 1`` instead of binary. Often much tighter than the bound CP-SAT
-    proves within its time limit, so the reported gap uses the smaller of the two."""
+    SciPy): ``0 <= x_p <= 1`` instead of binary, certified from the LP's duals (so the solver's
+    tolerances cannot make it too small). Often much tighter than the bound the one-model
+    CP-SAT search proves within its time limit, so its reported gap uses the smaller of the
+    two."""
     from scipy.optimize import linprog
     from scipy.sparse import coo_array
 
@@ -234,9 +269,14 @@ def lp_bound(pb: RelayProblem) -> float:
     lower = np.zeros(2 * n + ng)
     lower[:n] = (pb.fixed[act] > 0).astype(float)
     upper = np.concatenate([np.ones(n), usable, pb.group_demand_kbit.astype(float)])
-    res = linprog(cost, A_ub=a.tocsr(), b_ub=np.array(rhs), bounds=np.stack([lower, upper], 1),
-                  method="highs")
-    return float(-res.fun) if res.status == 0 else float("inf")
+    a = a.tocsr()
+    b = np.array(rhs)
+    res = linprog(cost, A_ub=a, b_ub=b, bounds=np.stack([lower, upper], 1), method="highs")
+    if res.status != 0:
+        return float("inf")
+    from marsrelay.schedule.decompose import certified_max
+
+    return certified_max(-cost, a, b, lower, upper, res.ineqlin.marginals)
 
 
 def _usable_kbit(pb: RelayProblem) -> np.ndarray:
