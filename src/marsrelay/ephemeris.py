@@ -83,8 +83,38 @@ class _ChebSeries:
         return pos, vel
 
 
+class _Queries:
+    """``state_km``/``position_km`` for any ephemeris with ``_check(tdb)`` and
+    ``_barycentric(body, tdb, velocity) -> (pos (N, 3) km, vel (N, 3) km/s)``."""
+
+    def state_km(
+        self, target: str, tdb_s: Sequence[float] | np.ndarray | float, center: str = "ssb"
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Position (km) and velocity (km/s) of ``target`` relative to ``center``, ICRF.
+
+        ``tdb_s`` is an array of TDB seconds past J2000; returns two ``(N, 3)`` arrays.
+        Geometric states (no light time); raises :class:`EphemerisCoverageError` outside
+        the ephemeris' span.
+        """
+        tdb = np.atleast_1d(np.asarray(tdb_s, dtype=float)).ravel()
+        self._check(tdb)
+        tp, tv = self._barycentric(target, tdb, True)
+        cp, cv = self._barycentric(center, tdb, True)
+        return tp - cp, tv - cv
+
+    def position_km(
+        self, target: str, tdb_s: Sequence[float] | np.ndarray | float, center: str = "ssb"
+    ) -> np.ndarray:
+        """Position (km) of ``target`` relative to ``center`` in ICRF, shape ``(N, 3)``."""
+        tdb = np.atleast_1d(np.asarray(tdb_s, dtype=float)).ravel()
+        self._check(tdb)
+        tp, _ = self._barycentric(target, tdb, False)
+        cp, _ = self._barycentric(center, tdb, False)
+        return tp - cp
+
+
 @dataclass
-class Ephemeris:
+class Ephemeris(_Queries):
     """A JPL planetary ephemeris read from a package of ``.npy`` Chebyshev arrays.
 
     Use :meth:`de421` for the default. Positions are km, velocities km/s, in ICRF, at TDB
@@ -160,31 +190,6 @@ class Ephemeris:
             return earth_p + moon_p, (earth_v + moon_v if velocity else None)
         raise ValueError(f"unknown body {body!r}: choose one of {', '.join(BODIES)}")
 
-    def state_km(
-        self, target: str, tdb_s: Sequence[float] | np.ndarray | float, center: str = "ssb"
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Position (km) and velocity (km/s) of ``target`` relative to ``center``, ICRF.
-
-        ``tdb_s`` is an array of TDB seconds past J2000; returns two ``(N, 3)`` arrays.
-        Geometric states (no light time); raises :class:`EphemerisCoverageError` outside
-        the ephemeris' span.
-        """
-        tdb = np.atleast_1d(np.asarray(tdb_s, dtype=float)).ravel()
-        self._check(tdb)
-        tp, tv = self._barycentric(target, tdb, True)
-        cp, cv = self._barycentric(center, tdb, True)
-        return tp - cp, tv - cv
-
-    def position_km(
-        self, target: str, tdb_s: Sequence[float] | np.ndarray | float, center: str = "ssb"
-    ) -> np.ndarray:
-        """Position (km) of ``target`` relative to ``center`` in ICRF, shape ``(N, 3)``."""
-        tdb = np.atleast_1d(np.asarray(tdb_s, dtype=float)).ravel()
-        self._check(tdb)
-        tp, _ = self._barycentric(target, tdb, False)
-        cp, _ = self._barycentric(center, tdb, False)
-        return tp - cp
-
     def coefficients(self, body: str) -> tuple[np.ndarray, float, float]:
         """Raw Chebyshev coefficients of a stored body (``sun``, ``mars``, ``earthmoon``,
         ``moon``): ``(coef[n_sets, 3, n_coef] km, first TDB s, granule length s)``."""
@@ -196,7 +201,7 @@ class Ephemeris:
 _NAIF_IDS: dict[str, int] = {"ssb": 0, "sun": 10, "emb": 3, "earth": 399, "moon": 301, "mars": 4}
 
 
-class SpkEphemeris:
+class SpkEphemeris(_Queries):
     """A planetary ephemeris from a JPL SPK file (e.g. ``de440s.bsp``), read with ``jplephem``.
 
     Same interface as :class:`Ephemeris` (``state_km``, ``position_km``, ``coverage_tdb_s``,
@@ -267,24 +272,6 @@ class SpkEphemeris:
                 p = seg.compute(jd1, jd2)
             pos += np.asarray(p).T
         return pos, vel
-
-    def state_km(
-        self, target: str, tdb_s: Sequence[float] | np.ndarray | float, center: str = "ssb"
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Position (km) and velocity (km/s) of ``target`` relative to ``center``, ICRF."""
-        tdb = np.atleast_1d(np.asarray(tdb_s, dtype=float)).ravel()
-        self._check(tdb)
-        tp, tv = self._barycentric(target, tdb, True)
-        cp, cv = self._barycentric(center, tdb, True)
-        return tp - cp, tv - cv
-
-    def position_km(
-        self, target: str, tdb_s: Sequence[float] | np.ndarray | float, center: str = "ssb"
-    ) -> np.ndarray:
-        """Position (km) of ``target`` relative to ``center`` in ICRF, shape ``(N, 3)``."""
-        tdb = np.atleast_1d(np.asarray(tdb_s, dtype=float)).ravel()
-        self._check(tdb)
-        return self._barycentric(target, tdb, False)[0] - self._barycentric(center, tdb, False)[0]
 
 
 @functools.cache
