@@ -81,6 +81,8 @@ def run_command(
         sc = load_scenario(scenario)
         partners = [] if no_compare else list(without or sc.compare_without)
         variants = [sc.without(p) for p in partners]  # bad partner names fail before any work
+        # Written here first as the fail-fast check of --out (exit 2 before any work);
+        # run_pipeline writes the same file again as part of the library API.
         _write_text(out / "scenario.json", sc.to_json())
         print_geometry(geometry_snapshot(sc, sc.start_tdb_s))
         result = _run_stages(sc, out, report=not variants)

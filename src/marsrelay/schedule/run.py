@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from marsrelay.config.schedule import DemandSpec, ScheduleConfig
+from marsrelay.config.traffic import DEFAULT_BITS_PER_SOL as DEFAULT_TRAFFIC_BITS_PER_SOL
 from marsrelay.contacts.table import ContactTable
 from marsrelay.errors import InputError
 from marsrelay.io import atomic_write_text
@@ -84,9 +85,7 @@ def demand_from_traffic(scenario: Any) -> ScheduleConfig:
         if sources:
             bits = sum(s.bits_per_sol for s in sources if s.node == lander.name)
         else:
-            from marsrelay.config.traffic import DEFAULT_BITS_PER_SOL
-
-            bits = DEFAULT_BITS_PER_SOL
+            bits = DEFAULT_TRAFFIC_BITS_PER_SOL
         added.append(DemandSpec(lander=lander.name, bits_per_sol=bits))
     if not added:
         return config
