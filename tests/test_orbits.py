@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
 from marsrelay import constants
-from marsrelay.orbits import (
+from marsrelay.geometry.orbits import (
     J2Orbit,
     MeanElements,
     OemTrajectory,
@@ -24,8 +24,8 @@ from marsrelay.orbits import (
     two_body_derivative_norm,
     write_oem,
 )
-from marsrelay.rotation import rotation_model
-from marsrelay.time import tdb_to_utc, utc_to_tdb
+from marsrelay.geometry.rotation import rotation_model
+from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
 from spicekit import (
     LoadedKernels,
     pole_from_spice,

@@ -34,12 +34,12 @@ from typing import Any
 import numpy as np
 
 from marsrelay.contacts import ContactTable, find_contacts, write_contacts
+from marsrelay.geometry.time import tdb_to_utc
 from marsrelay.io import atomic_write_text
 from marsrelay.links.compute import LinkedContacts, run_links
 from marsrelay.report import write_report
 from marsrelay.schedule.run import run_schedule
 from marsrelay.simulation.run import run_simulation
-from marsrelay.time import tdb_to_utc
 
 __all__ = ["RunResult", "StageTiming", "conjunction_windows", "run_pipeline"]
 

@@ -51,9 +51,14 @@ from pydantic.fields import FieldInfo
 
 from marsrelay.config import LinksConfig, ScheduleConfig, SimulationConfig, TrafficConfig
 from marsrelay.constants import MARS_EQ_RADIUS_KM
-from marsrelay.ephemeris import Ephemeris, EphemerisCoverageError, SpkEphemeris, load_ephemeris
 from marsrelay.errors import InputError
-from marsrelay.orbits import (
+from marsrelay.geometry.ephemeris import (
+    Ephemeris,
+    EphemerisCoverageError,
+    SpkEphemeris,
+    load_ephemeris,
+)
+from marsrelay.geometry.orbits import (
     J2Orbit,
     MeanElements,
     OemTrajectory,
@@ -61,9 +66,9 @@ from marsrelay.orbits import (
     Trajectory,
     TrajectoryError,
 )
-from marsrelay.rotation import RotationModel, rotation_model
-from marsrelay.sites import EarthStation, MarsSite
-from marsrelay.time import TimeError, tdb_to_utc, utc_to_tdb
+from marsrelay.geometry.rotation import RotationModel, rotation_model
+from marsrelay.geometry.sites import EarthStation, MarsSite
+from marsrelay.geometry.time import TimeError, tdb_to_utc, utc_to_tdb
 
 __all__ = [
     "BUILTIN_DIR",

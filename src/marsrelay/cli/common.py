@@ -19,10 +19,10 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from marsrelay.ephemeris import EphemerisCoverageError
 from marsrelay.errors import InputError
-from marsrelay.orbits import TrajectoryError
-from marsrelay.time import TimeError, utc_to_tdb
+from marsrelay.geometry.ephemeris import EphemerisCoverageError
+from marsrelay.geometry.orbits import TrajectoryError
+from marsrelay.geometry.time import TimeError, utc_to_tdb
 
 __all__ = [
     "USER_ERRORS",

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from marsrelay.cli.common import console, parse_utc_option, user_errors
 from marsrelay.cli.main import app
-from marsrelay.geometry import GeometrySnapshot, geometry_snapshot
+from marsrelay.geometry.snapshot import GeometrySnapshot, geometry_snapshot
 from marsrelay.scenario import load_scenario
 
 

@@ -11,7 +11,7 @@ from marsrelay.cli.common import console, contacts_progress, user_errors
 from marsrelay.cli.geometry import print_geometry
 from marsrelay.cli.main import app
 from marsrelay.errors import InputError
-from marsrelay.geometry import geometry_snapshot
+from marsrelay.geometry.snapshot import geometry_snapshot
 from marsrelay.io import atomic_write_text
 from marsrelay.scenario import load_scenario
 

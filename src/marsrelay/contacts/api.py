@@ -37,7 +37,7 @@ from marsrelay.contacts.passes import PairCriterion, Passes, search_passes
 from marsrelay.contacts.proximity import ProximityCriterion
 from marsrelay.contacts.table import ContactTable
 from marsrelay.errors import InputError
-from marsrelay.orbits import Trajectory
+from marsrelay.geometry.orbits import Trajectory
 
 __all__ = [
     "ProgressCallback",

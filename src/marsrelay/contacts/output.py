@@ -16,8 +16,8 @@ import numpy as np
 
 from marsrelay.constants import SOL_S
 from marsrelay.contacts.table import CSV_COLUMNS, ContactTable
+from marsrelay.geometry.time import tdb_to_utc
 from marsrelay.io import atomic_write_text, atomic_write_with
-from marsrelay.time import tdb_to_utc
 
 __all__ = ["PairSummary", "contact_columns", "summarize_contacts", "write_contacts"]
 

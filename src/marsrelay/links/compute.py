@@ -14,7 +14,8 @@ radios allow it) and the fixed-rate volume otherwise. Earth links always follow 
 (spacecraft switch rates along a pass by a rate schedule). ``rate_bps_mean`` is
 ``volume_bits / duration_s``.
 
-Per-sol volumes split each pass at the lander's LMST midnight (:mod:`marsrelay.solar_time`);
+Per-sol volumes split each pass at the lander's LMST midnight
+(:mod:`marsrelay.geometry.solar_time`);
 Earth capacity per day splits at UTC midnight. Both sum over stations, so simultaneous views of
 one spacecraft by two stations count twice (the schedule stage picks one).
 """
@@ -31,7 +32,9 @@ from typing import Any
 import numpy as np
 
 from marsrelay.contacts.table import ContactTable
-from marsrelay.ephemeris import Ephemeris
+from marsrelay.geometry.ephemeris import Ephemeris
+from marsrelay.geometry.solar_time import local_sol, sol_start_tdb_s
+from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
 from marsrelay.io import atomic_write_text
 from marsrelay.links.geometry import (
     LinkGeometry,
@@ -41,8 +44,6 @@ from marsrelay.links.geometry import (
     sample_windows,
 )
 from marsrelay.links.model import LinkModel, build_link_model
-from marsrelay.solar_time import local_sol, sol_start_tdb_s
-from marsrelay.time import tdb_to_utc, utc_to_tdb
 
 __all__ = [
     "VOLUMES_PER_SOL_COLUMNS",

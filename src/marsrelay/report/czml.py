@@ -18,13 +18,13 @@ from typing import Any
 
 import numpy as np
 
+from marsrelay.geometry.rotation import rotation_model
+from marsrelay.geometry.sites import MarsSite
+from marsrelay.geometry.time import tdb_to_utc
 from marsrelay.io import atomic_write_text
 from marsrelay.report import schema
 from marsrelay.report.figures import node_colors
 from marsrelay.report.rundir import RunData
-from marsrelay.rotation import rotation_model
-from marsrelay.sites import MarsSite
-from marsrelay.time import tdb_to_utc
 
 __all__ = ["run_czml", "write_czml"]
 

@@ -3,7 +3,7 @@
 Each ``*_figure`` takes a loaded run (and the report's node colours) and returns a
 ``plotly.graph_objects.Figure``, or ``None`` with nothing to draw. Times on axes are UTC; every
 axis says its unit. Only the map and the Earth-Mars plot compute geometry
-(:mod:`marsrelay.geometry_tracks`); everything else draws the run's own outputs.
+(:mod:`marsrelay.geometry.tracks`); everything else draws the run's own outputs.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from marsrelay.constants import DAY_S, SOL_S
-from marsrelay.geometry_tracks import (
+from marsrelay.geometry.solar_time import local_sol, sol_start_tdb_s
+from marsrelay.geometry.tracks import (
     coverage_half_angle_deg,
     earth_mars_geometry,
     ground_track,
@@ -27,7 +28,6 @@ from marsrelay.report import schema
 from marsrelay.report.compare import Comparison
 from marsrelay.report.rundir import RunData, tdb_to_plot_time
 from marsrelay.report.summary import bundle_latency_s, per_sol_series
-from marsrelay.solar_time import local_sol, sol_start_tdb_s
 
 __all__ = [
     "FONT",
@@ -487,7 +487,7 @@ def map_figure(
             x=[lon], y=[lat], mode="text", text=[name], showlegend=False, hoverinfo="skip",
             textfont={"size": 11, "color": "#a1887f", "family": FONT},
         ))
-    from marsrelay.rotation import rotation_model
+    from marsrelay.geometry.rotation import rotation_model
 
     rot = rotation_model(info.rotation_model)
     t = np.arange(t0, t1 + 1.0, 20.0)

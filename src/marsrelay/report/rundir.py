@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 
 from marsrelay.errors import InputError
+from marsrelay.geometry.time import tdb_to_utc_jd, utc_to_tdb
 from marsrelay.report import schema
 from marsrelay.report.schema import Column, TableFile
-from marsrelay.time import tdb_to_utc_jd, utc_to_tdb
 
 __all__ = [
     "NodeInfo",
@@ -289,8 +289,8 @@ def _trajectory_from_json(d: dict[str, Any], rotation_name: str) -> Any | None:
     el = _key(d, "elements")
     if not isinstance(el, dict):
         return None
-    from marsrelay.orbits import J2Orbit, MeanElements
-    from marsrelay.rotation import rotation_model
+    from marsrelay.geometry.orbits import J2Orbit, MeanElements
+    from marsrelay.geometry.rotation import rotation_model
 
     epoch = _time(el, "epoch_utc", "epoch_tdb_s")
     if epoch is None:

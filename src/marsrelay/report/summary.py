@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from marsrelay.constants import DAY_S, SOL_S
+from marsrelay.geometry.solar_time import local_sol, sol_start_tdb_s
 from marsrelay.report import schema
 from marsrelay.report.rundir import RunData, Table
-from marsrelay.solar_time import local_sol, sol_start_tdb_s
 
 __all__ = [
     "LanderFigures",

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from marsrelay.geometry.time import tdb_to_utc
 from marsrelay.schedule.problem import KBIT, WEIGHT_SCALE, RelayProblem
 from marsrelay.schedule.solvers import Selection
-from marsrelay.time import tdb_to_utc
 
 __all__ = [
     "REASONS",

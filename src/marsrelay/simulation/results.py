@@ -83,7 +83,7 @@ def _num(x: float) -> str:
 
 
 def _utc(t: np.ndarray) -> list[str]:
-    from marsrelay.time import tdb_to_utc
+    from marsrelay.geometry.time import tdb_to_utc
 
     if not len(t):
         return []
@@ -118,7 +118,7 @@ class SimulationResult:
         if lon is None:
             n = int(np.ceil((o.end_tdb_s - o.start_tdb_s) / SOL_S)) + 1
             return o.start_tdb_s + SOL_S * np.arange(n + 1)
-        from marsrelay.solar_time import local_sol, sol_start_tdb_s
+        from marsrelay.geometry.solar_time import local_sol, sol_start_tdb_s
 
         s0 = int(local_sol(o.start_tdb_s, lon))
         s1 = int(local_sol(o.end_tdb_s, lon))
@@ -139,7 +139,7 @@ class SimulationResult:
             edges = self.sol_edges(lander)
             lon = self.lander_lon_east_deg.get(lander)
             if lon is not None:
-                from marsrelay.solar_time import local_sol
+                from marsrelay.geometry.solar_time import local_sol
 
                 first = int(local_sol(edges[0] + 1.0, lon))
             else:

@@ -12,7 +12,7 @@ pass ``tdb_model="erfa"`` to use that instead.
 
 Worked example::
 
-    >>> from marsrelay.time import utc_to_tdb, tdb_to_utc
+    >>> from marsrelay.geometry.time import utc_to_tdb, tdb_to_utc
     >>> round(float(utc_to_tdb("2000-01-01T12:00:00Z")), 6)  # UTC noon is 64.184 s TDB past J2000
     64.183927
     >>> str(tdb_to_utc(0.0))
