@@ -51,31 +51,29 @@ from pydantic.fields import FieldInfo
 
 from marsrelay.config import LinksConfig, ScheduleConfig, SimulationConfig, TrafficConfig
 from marsrelay.constants import MARS_EQ_RADIUS_KM
-from marsrelay.errors import InputError
-from marsrelay.geometry.ephemeris import (
-    Ephemeris,
+from marsrelay.errors import (
     EphemerisCoverageError,
-    SpkEphemeris,
-    load_ephemeris,
+    ScenarioError,
+    TimeError,
+    TrajectoryError,
 )
+from marsrelay.geometry.ephemeris import Ephemeris, SpkEphemeris, load_ephemeris
 from marsrelay.geometry.orbits import (
     J2Orbit,
     MeanElements,
     OemTrajectory,
     SpkTrajectory,
     Trajectory,
-    TrajectoryError,
 )
 from marsrelay.geometry.rotation import RotationModel, rotation_model
 from marsrelay.geometry.sites import EarthStation, MarsSite
-from marsrelay.geometry.time import TimeError, tdb_to_utc, utc_to_tdb
+from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
 
 __all__ = [
     "BUILTIN_DIR",
     "LanderSpec",
     "OrbiterSpec",
     "Scenario",
-    "ScenarioError",
     "Window",
     "builtin_scenario_names",
     "builtin_scenario_path",
@@ -87,10 +85,6 @@ BUILTIN_DIR: Path = Path(__file__).resolve().parent / "scenarios"
 
 #: A time window, ``(start, end)`` in TDB seconds past J2000.
 Window = tuple[float, float]
-
-
-class ScenarioError(InputError):
-    """A scenario file that cannot be used: ``file: field: problem (allowed: ...)``."""
 
 
 # --------------------------------------------------------------------------------------------
