@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from helpers.sweep_cases import prox_case
 from marsrelay.cli.main import app
 from marsrelay.contacts.table import ContactTable
 from marsrelay.errors import InputError
@@ -23,7 +24,6 @@ from marsrelay.sweep import CaseResult, load_sweep, run_sweep
 from marsrelay.sweep.case import result_from_contacts
 from marsrelay.sweep.paths import apply_params, case_scenario, check_path, parse_path
 from marsrelay.sweep.plot import sweep_figure
-from sweep_cases import prox_case
 
 SOL_S = 88775.244  # Allison & McEwen (2000), Mars24 mean solar day
 
@@ -78,7 +78,7 @@ SWEEP = """\
 [sweep]
 base = "base.toml"
 figures = ["passes_per_sol", "contact_min_per_sol", "max_gap_h"]
-case = "sweep_cases:prox_case"
+case = "helpers.sweep_cases:prox_case"
 
 [[axis]]
 path = "lander[0].lat_deg"
@@ -130,7 +130,7 @@ base = "base.toml"
 mode = "random"
 samples = 25
 seed = 7
-case = "sweep_cases:prox_case"
+case = "helpers.sweep_cases:prox_case"
 
 [[axis]]
 path = "lander[*].elevation_mask_deg"
@@ -288,7 +288,7 @@ def test_serial_run_writes_partitions_results_summary_and_plot(tmp_path):
 def test_failures_are_reported_and_retried_on_the_next_run(tmp_path):
     from functools import partial
 
-    from sweep_cases import fail_one
+    from helpers.sweep_cases import fail_one
 
     sweep = load_sweep(write(tmp_path))
     out = tmp_path / "out"

@@ -192,6 +192,8 @@ def run_command(
         dirs = [writer.out_dir, *(writer.out_dir / v.folder for v in variants)]
         for v in variants:
             console.print(f"Without {v.partner} -> {writer.out_dir / v.folder}",
-                          highlight=False, markup=False)
+                          highlight=False, markup=False, soft_wrap=True)
         console.print(comparison_table(compare_runs(dirs)))
-    console.print(f"Report: {writer.out_dir / 'report.html'}", highlight=False, markup=False)
+    side = " (with the side-by-side)" if variants else ""
+    console.print(f"Report{side}: {writer.out_dir / 'report.html'}", highlight=False,
+                  markup=False, soft_wrap=True)
