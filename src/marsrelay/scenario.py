@@ -18,6 +18,7 @@ Layout of a file (all keys; ``*`` marks the required ones)::
     [[station]]   name*, agency, lat_deg*, lon_east_deg*, height_m, elevation_mask_deg, dish_m,
                   blackouts
     [links] [traffic] [schedule] [simulation]   stage settings (marsrelay.config)
+    [ion]         nodes: ION node numbers -> node names for ION contact plans
 
 Times are UTC ISO 8601 strings (or TOML date-times) and must lie inside the DE421 ephemeris
 (1900 through 2050). An element ``epoch`` defaults to the scenario start; ``e``, ``raan_deg``,
@@ -49,7 +50,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic.fields import FieldInfo
 
-from marsrelay.config import LinksConfig, ScheduleConfig, SimulationConfig, TrafficConfig
+from marsrelay.config import (
+    IonConfig,
+    LinksConfig,
+    ScheduleConfig,
+    SimulationConfig,
+    TrafficConfig,
+)
 from marsrelay.constants import MARS_EQ_RADIUS_KM
 from marsrelay.errors import InputError
 from marsrelay.geometry.ephemeris import (
@@ -179,6 +186,7 @@ class Scenario:
     traffic: TrafficConfig = field(default_factory=TrafficConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     simulation: SimulationConfig = field(default_factory=SimulationConfig)
+    ion: IonConfig = field(default_factory=IonConfig)
 
     @property
     def rotation(self) -> RotationModel:
@@ -223,7 +231,8 @@ class Scenario:
     def without(self, partner: str) -> Scenario:
         """The same scenario without a partner's assets: every orbiter, lander and station
         whose agency or name is ``partner`` (case-insensitive) is removed, with the
-        ``[schedule]``, ``[traffic]``, ``[simulation]`` and ``[links]`` entries that name them.
+        ``[schedule]``, ``[traffic]``, ``[simulation]``, ``[links]`` and ``[ion]`` entries that
+        name them.
 
         The copy is called ``<name>-without-<partner>``. Raises :class:`ScenarioError` if
         nothing matches (naming the agencies and nodes there are) or if no lander would remain.
@@ -264,6 +273,8 @@ class Scenario:
             "spacecraft": {k: v for k, v in self.links.spacecraft.items() if k not in removed},
             "stations": {k: v for k, v in self.links.stations.items() if k not in removed},
         })
+        ion = self.ion.model_copy(update={
+            "nodes": {n: v for n, v in self.ion.nodes.items() if v not in removed}})
         slug = re.sub(r"[^a-z0-9]+", "-", key).strip("-") or "partner"
         return dataclasses.replace(
             self,
@@ -274,7 +285,7 @@ class Scenario:
             stations=tuple(n for n in self.stations if n.name not in removed),
             station_blackouts={k: v for k, v in self.station_blackouts.items()
                                if k not in removed},
-            schedule=sched, traffic=traffic, simulation=simulation, links=links,
+            schedule=sched, traffic=traffic, simulation=simulation, links=links, ion=ion,
             compare_without=(),
         )
 
@@ -341,6 +352,7 @@ class Scenario:
             "traffic": self.traffic.model_dump(mode="json"),
             "schedule": self.schedule.model_dump(mode="json"),
             "simulation": self.simulation.model_dump(mode="json"),
+            "ion": self.ion.model_dump(mode="json"),
         }
 
     def to_json(self) -> str:
@@ -475,6 +487,7 @@ class _ScenarioFile(_Table):
     traffic: TrafficConfig = Field(default_factory=TrafficConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     simulation: SimulationConfig = Field(default_factory=SimulationConfig)
+    ion: IonConfig = Field(default_factory=IonConfig)
 
 
 # --------------------------------------------------------------------------------------------
@@ -728,6 +741,12 @@ class _Builder:
                                      "names unique among orbiters, landers and stations "
                                      "(ignoring case)")
                 seen[key] = f"{kind}[{k}]"
+        names = [t.name for t in (*raw.orbiter, *raw.lander, *raw.station)]
+        for number, name in raw.ion.nodes.items():
+            if name not in names:
+                raise self.error(f"ION node {number} names {name!r}, which is not an orbiter, "
+                                 "lander or station here", f"ion.nodes.{number}",
+                                 ", ".join(names))
         orbiters = tuple(self.orbiter(k, o, start) for k, o in enumerate(raw.orbiter))
         landers = tuple(
             LanderSpec(
@@ -771,4 +790,5 @@ class _Builder:
             traffic=raw.traffic,
             schedule=raw.schedule,
             simulation=raw.simulation,
+            ion=raw.ion,
         )

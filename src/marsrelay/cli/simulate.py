@@ -36,8 +36,11 @@ def simulate_command(
     out: Annotated[Path, typer.Option("--out", help="Output folder (created if needed).")] = Path(
         "out"),
     ion: Annotated[Path | None, typer.Option(
-        "--ion", help="Simulate this ION contact plan instead of computing contacts.",
-        exists=True, dir_okay=False)] = None,
+        "--ion", help="Simulate this ION contact plan (ionadmin commands) instead of computing "
+                      "contacts.", exists=True, dir_okay=False)] = None,
+    node: Annotated[list[str] | None, typer.Option(
+        "--node", help="ION node NUMBER stands for scenario node NAME (NUMBER=NAME, "
+                       "repeatable; adds to and overrides the scenario's [ion.nodes]).")] = None,
     export_ion: Annotated[Path | None, typer.Option(
         "--export-ion", help="Also write the contact plan used as an ION plan to this file.")
     ] = None,
@@ -48,15 +51,24 @@ def simulate_command(
     bundles.parquet, delivery.csv, latency.csv and buffers.csv into --out."""
     with user_errors(ctx):
         from marsrelay.scenario import load_scenario
-        from marsrelay.simulation.ion import read_ion, write_ion
+        from marsrelay.simulation.ion import (
+            parse_node_options,
+            read_ion,
+            scenario_node_map,
+            write_ion,
+        )
         from marsrelay.simulation.plan import ContactPlan
         from marsrelay.simulation.run import run_simulation_on_plan
 
+        node_options = parse_node_options(node or [])
         sc = load_scenario(scenario)
         if seed is not None:
             sc = sc.with_overrides(simulation=sc.simulation.model_copy(update={"seed": seed}))
+        ion_numbers = {name: n for n, name in scenario_node_map(sc, node_options).items()}
         if ion is not None:
-            plan = read_ion(ion)
+            reading = read_ion(ion, scenario=sc, nodes=node_options)
+            plan, ion_numbers = reading.plan, dict(reading.node_numbers)
+            console.print(f"{ion}: {reading.summary()}", highlight=False, markup=False)
         else:
             plan = ContactPlan.from_contact_table(_table(_contacts_and_links(sc)), sc,
                                                   sc.simulation)
@@ -65,8 +77,9 @@ def simulate_command(
         try:
             run_simulation_on_plan(sc, plan, out, console)
             if export_ion is not None:
-                write_ion(export_ion, plan)
-                console.print(f"wrote {export_ion}", highlight=False)
+                exported = write_ion(export_ion, plan, node_numbers=ion_numbers)
+                console.print(f"wrote {export_ion}: {exported.summary()}", highlight=False,
+                              markup=False)
         except OSError as exc:
             raise InputError(f"cannot write outputs: {exc.strerror}", field="--out",
                              allowed="a folder you can write to") from None
