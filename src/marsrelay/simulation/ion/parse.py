@@ -34,6 +34,7 @@ Which range gives a contact its one-way light time is :meth:`IonPlan.owlt_s`.
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import re
 from collections.abc import Mapping
@@ -110,7 +111,7 @@ class IonPlan:
     unscheduled: int = 0
     node_labels: Mapping[int, tuple[str, str]] = field(default_factory=dict)
     lines: int = 0
-    _index: dict[tuple[int, int], list[IonRange]] = field(
+    _index: dict[tuple[int, int], tuple[list[int], list[IonRange]]] = field(
         init=False, repr=False, compare=False, default_factory=dict)
 
     def owlt_s(self, contact: IonContact) -> int | None:
@@ -129,18 +130,52 @@ class IonPlan:
         return None if own is None else own.owlt_s
 
     def _first_covering(self, key: tuple[int, int], t_posix_s: int) -> IonRange | None:
-        for r in self._index.get(key, ()):  # sorted by start
-            if r.start_posix_s > t_posix_s:
-                break
+        starts, ranges = self._index.get(key, ((), ()))
+        # Ranges of one key do not overlap, so only the last two starting by t can hold it.
+        k = bisect.bisect_right(starts, t_posix_s)
+        for r in ranges[max(k - 2, 0):k]:
             if r.stop_posix_s >= t_posix_s:
                 return r
         return None
 
     def __post_init__(self) -> None:
-        index: dict[tuple[int, int], list[IonRange]] = {}
+        index: dict[tuple[int, int], tuple[list[int], list[IonRange]]] = {}
         for r in sorted(self.ranges, key=lambda r: (r.from_node, r.to_node, r.start_posix_s)):
-            index.setdefault((r.from_node, r.to_node), []).append(r)
+            starts, ranges = index.setdefault((r.from_node, r.to_node), ([], []))
+            starts.append(r.start_posix_s)
+            ranges.append(r)
         object.__setattr__(self, "_index", index)
+
+
+class _Timeline:
+    """Contacts or ranges of one pair and direction, kept sorted by start (none overlap)."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.items: list = []
+
+    def meeting(self, start: int, stop: int, *, closed: bool) -> IonContact | IonRange | None:
+        """An item whose interval meets ``[start, stop]`` (closed: touching counts)."""
+        k = bisect.bisect_right(self.starts, start)
+        for item in self.items[max(k - 1, 0):k + 1]:
+            if closed and item.start_posix_s <= stop and start <= item.stop_posix_s:
+                return item
+            if not closed and item.start_posix_s < stop and start < item.stop_posix_s:
+                return item
+        return None
+
+    def add(self, item: IonContact | IonRange) -> None:
+        k = bisect.bisect_right(self.starts, item.start_posix_s)
+        self.starts.insert(k, item.start_posix_s)
+        self.items.insert(k, item)
+
+    def pop(self, start: int) -> IonContact | IonRange | None:
+        """Remove and return the item starting at ``start`` (None if there is none)."""
+        k = bisect.bisect_left(self.starts, start)
+        if k < len(self.starts) and self.starts[k] == start:
+            del self.starts[k]
+            return self.items.pop(k)
+        return None
 
 
 class _Reader:
@@ -149,8 +184,8 @@ class _Reader:
     def __init__(self, file: str, reference_posix_s: int | None) -> None:
         self.file = file
         self.reference = reference_posix_s
-        self.contacts: dict[tuple[int, int], list[IonContact]] = {}
-        self.ranges: dict[tuple[int, int], list[IonRange]] = {}
+        self.contacts: dict[tuple[int, int], _Timeline] = {}
+        self.ranges: dict[tuple[int, int], _Timeline] = {}
         self.labels: dict[int, tuple[str, str]] = {}
         self.loopback = 0
         self.unscheduled = 0
@@ -247,14 +282,14 @@ class _Reader:
         if frm == to:
             self.loopback += 1
             return
-        same = self.contacts.setdefault((frm, to), [])
-        for other in same:
-            if other.start_posix_s <= stop and start <= other.stop_posix_s:
-                raise self.error(
-                    f"contact {frm} -> {to} overlaps or touches the one on line {other.line}",
-                    "contacts of one pair and direction with a gap between them (ionrc(5): "
-                    "scheduled contacts may not overlap; ION compares closed intervals)")
-        same.append(IonContact(start, stop, frm, to, rate, conf, self.lineno))
+        same = self.contacts.setdefault((frm, to), _Timeline())
+        other = same.meeting(start, stop, closed=True)
+        if other is not None:
+            raise self.error(
+                f"contact {frm} -> {to} overlaps or touches the one on line {other.line}",
+                "contacts of one pair and direction with a gap between them (ionrc(5): "
+                "scheduled contacts may not overlap; ION compares closed intervals)")
+        same.add(IonContact(start, stop, frm, to, rate, conf, self.lineno))
 
     def add_range(self, tokens: list[str]) -> None:
         if len(tokens) != 7:
@@ -268,13 +303,13 @@ class _Reader:
         if stop <= start:
             raise self.error(f"range stop {tokens[3]} is not after its start {tokens[2]}",
                              "STOP later than START")
-        same = self.ranges.setdefault((a, b), [])
-        for other in same:
-            if start < other.stop_posix_s and other.start_posix_s < stop:
-                raise self.error(
-                    f"range {a} -> {b} overlaps the one on line {other.line}",
-                    "ranges of one pair and direction that do not overlap (they may touch)")
-        same.append(IonRange(start, stop, a, b, int(tokens[6]), self.lineno))
+        same = self.ranges.setdefault((a, b), _Timeline())
+        other = same.meeting(start, stop, closed=False)
+        if other is not None:
+            raise self.error(
+                f"range {a} -> {b} overlaps the one on line {other.line}",
+                "ranges of one pair and direction that do not overlap (they may touch)")
+        same.add(IonRange(start, stop, a, b, int(tokens[6]), self.lineno))
 
     def change_contact(self, tokens: list[str]) -> None:
         if len(tokens) not in (6, 7):
@@ -283,13 +318,12 @@ class _Reader:
         start = self.time(tokens[2], "start")
         frm, to = self.node(tokens[3], "from node"), self.node(tokens[4], "to node")
         rate = self.rate(tokens[5])
-        same = self.contacts.get((frm, to), [])
-        for k, c in enumerate(same):
-            if c.start_posix_s == start:
-                conf = self.confidence(tokens[6]) if len(tokens) == 7 else c.confidence
-                same[k] = IonContact(c.start_posix_s, c.stop_posix_s, frm, to, rate, conf,
-                                     c.line)
-                return
+        same = self.contacts.get((frm, to))
+        c = same.pop(start) if same is not None else None
+        if c is not None:
+            conf = self.confidence(tokens[6]) if len(tokens) == 7 else c.confidence
+            same.add(IonContact(c.start_posix_s, c.stop_posix_s, frm, to, rate, conf, c.line))
+            return
         raise self.error(f"no contact {frm} -> {to} starts at {tokens[2]}",
                          "the START of a contact added on an earlier line")
 
@@ -299,14 +333,15 @@ class _Reader:
             raise self.error(f"'d {what}' takes 3 values, not {len(tokens) - 2}",
                              f"d {what} START|* FROM TO")
         frm, to = self.node(tokens[3], "node"), self.node(tokens[4], "node")
-        table: dict[tuple[int, int], list] = self.contacts if what == "contact" else self.ranges
+        table = self.contacts if what == "contact" else self.ranges
         if tokens[2] == "*":
             table.pop((frm, to), None)
             return
         if what == "contact" and tokens[2] in ("0", "-1"):
             return  # hypothetical or registration contacts are not kept
         start = self.time(tokens[2], "start")
-        table[(frm, to)] = [x for x in table.get((frm, to), []) if x.start_posix_s != start]
+        if (frm, to) in table:
+            table[(frm, to)].pop(start)
 
 
 def parse_ion(text: str, *, file: str | None = None,
@@ -335,9 +370,9 @@ def parse_ion(text: str, *, file: str | None = None,
             continue
         if not reader.line(line.split()):
             break
-    contacts = sorted((c for cs in reader.contacts.values() for c in cs),
+    contacts = sorted((c for cs in reader.contacts.values() for c in cs.items),
                       key=lambda c: (c.start_posix_s, c.from_node, c.to_node))
-    ranges = sorted((r for rs in reader.ranges.values() for r in rs),
+    ranges = sorted((r for rs in reader.ranges.values() for r in rs.items),
                     key=lambda r: (r.from_node, r.to_node, r.start_posix_s))
     return IonPlan(reader.file, tuple(contacts), tuple(ranges), reader.loopback,
                    reader.unscheduled, dict(reader.labels), len(lines))

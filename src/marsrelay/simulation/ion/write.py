@@ -124,9 +124,11 @@ def _ranges(frm: np.ndarray, to: np.ndarray, start: np.ndarray, stop: np.ndarray
     for key in np.unique(pair):
         idx = np.flatnonzero(pair == key)
         idx = idx[np.argsort(start[idx], kind="stable")]
-        for a in idx:
-            later = idx[(start[idx] > start[a]) & (start[idx] <= rstop[a])
-                        & (frm[idx] != frm[a]) & (owlt[idx] != owlt[a])]
+        starts = start[idx]
+        for pos, a in enumerate(idx):
+            near = idx[pos + 1:np.searchsorted(starts, rstop[a], side="right")]
+            later = near[(start[near] > start[a]) & (frm[near] != frm[a])
+                         & (owlt[near] != owlt[a])]
             if later.size:
                 rstop[a] = max(int(start[later].min()) - 1, int(start[a]) + 1)
     return rstop
