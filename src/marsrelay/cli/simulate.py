@@ -39,8 +39,9 @@ def simulate_command(
         "--ion", help="Simulate this ION contact plan (ionadmin commands) instead of computing "
                       "contacts.", exists=True, dir_okay=False)] = None,
     node: Annotated[list[str] | None, typer.Option(
-        "--node", help="ION node NUMBER stands for scenario node NAME (NUMBER=NAME, "
-                       "repeatable; adds to and overrides the scenario's [ion.nodes]).")] = None,
+        "--node", metavar="NUMBER=NAME",
+        help="ION node NUMBER stands for scenario node NAME (repeatable; adds to and "
+             "overrides the scenario's \\[ion.nodes]).")] = None,
     export_ion: Annotated[Path | None, typer.Option(
         "--export-ion", help="Also write the contact plan used as an ION plan to this file.")
     ] = None,

@@ -195,7 +195,8 @@ def export_ion(
         lines.append(f"# Left out: {int(short.sum())} contacts shorter than a whole second, "
                      f"{int(slow.sum())} under 1 byte/s; {shortened} shortened to keep a gap "
                      "after the previous contact of their pair.")
-    for name, kind in zip(plan.node_names, plan.node_kind, strict=True):
+    for name, kind in sorted(zip(plan.node_names, plan.node_kind, strict=True),
+                             key=lambda nk: nums[nk[0]]):
         lines.append(f"# node {nums[name]} {kind} {name}")
     if not absolute:
         lines.append(f"@ {_absolute(ref)}")
