@@ -9,8 +9,8 @@ import spiceypy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from marsrelay.errors import TimeError
 from marsrelay.geometry.time import (
-    TimeError,
     posix_to_tdb,
     tdb_to_posix,
     tdb_to_tt,

@@ -30,10 +30,10 @@ import erfa
 import numpy as np
 
 from marsrelay.constants import DAY_S, J2000_JD
+from marsrelay.errors import TimeError
 
 __all__ = [
     "TdbModel",
-    "TimeError",
     "posix_to_tdb",
     "tdb_to_posix",
     "tdb_to_tt",
@@ -63,10 +63,6 @@ _ISO_RE = re.compile(
     r"\s*(?P<z>Z|[+-]00:?00|UTC)?\s*$",
     re.IGNORECASE,
 )
-
-
-class TimeError(ValueError):
-    """A time string or value that cannot be converted (says which and why)."""
 
 
 def _tdb_minus_tt_s(tt_s: np.ndarray, model: TdbModel) -> np.ndarray:
