@@ -512,3 +512,26 @@ def test_cli_refuses_empty_binary_and_garbage_plans(tmp_path, write_scenario, co
     line = " ".join(res.stderr.split())
     assert "bad.ionrc: line 1:" in line and "(allowed: " in line and "Traceback" not in line
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("table", "what"), [
+    ('0 = "TGO"', "ION node number '0' is not a positive integer"),
+    ('x = "TGO"', "ION node number 'x' is not a positive integer"),
+    ('1 = "TGO"\n2 = "TGO"', "'TGO' is given more than one ION node number"),
+    ('1 = "Nobody"', "ion.nodes.1: ION node 1 names 'Nobody'"),
+])
+def test_scenario_ion_nodes_are_checked_when_loaded(write_scenario, base_toml, table, what):
+    from marsrelay.scenario import load_scenario
+
+    with pytest.raises(InputError, match=re.escape(what)):
+        load_scenario(write_scenario(base_toml + f"\n[ion.nodes]\n{table}\n"))
+
+
+def test_scenario_without_a_partner_drops_its_ion_numbers(write_scenario, base_toml):
+    from marsrelay.scenario import load_scenario
+
+    sc = load_scenario(write_scenario(base_toml + '\n[ion.nodes]\n1 = "Rosalind Franklin"\n'
+                                                  '2 = "TGO"\n3 = "MRO"\n'))
+    assert sc.ion.nodes == {1: "Rosalind Franklin", 2: "TGO", 3: "MRO"}
+    assert sc.without("ESA").ion.nodes == {1: "Rosalind Franklin", 3: "MRO"}
+    assert sc.to_dict()["ion"] == {"nodes": {"1": "Rosalind Franklin", "2": "TGO", "3": "MRO"}}
