@@ -535,3 +535,42 @@ def test_scenario_without_a_partner_drops_its_ion_numbers(write_scenario, base_t
     assert sc.ion.nodes == {1: "Rosalind Franklin", 2: "TGO", 3: "MRO"}
     assert sc.without("ESA").ion.nodes == {1: "Rosalind Franklin", 3: "MRO"}
     assert sc.to_dict()["ion"] == {"nodes": {"1": "Rosalind Franklin", "2": "TGO", "3": "MRO"}}
+
+
+def test_random_plans_written_hold_no_more_than_the_plan_and_read_back_as_written(et):
+    # Invariants over random plans (both directions, overlapping reverse contacts with other
+    # light times, fractional edges, a leap second inside the span): the written plan is valid
+    # ION, each contact lies inside its original with no more rate and no less light time, and
+    # reading it back and writing again changes nothing.
+    rng = np.random.default_rng(18)
+    t0 = et("2016-12-31T23:00:00")
+    names = list(KINDS)
+    for _ in range(20):
+        n = 60
+        frm = rng.integers(0, 3, n)
+        to = (frm + rng.integers(1, 3, n)) % 3
+        start = t0 + np.sort(rng.uniform(0, 7200, n))
+        end = start + rng.choice([0.3, 0.9, 1.0, 1.7, 30.0, 600.5], n)
+        plan = ContactPlan.from_rows(
+            [(names[f], names[t], s, e, r, w) for f, t, s, e, r, w in zip(
+                frm, to, start, end, rng.uniform(1.0, 1e6, n), rng.choice([0.0, 2.5, 700.0], n),
+                strict=True)], KINDS)
+        out = export_ion(plan)
+        back = from_ion(out.text)
+        assert out.contacts_written == len(back)
+        assert out.contacts_written + out.left_out_short + out.left_out_rate <= len(plan)
+        for k in range(len(back)):
+            f, t = back.from_node[k], back.to_node[k]
+            inside = np.flatnonzero(
+                (plan.from_node == f) & (plan.to_node == t)
+                & (plan.start_tdb_s <= back.start_tdb_s[k] + US)
+                & (plan.end_tdb_s >= back.end_tdb_s[k] - US))
+            assert inside.size >= 1
+            i = inside[0]
+            assert back.rate_bps[k] <= plan.rate_bps[i] + 1e-6
+            assert back.owlt_s[k] >= plan.owlt_s[i] - US
+            assert back.owlt_s[k] - plan.owlt_s[i] < 1.0
+        def body(text: str) -> list[str]:
+            return [ln for ln in text.splitlines() if not ln.startswith("# Left out")]
+
+        assert body(to_ion(back)) == body(out.text)

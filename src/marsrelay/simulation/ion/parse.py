@@ -65,6 +65,7 @@ _REL_RE = re.compile(r"^\+(0|[1-9]\d*)$")
 _POSITIVE_RE = re.compile(r"^[1-9]\d*$")
 _NATURAL_RE = re.compile(r"^(0|[1-9]\d*)$")
 _NODE_LABEL_RE = re.compile(r"^#\s*node\s+([1-9]\d*)\s+(lander|orbiter|station|node)\s+(.+?)\s*$")
+_LAST_POSIX_S = calendar.timegm((9999, 12, 31, 23, 59, 59, 0, 0, 0))
 _SKIPPED = frozenset({"1", "s", "x", "m", "e", "v", "h", "?", "^", "r", "i", "l", "t"})
 
 
@@ -201,13 +202,16 @@ class _Reader:
             if self.reference is None:
                 raise self.error(f"{what} {token!r} is relative but no reference time is set",
                                  "an earlier '@ yyyy/mm/dd-hh:mm:ss' line")
-            return self.reference + int(m.group(1))
+            posix = self.reference + int(m.group(1))
+            if posix > _LAST_POSIX_S:
+                raise self.error(f"{what} {token!r} falls after the year 9999", TIME_ALLOWED)
+            return posix
         m = _ABS_RE.match(token)
         if not m:
             raise self.error(f"{what} {token!r} is not an ION time", TIME_ALLOWED)
         y, mo, d, h, mi, s = (int(v) for v in m.groups())
-        if not (1 <= mo <= 12 and 1 <= d <= calendar.monthrange(y, mo)[1] and h <= 23
-                and mi <= 59 and s <= 60):
+        if not (y >= 1 and 1 <= mo <= 12 and 1 <= d <= calendar.monthrange(y, mo)[1]
+                and h <= 23 and mi <= 59 and s <= 60):
             raise self.error(f"{what} {token!r} is not a calendar date and time", TIME_ALLOWED)
         return calendar.timegm((y, mo, d, h, mi, s, 0, 0, 0))  # s = 60: next minute, as mktime
 
