@@ -116,7 +116,7 @@ def test_cli_simulate_on_an_ion_plan(tmp_path):
     from marsrelay.simulation.plan import ContactPlan
 
     plan = ContactPlan.from_contact_table(table, sc, sc.simulation)
-    ion = write_ion(tmp_path / "plan.ionrc", plan)
+    ion = write_ion(tmp_path / "plan.ionrc", plan).path
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["simulate", "exomars-2030", "--out", str(out),
                                       "--ion", str(ion), "--export-ion",

@@ -121,7 +121,12 @@ def simulate_command(
     scenario: ScenarioArg,
     out: OutOption = Path("out"),
     ion: Annotated[Path | None, typer.Option(
-        "--ion", help="Simulate this ION contact plan instead of computing contacts.")] = None,
+        "--ion", help="Simulate this ION contact plan (ionadmin commands) instead of computing "
+                      "contacts.")] = None,
+    node: Annotated[list[str] | None, typer.Option(
+        "--node", metavar="NUMBER=NAME",
+        help="ION node NUMBER stands for scenario node NAME (repeatable; adds to and "
+             "overrides the scenario's \\[ion.nodes]).")] = None,
     export_ion: Annotated[Path | None, typer.Option(
         "--export-ion", help="Also write the contact plan used as an ION plan to this file.")
     ] = None,
@@ -131,17 +136,26 @@ def simulate_command(
     """Simulate SCENARIO's traffic through its contacts (Contact Graph Routing): contacts,
     links, schedule and the simulation tables in --out."""
     from marsrelay.simulation import ContactPlan
-    from marsrelay.simulation.ion import read_ion, write_ion
+    from marsrelay.simulation.ion import (
+        parse_node_options,
+        read_ion,
+        scenario_node_map,
+        write_ion,
+    )
 
+    node_options = parse_node_options(node or [])
     sc = load_scenario(scenario)
     if seed is not None:
         sc = sc.with_overrides(simulation=sc.simulation.model_copy(update={"seed": seed}))
+    ion_numbers = {name: n for n, name in scenario_node_map(sc, node_options).items()}
     if ion is None:
         result = _run_to(ctx, sc, out, "simulation")
         assert result.links is not None
         plan = ContactPlan.from_contact_table(result.links.contacts, sc, sc.simulation)
     else:
-        plan = read_ion(ion)
+        reading = read_ion(ion, scenario=sc, nodes=node_options)
+        plan, ion_numbers = reading.plan, dict(reading.node_numbers)
+        console.print(f"{ion}: {reading.summary()}", highlight=False, markup=False)
         _note_interrupt(ctx, out)
         with RunFolderWriter(out) as writer, stage_progress() as progress:
             result = pipeline.run_on_plan(sc, plan, progress=progress)
@@ -150,8 +164,9 @@ def simulate_command(
         print_run(result)
         _wrote(writer)
     if export_ion is not None:
-        write_ion(export_ion, plan)
-        console.print(f"Wrote {export_ion}", highlight=False, markup=False)
+        exported = write_ion(export_ion, plan, node_numbers=ion_numbers)
+        console.print(f"Wrote {export_ion}: {exported.summary()}", highlight=False,
+                      markup=False)
 
 
 def run_command(

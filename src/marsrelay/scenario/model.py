@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from marsrelay.config import LinksConfig, ScheduleConfig, SimulationConfig, TrafficConfig
+from marsrelay.config import (
+    IonConfig,
+    LinksConfig,
+    ScheduleConfig,
+    SimulationConfig,
+    TrafficConfig,
+)
 from marsrelay.errors import (
     ScenarioError,
     TrajectoryError,
@@ -120,6 +126,7 @@ class Scenario:
     traffic: TrafficConfig = field(default_factory=TrafficConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     simulation: SimulationConfig = field(default_factory=SimulationConfig)
+    ion: IonConfig = field(default_factory=IonConfig)
 
     @property
     def rotation(self) -> RotationModel:
@@ -164,7 +171,8 @@ class Scenario:
     def without(self, partner: str) -> Scenario:
         """The same scenario without a partner's assets: every orbiter, lander and station
         whose agency or name is ``partner`` (case-insensitive) is removed, with the
-        ``[schedule]``, ``[traffic]``, ``[simulation]`` and ``[links]`` entries that name them.
+        ``[schedule]``, ``[traffic]``, ``[simulation]``, ``[links]`` and ``[ion]`` entries that
+        name them.
 
         The copy is called ``<name>-without-<partner>``. Raises :class:`ScenarioError` if
         nothing matches (naming the agencies and nodes there are) or if no lander would remain.
@@ -216,6 +224,8 @@ class Scenario:
             station_blackouts={k: v for k, v in self.station_blackouts.items()
                                if k not in removed},
             schedule=sched, traffic=traffic, simulation=simulation, links=links,
+            ion=self.ion.model_copy(update={
+                "nodes": {n: v for n, v in self.ion.nodes.items() if v not in removed}}),
             compare_without=(),
         )
 
@@ -282,6 +292,7 @@ class Scenario:
             "traffic": self.traffic.model_dump(mode="json"),
             "schedule": self.schedule.model_dump(mode="json"),
             "simulation": self.simulation.model_dump(mode="json"),
+            "ion": self.ion.model_dump(mode="json"),
         }
 
     def to_json(self) -> str:
