@@ -456,8 +456,6 @@ def _validate_values(axes: list[Axis], base: dict[str, Any], base_path: Path,
             case = Case("check", 0, params, base, base_path)
             try:
                 case_scenario(case.scenario_data, base_path)
-            except ImportError:
-                return  # no scenario loader installed: nothing more to check here
             except (ValueError, KeyError, TypeError) as err:
                 shown = value[0] if len(value) == 1 else list(value)
                 raise InputError(

@@ -19,12 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from marsrelay.errors import InputError
 from marsrelay.geometry.time import posix_to_tdb
+from marsrelay.scenario import Scenario
 from marsrelay.simulation.ion.parse import IonPlan, parse_ion
 from marsrelay.simulation.plan import BAND_EARTH, BAND_OTHER, BAND_PROXIMITY, ContactPlan
 
@@ -103,10 +103,11 @@ def merge_node_maps(*layers: Mapping[int, str]) -> dict[int, str]:
     return out
 
 
-def scenario_node_map(scenario: Any, nodes: Mapping[int, str] | None = None) -> dict[int, str]:
+def scenario_node_map(scenario: Scenario,
+                      nodes: Mapping[int, str] | None = None) -> dict[int, str]:
     """The scenario's ``[ion.nodes]`` overridden by ``nodes``; every name must be a node of the
     scenario (InputError naming the number otherwise)."""
-    ion_cfg = getattr(scenario, "ion", None)
+    ion_cfg = scenario.ion
     merged = merge_node_maps(dict(getattr(ion_cfg, "nodes", {}) or {}), dict(nodes or {}))
     names = scenario.node_names()
     for number, name in merged.items():
@@ -117,7 +118,7 @@ def scenario_node_map(scenario: Any, nodes: Mapping[int, str] | None = None) -> 
     return merged
 
 
-def _scenario_nodes(scenario: Any) -> tuple[list[str], dict[str, str]]:
+def _scenario_nodes(scenario: Scenario) -> tuple[list[str], dict[str, str]]:
     kinds = {o.name: "orbiter" for o in scenario.orbiters}
     kinds.update({la.name: "lander" for la in scenario.landers})
     kinds.update({s.name: "station" for s in scenario.stations})
@@ -226,7 +227,7 @@ def read_ion_text(path: str | Path) -> str:
 def read_ion(
     path: str | Path,
     *,
-    scenario: Any | None = None,
+    scenario: Scenario | None = None,
     nodes: Mapping[int, str] | None = None,
     reference_posix_s: int | None = None,
 ) -> IonReading:
