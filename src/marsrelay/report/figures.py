@@ -292,13 +292,13 @@ def latency_figure(run: RunData, colors: NodeColors) -> go.Figure | None:
             return None
         vals = lat_h[delivered]
         edges = np.histogram_bin_edges(vals, bins=min(60, max(10, int(np.sqrt(vals.size)))))
-        centers = 0.5 * (edges[:-1] + edges[1:])
+        centres = 0.5 * (edges[:-1] + edges[1:])
         fig = go.Figure()
         for name in dict.fromkeys(b["source"][delivered]):
             m = delivered & (b["source"] == name)
             counts, _ = np.histogram(lat_h[m], bins=edges)
             fig.add_trace(go.Bar(
-                x=centers, y=counts, width=np.diff(edges), name=name,
+                x=centres, y=counts, width=np.diff(edges), name=name,
                 marker_color=colors(name), opacity=0.85,
                 hovertemplate=f"{name}<br>%{{x:.1f}} h: %{{y}} bundles<extra></extra>",
             ))
