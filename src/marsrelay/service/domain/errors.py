@@ -1,0 +1,41 @@
+"""What can go wrong in a service operation, named by meaning; the API maps each to one HTTP
+status (NotFound 404, Forbidden 403, Invalid 422, Conflict 409, Unavailable 503)."""
+
+from __future__ import annotations
+
+__all__ = ["Conflict", "Forbidden", "Invalid", "NotFound", "ServiceError", "Unavailable"]
+
+
+class ServiceError(Exception):
+    """Base of the service's expected failures: ``message`` is one line for the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(ServiceError):
+    """The record does not exist, or the caller may not see it (the two look the same)."""
+
+
+class Forbidden(ServiceError):
+    """The caller sees the record but may not do this to it."""
+
+
+class Invalid(ServiceError):
+    """Input that does not validate: ``field`` names where (dotted path, e.g. ``start_utc``)."""
+
+    def __init__(self, field: str, message: str, *, location: str = "body") -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.location = location
+        self.problem = message
+
+
+class Conflict(ServiceError):
+    """The action does not fit the record's current state: stale version, a state that does
+    not allow it, or a window that overlaps an acknowledged one."""
+
+
+class Unavailable(ServiceError):
+    """The store cannot take the operation now (busy, read-only, disk full): try again."""
