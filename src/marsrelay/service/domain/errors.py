@@ -25,11 +25,15 @@ class Forbidden(ServiceError):
 class Invalid(ServiceError):
     """Input that does not validate: ``field`` names where (dotted path, e.g. ``start_utc``)."""
 
-    def __init__(self, field: str, message: str, *, location: str = "body") -> None:
+    def __init__(self, field: str, message: str, *, location: str = "body",
+                 errors: list[dict] | None = None) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.location = location
         self.problem = message
+        #: Every problem found, as ``{"loc": [location, *path], "msg", "type"}`` items.
+        self.errors = errors or [{"loc": [location, *field.split(".")], "msg": message,
+                                  "type": "value_error"}]
 
 
 class Conflict(ServiceError):
