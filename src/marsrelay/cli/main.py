@@ -56,5 +56,6 @@ from marsrelay.cli import report as _report  # noqa: E402, F401
 from marsrelay.cli import run as _run  # noqa: E402, F401
 from marsrelay.cli import scenarios as _scenarios  # noqa: E402, F401
 from marsrelay.cli import schedule as _schedule  # noqa: E402, F401
+from marsrelay.cli import service as _service  # noqa: E402, F401
 from marsrelay.cli import simulate as _simulate  # noqa: E402, F401
 from marsrelay.cli import sweep as _sweep  # noqa: E402, F401

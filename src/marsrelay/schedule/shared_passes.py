@@ -10,18 +10,20 @@ is served ``min(return_bits, predicted volume of its sub-window)``. Requests mar
 (already acknowledged) keep their whole window.
 
 The model (OR-Tools CP-SAT) works on a grid: every request edge is a grid point, and every
-stretch that two or more requests want is cut into cells of ``resolution_ms`` (at most
-``max_cells`` per stretch), so split points fall on the grid. Each request is an optional
-interval on the grid with one ``NoOverlap``; its served volume is bounded by its cumulative
-volume at the interval's end minus at its start (two element constraints) and by its return.
-Objective: ``sum weight(priority) * served``, weights :data:`PRIORITY_WEIGHT`; ties are broken
-towards longer granted windows. Within the grid the plan is optimal (``status == "optimal"``)
-unless the time limit stops the search first (``"feasible"``).
+stretch that two or more requests want is cut into cells of ``resolution_ms`` (default 5 s,
+finer than the links stage's 20 s rate samples; at most ``max_cells`` per stretch), so split
+points fall on the grid. A boolean per (request, cell) says who has the cell: at most one
+request per cell, a request's cells contiguous (one "first cell" at most), its served volume
+at most the predicted volume of its cells and at most its return. Objective:
+``sum weight(priority) * served``, weights :data:`PRIORITY_WEIGHT`; ties are broken towards
+longer granted windows. Within the grid the plan is optimal (``status == "optimal"``) unless
+the time limit stops the search first (``"feasible"``).
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import time
 from collections.abc import Sequence
@@ -56,7 +58,8 @@ class PassRequest:
     def predicted_bits(self, start_ms: int, end_ms: int) -> float:
         """Predicted volume of ``[start_ms, end_ms)`` (linear between profile samples)."""
         return _cum(self.profile_ms, self.profile_bits, end_ms) - _cum(
-            self.profile_ms, self.profile_bits, start_ms)
+            self.profile_ms, self.profile_bits, start_ms
+        )
 
 
 @dataclass(frozen=True)
@@ -102,11 +105,12 @@ def _cum(times: Sequence[int], bits: Sequence[int], t: float) -> float:
 def _grid(requests: Sequence[PassRequest], resolution_ms: int, max_cells: int) -> list[int]:
     edges = sorted({r.start_ms for r in requests} | {r.end_ms for r in requests})
     grid: list[int] = []
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
+    for a, b in itertools.pairwise(edges):
         grid.append(a)
         wanting = sum(1 for r in requests if r.start_ms <= a and b <= r.end_ms and not r.fixed)
-        if wanting >= 2 or (wanting >= 1 and any(
-                r.fixed and r.start_ms <= a and b <= r.end_ms for r in requests)):
+        if wanting >= 2 or (
+            wanting >= 1 and any(r.fixed and r.start_ms <= a and b <= r.end_ms for r in requests)
+        ):
             cells = max(1, min(max_cells, (b - a) // max(1, resolution_ms)))
             grid.extend(a + (b - a) * k // cells for k in range(1, cells))
     grid.append(edges[-1])
@@ -116,8 +120,8 @@ def _grid(requests: Sequence[PassRequest], resolution_ms: int, max_cells: int) -
 def plan_shared_passes(
     requests: Sequence[PassRequest],
     *,
-    resolution_ms: int = 1000,
-    max_cells: int = 120,
+    resolution_ms: int = 5000,
+    max_cells: int = 60,
     time_limit_s: float = 10.0,
 ) -> SharedPassPlan:
     """Grant requests and split shared windows for the most priority-weighted served volume
@@ -135,53 +139,49 @@ def plan_shared_passes(
 
     grid = _grid(requests, resolution_ms, max_cells)
     index = {t: k for k, t in enumerate(grid)}
-    top = max([r.return_bits for r in requests]
-              + [int(r.predicted_bits(r.start_ms, r.end_ms)) for r in requests] + [1])
+    top = max(
+        [r.return_bits for r in requests]
+        + [int(r.predicted_bits(r.start_ms, r.end_ms)) for r in requests]
+        + [1]
+    )
     unit = max(1, math.ceil(top / 10_000_000))  # model volumes in units of `unit` bits
 
-    model = cp_model.CpModel()
-    free, fixed_windows = [], []
-    served, lengths, chosen = {}, {}, {}
+    # Cells taken by fixed (acknowledged) windows are closed to the others.
+    closed = set()
     for r in requests:
-        i0, i1 = index[r.start_ms], index[r.end_ms]
         if r.fixed:
-            fixed_windows.append((i0, i1))
+            closed.update(range(index[r.start_ms], index[r.end_ms]))
+    model = cp_model.CpModel()
+    cell_vars: dict[int, list] = {}
+    served, cells_of = {}, {}
+    for r in requests:
+        if r.fixed:
             continue
-        table = [int(_cum(r.profile_ms, r.profile_bits, grid[g]) // unit)
-                 for g in range(i0, i1 + 1)]
-        p = model.new_bool_var(f"grant_{r.id}")
-        ls = model.new_int_var(0, i1 - i0 - 1, f"ls_{r.id}")
-        le = model.new_int_var(1, i1 - i0, f"le_{r.id}")
-        size = model.new_int_var(0, i1 - i0, f"size_{r.id}")
-        model.add(le >= ls + 1)
-        interval = model.new_optional_interval_var(ls + i0, size, le + i0, p, f"iv_{r.id}")
-        cs = model.new_int_var(min(table), max(table), f"cs_{r.id}")
-        ce = model.new_int_var(min(table), max(table), f"ce_{r.id}")
-        model.add_element(ls, table, cs)
-        model.add_element(le, table, ce)
+        i0, i1 = index[r.start_ms], index[r.end_ms]
+        cum = [_cum(r.profile_ms, r.profile_bits, grid[g]) for g in range(i0, i1 + 1)]
+        x = [model.new_bool_var(f"x_{r.id}_{c}") for c in range(i0, i1)]
+        first = [model.new_bool_var(f"first_{r.id}_{c}") for c in range(i0, i1)]
+        for k, c in enumerate(range(i0, i1)):
+            if c in closed:
+                model.add(x[k] == 0)
+            cell_vars.setdefault(c, []).append(x[k])
+            model.add(first[k] <= x[k])
+            # contiguous: a taken cell follows a taken cell or is the first one
+            model.add(x[k] <= (x[k - 1] if k else 0) + first[k])
+        model.add(sum(first) <= 1)
+        volume = [max(0, int((cum[k + 1] - cum[k]) // unit)) for k in range(len(x))]
         v = model.new_int_var(0, max(0, r.return_bits // unit), f"served_{r.id}")
-        model.add(v <= ce - cs)
-        model.add(v == 0).only_enforce_if(~p)
-        length = model.new_int_var(0, i1 - i0, f"len_{r.id}")
-        model.add(length == size).only_enforce_if(p)
-        model.add(length == 0).only_enforce_if(~p)
-        free.append(interval)
-        served[r.id], lengths[r.id], chosen[r.id] = v, length, (p, ls, le, i0)
-    # Fixed windows (acknowledged) as constant intervals, merged so they never clash together.
-    merged: list[list[int]] = []
-    for a, b in sorted(fixed_windows):
-        if merged and a < merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], b)
-        else:
-            merged.append([a, b])
-    blocks = [model.new_fixed_size_interval_var(a, b - a, f"fixed_{k}")
-              for k, (a, b) in enumerate(merged)]
-    if free:
-        model.add_no_overlap(free + blocks)
+        model.add(v <= sum(vk * xk for vk, xk in zip(volume, x, strict=True)))
+        served[r.id], cells_of[r.id] = v, (i0, x)
+    for members in cell_vars.values():
+        if len(members) > 1:
+            model.add(sum(members) <= 1)
     weights = {r.id: PRIORITY_WEIGHT[r.priority] for r in requests}
-    tie = len(grid) * max(1, len(requests)) + 1
-    model.maximize(sum(weights[i] * tie * v for i, v in served.items())
-                   + sum(lengths.values()))
+    tie = len(grid) * max(1, len(requests)) + 1  # a served unit outweighs every cell
+    model.maximize(
+        sum(weights[i] * tie * v for i, v in served.items())
+        + sum(sum(x) for _, x in cells_of.values())
+    )
 
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(time_limit_s)
@@ -197,10 +197,11 @@ def plan_shared_passes(
         if r.fixed:
             start, end, granted = r.start_ms, r.end_ms, True
         else:
-            p, ls, le, i0 = chosen[r.id]
-            granted = bool(solver.value(p))
-            start = grid[i0 + solver.value(ls)] if granted else None
-            end = grid[i0 + solver.value(le)] if granted else None
+            i0, x = cells_of[r.id]
+            taken = [k for k, xk in enumerate(x) if solver.value(xk)]
+            granted = bool(taken)
+            start = grid[i0 + taken[0]] if granted else None
+            end = grid[i0 + taken[-1] + 1] if granted else None
         if granted and start is not None and end is not None:
             predicted = max(0, round(r.predicted_bits(start, end)))
             planned = min(r.return_bits, predicted)

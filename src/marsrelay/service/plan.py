@@ -32,9 +32,16 @@ def propose(requests: Sequence[LiveRequest], time_limit_s: float = 10.0) -> Shar
     passes = []
     for r in requests:
         offsets, bits = r.profile
-        passes.append(PassRequest(
-            id=r.id, start_ms=r.start_ms, end_ms=r.end_ms, priority=r.priority,
-            return_bits=r.return_bits,
-            profile_ms=tuple(r.overflight_start_ms + int(o) for o in offsets),
-            profile_bits=tuple(int(b) for b in bits), fixed=r.acknowledged))
+        passes.append(
+            PassRequest(
+                id=r.id,
+                start_ms=r.start_ms,
+                end_ms=r.end_ms,
+                priority=r.priority,
+                return_bits=r.return_bits,
+                profile_ms=tuple(r.overflight_start_ms + int(o) for o in offsets),
+                profile_bits=tuple(int(b) for b in bits),
+                fixed=r.acknowledged,
+            )
+        )
     return plan_shared_passes(passes, time_limit_s=time_limit_s)

@@ -127,24 +127,30 @@ class PredictedOverflight:
     profile_bits: tuple[int, ...]
 
     def profile_json(self) -> str:
-        return json.dumps([list(self.profile_offsets_ms), list(self.profile_bits)],
-                          separators=(",", ":"))
+        return json.dumps(
+            [list(self.profile_offsets_ms), list(self.profile_bits)], separators=(",", ":")
+        )
 
 
 def _only(scenario: Scenario, orbiters: tuple[OrbiterSpec, ...]) -> Scenario:
     """The scenario with these orbiters, its landers and no stations (proximity only)."""
     keep = {o.name for o in orbiters} | {la.name for la in scenario.landers}
-    links = scenario.links.model_copy(update={
-        "spacecraft": {k: v for k, v in scenario.links.spacecraft.items() if k in keep},
-        "stations": {},
-    })
-    return dataclasses.replace(scenario, orbiters=orbiters, stations=(), station_blackouts={},
-                               links=links)
+    links = scenario.links.model_copy(
+        update={
+            "spacecraft": {k: v for k, v in scenario.links.spacecraft.items() if k in keep},
+            "stations": {},
+        }
+    )
+    return dataclasses.replace(
+        scenario, orbiters=orbiters, stations=(), station_blackouts={}, links=links
+    )
 
 
-def predict_overflights(scenario: Scenario, orbiter: OrbiterSpec | None = None,
-                        span_tdb_s: tuple[float, float] | None = None,
-                        ) -> list[PredictedOverflight]:
+def predict_overflights(
+    scenario: Scenario,
+    orbiter: OrbiterSpec | None = None,
+    span_tdb_s: tuple[float, float] | None = None,
+) -> list[PredictedOverflight]:
     """Every overflight of every lander by ``orbiter`` (default: by every orbiter) inside the
     scenario's span (or ``span_tdb_s``), time-ordered. Raises the stages' input errors."""
     orbiters = scenario.orbiters if orbiter is None else (orbiter,)
@@ -169,27 +175,34 @@ def predict_overflights(scenario: Scenario, orbiter: OrbiterSpec | None = None,
         volume = volume if math.isfinite(volume) and volume > 0 else 0.0
         prof = linked.rate_profile(int(row))
         offsets, cum = _cumulative(prof.t_tdb_s, prof.rate_bps, table.start_tdb_s[row], volume)
-        out.append(PredictedOverflight(
-            orbiter=str(table.target[row]), lander=str(table.source[row]),
-            start_ms=int(starts[k]), end_ms=int(ends[k]),
-            max_elevation_deg=round(float(table.max_elevation_deg[row]), 6),
-            predicted_bits=int(round(volume)),
-            profile_offsets_ms=offsets, profile_bits=cum))
+        out.append(
+            PredictedOverflight(
+                orbiter=str(table.target[row]),
+                lander=str(table.source[row]),
+                start_ms=int(starts[k]),
+                end_ms=int(ends[k]),
+                max_elevation_deg=round(float(table.max_elevation_deg[row]), 6),
+                predicted_bits=round(volume),
+                profile_offsets_ms=offsets,
+                profile_bits=cum,
+            )
+        )
     out.sort(key=lambda o: (o.start_ms, o.orbiter, o.lander))
     return out
 
 
-def _cumulative(t_tdb_s: np.ndarray, rate_bps: np.ndarray, start_tdb_s: float,
-                volume_bits: float) -> tuple[tuple[int, ...], tuple[int, ...]]:
+def _cumulative(
+    t_tdb_s: np.ndarray, rate_bps: np.ndarray, start_tdb_s: float, volume_bits: float
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
     t = np.asarray(t_tdb_s, float)
     r = np.asarray(rate_bps, float)
     if t.size < 2:
-        return (0,), (int(round(volume_bits)),)
+        return (0,), (round(volume_bits),)
     cum = np.concatenate([[0.0], np.cumsum(0.5 * (r[1:] + r[:-1]) * np.diff(t))])
     if cum[-1] > 0:
         cum *= volume_bits / cum[-1]
     offsets = np.round((t - start_tdb_s) * 1000.0).astype(np.int64)
-    return tuple(int(x) for x in offsets), tuple(int(round(x)) for x in cum)
+    return tuple(offsets.tolist()), tuple(round(x) for x in cum.tolist())
 
 
 @dataclass(frozen=True)
@@ -202,29 +215,38 @@ class NewTrajectory:
     span_ms: tuple[int, int]
 
 
-def _covered(scenario: Scenario, spec: OrbiterSpec, lo: float, hi: float,
-             field: str) -> NewTrajectory:
+def _covered(
+    scenario: Scenario, spec: OrbiterSpec, lo: float, hi: float, field: str
+) -> NewTrajectory:
     start, end = max(scenario.start_tdb_s, lo), min(scenario.end_tdb_s, hi)
     if not end > start:
         raise InputError(
             f"the trajectory covers TDB {lo:.0f}..{hi:.0f} s past J2000, nothing of the "
-            f"scenario's span {scenario.start_utc} .. {scenario.end_utc}", field=field,
-            allowed="a trajectory covering (part of) the scenario's span")
+            f"scenario's span {scenario.start_utc} .. {scenario.end_utc}",
+            field=field,
+            allowed="a trajectory covering (part of) the scenario's span",
+        )
     ms = tdb_to_ms([start, end])
     return NewTrajectory(spec, (start, end), (int(ms[0]), int(ms[1])))
 
 
-def elements_trajectory(scenario: Scenario, orbiter: str, elements: dict[str, Any]
-                        ) -> NewTrajectory:
+def elements_trajectory(
+    scenario: Scenario, orbiter: str, elements: dict[str, Any]
+) -> NewTrajectory:
     """Mean elements (keys as in a scenario's ``[orbiter.elements]``; ``epoch`` UTC text,
     default the scenario start) -> the orbiter's new spec. Raises InputError/TrajectoryError."""
     base = _orbiter(scenario, orbiter)
     epoch_text = elements.get("epoch")
     epoch = scenario.start_tdb_s if epoch_text is None else utc_text_to_tdb(epoch_text)
-    mean = MeanElements(epoch, float(elements["a_km"]), float(elements.get("e", 0.0)),
-                        float(elements["i_deg"]), float(elements.get("raan_deg", 0.0)),
-                        float(elements.get("argp_deg", 0.0)),
-                        float(elements.get("mean_anomaly_deg", 0.0)))
+    mean = MeanElements(
+        epoch,
+        float(elements["a_km"]),
+        float(elements.get("e", 0.0)),
+        float(elements["i_deg"]),
+        float(elements.get("raan_deg", 0.0)),
+        float(elements.get("argp_deg", 0.0)),
+        float(elements.get("mean_anomaly_deg", 0.0)),
+    )
     mean.validate()
     spec = dataclasses.replace(base, elements=mean, spk_path=None, naif_id=None, oem_path=None)
     return _covered(scenario, spec, -math.inf, math.inf, "elements")
@@ -237,11 +259,13 @@ def oem_trajectory(scenario: Scenario, orbiter: str, oem_path: Path) -> NewTraje
     try:
         traj = OemTrajectory(oem_path)
     except (ValueError, KeyError, IndexError) as exc:  # the reader's own errors included
-        raise InputError(f"not a usable CCSDS OEM: {exc}", field="file",
-                         allowed="a CCSDS OEM (KVN) of the orbiter, Mars-centred") from None
+        raise InputError(
+            f"not a usable CCSDS OEM: {exc}",
+            field="file",
+            allowed="a CCSDS OEM (KVN) of the orbiter, Mars-centred",
+        ) from None
     lo, hi = traj.coverage_tdb_s
-    spec = dataclasses.replace(base, elements=None, spk_path=None, naif_id=None,
-                               oem_path=oem_path)
+    spec = dataclasses.replace(base, elements=None, spk_path=None, naif_id=None, oem_path=oem_path)
     return _covered(scenario, spec, lo, hi, "file")
 
 

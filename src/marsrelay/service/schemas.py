@@ -21,7 +21,7 @@ from pydantic import (
     ValidationError,
 )
 
-from marsrelay.service.domain.errors import Invalid
+from marsrelay.service.domain.errors import InvalidInputError
 from marsrelay.service.timefmt import TimeFormatError, parse_ms
 
 __all__ = [
@@ -155,35 +155,47 @@ class Body:
         return v if isinstance(v, str) else None
 
     def parse(self, model: type[M]) -> M:
-        """The body as ``model``; :class:`Invalid` naming every field that does not validate."""
+        """The body as ``model``; :class:`InvalidInputError` naming every field that does not
+        validate."""
         if self.value is _MALFORMED:
-            raise Invalid("body", self.problem or "malformed JSON",
-                          errors=[{"loc": ["body"], "msg": self.problem, "type": "json_invalid"}])
+            raise InvalidInputError(
+                "body",
+                self.problem or "malformed JSON",
+                errors=[{"loc": ["body"], "msg": self.problem, "type": "json_invalid"}],
+            )
         if not isinstance(self.value, dict):
-            raise Invalid("body", "a JSON object is required",
-                          errors=[{"loc": ["body"], "msg": "a JSON object is required",
-                                   "type": "model_type"}])
+            raise InvalidInputError(
+                "body",
+                "a JSON object is required",
+                errors=[
+                    {"loc": ["body"], "msg": "a JSON object is required", "type": "model_type"}
+                ],
+            )
         try:
             return model.model_validate(self.value)
         except ValidationError as exc:
             raise invalid_from(exc) from None
 
 
-def invalid_from(exc: ValidationError, location: str = "body") -> Invalid:
-    """A pydantic error -> :class:`Invalid` naming the fields (first one in the message)."""
-    errors = [{"loc": [location, *map(str, e["loc"])], "msg": e["msg"], "type": e["type"]}
-              for e in exc.errors(include_url=False)]
+def invalid_from(exc: ValidationError, location: str = "body") -> InvalidInputError:
+    """A pydantic error -> :class:`InvalidInputError` naming the fields (the first one in the
+    message)."""
+    errors = [
+        {"loc": [location, *map(str, e["loc"])], "msg": e["msg"], "type": e["type"]}
+        for e in exc.errors(include_url=False)
+    ]
     first = errors[0]
     field = ".".join(first["loc"][1:]) or location
-    return Invalid(field, first["msg"], location=location, errors=errors)
+    return InvalidInputError(field, first["msg"], location=location, errors=errors)
 
 
 # ---------------------------------------------------------------------------------------------
 # Responses (documented in OpenAPI; the routes return these shapes)
 # ---------------------------------------------------------------------------------------------
 
-RequestStateName = Literal["requested", "acknowledged", "rejected", "cancelled", "implemented",
-                           "stale"]
+RequestStateName = Literal[
+    "requested", "acknowledged", "rejected", "cancelled", "implemented", "stale"
+]
 
 
 class Health(BaseModel):
@@ -294,8 +306,9 @@ class AccountingRow(BaseModel):
 class EventOut(BaseModel):
     id: int
     time_utc: str
-    kind: Literal["created", "acknowledged", "rejected", "cancelled", "implemented", "stale",
-                  "trajectory"]
+    kind: Literal[
+        "created", "acknowledged", "rejected", "cancelled", "implemented", "stale", "trajectory"
+    ]
     request_id: int | None
     state: RequestStateName | None
     orbiter: str | None

@@ -41,19 +41,22 @@ def normalize_url(url: str) -> str:
     text_url = (url or "").strip()
     for prefix in ("postgres://", "postgresql://"):
         if text_url.startswith(prefix):
-            text_url = "postgresql+psycopg://" + text_url[len(prefix):]
+            text_url = "postgresql+psycopg://" + text_url[len(prefix) :]
     allowed = "sqlite:///FILE or postgresql+psycopg://USER@HOST:PORT/DB"
     try:
         parsed = make_url(text_url)
     except ArgumentError:
-        raise InputError(f"{url!r} is not a database URL", field="--db",
-                         allowed=allowed) from None
+        raise InputError(f"{url!r} is not a database URL", field="--db", allowed=allowed) from None
     if parsed.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
-        raise InputError(f"unsupported database {parsed.drivername!r}", field="--db",
-                         allowed=allowed)
+        raise InputError(
+            f"unsupported database {parsed.drivername!r}", field="--db", allowed=allowed
+        )
     if parsed.drivername.startswith("sqlite") and not parsed.database:
-        raise InputError("an in-memory SQLite database would vanish with the process",
-                         field="--db", allowed=allowed)
+        raise InputError(
+            "an in-memory SQLite database would vanish with the process",
+            field="--db",
+            allowed=allowed,
+        )
     return text_url
 
 
@@ -82,12 +85,21 @@ class Database:
         url = normalize_url(url)
         if url.startswith("sqlite"):
             engine = create_engine(
-                url, pool_size=pool_size, max_overflow=pool_size, pool_timeout=60,
-                connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S})
+                url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_timeout=60,
+                connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
+            )
             _sqlite_events(engine)
         else:
-            engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size,
-                                   pool_timeout=60, pool_pre_ping=True)
+            engine = create_engine(
+                url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_timeout=60,
+                pool_pre_ping=True,
+            )
             _postgres_events(engine)
         return cls(url, engine)
 

@@ -198,7 +198,7 @@ class Event(Base):
     Agencies are copied in so ``/events`` filters by visibility without a join."""
 
     __tablename__ = "events"
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 (SQLAlchemy reads it)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     time_ms: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(16))
@@ -215,7 +215,7 @@ class AuditEntry(Base):
     """Who changed what, when, with the record before and after (JSON). Append-only."""
 
     __tablename__ = "audit"
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 (SQLAlchemy reads it)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     time_ms: Mapped[int] = mapped_column(BigInteger)
     actor: Mapped[str] = mapped_column(String(64))

@@ -81,8 +81,9 @@ class Repository:
         if self._catalog is None:
             agencies = {a.id: a.name for a in self.session.scalars(select(Agency))}
             assets = {
-                a.id: AssetInfo(a.id, a.name, a.kind, a.agency_id, agencies[a.agency_id],
-                                a.trajectory_version)
+                a.id: AssetInfo(
+                    a.id, a.name, a.kind, a.agency_id, agencies[a.agency_id], a.trajectory_version
+                )
                 for a in self.session.scalars(select(Asset).order_by(Asset.id))
             }
             self._catalog = Catalog(assets, agencies)
@@ -101,8 +102,10 @@ class Repository:
         found = self.session.scalar(select(Agency).where(Agency.name == name))
         if found is None:
             lowered = name.casefold()
-            found = next((a for a in self.session.scalars(select(Agency))
-                          if a.name.casefold() == lowered), None)
+            found = next(
+                (a for a in self.session.scalars(select(Agency)) if a.name.casefold() == lowered),
+                None,
+            )
         if found is None and create:
             found = Agency(name=name)
             self.session.add(found)
@@ -122,22 +125,34 @@ class Repository:
 
     def token_owner(self, token_hash: str) -> tuple[User, Token] | None:
         row = self.session.execute(
-            select(User, Token).join(Token, Token.user_id == User.id)
-            .where(Token.token_hash == token_hash)).first()
+            select(User, Token)
+            .join(Token, Token.user_id == User.id)
+            .where(Token.token_hash == token_hash)
+        ).first()
         return None if row is None else (row[0], row[1])
 
     # -- trajectories and overflights ----------------------------------------------------
     def trajectory(self, orbiter_id: int, version: int) -> Trajectory | None:
-        return self.session.scalar(select(Trajectory).where(
-            Trajectory.orbiter_id == orbiter_id, Trajectory.version == version))
+        return self.session.scalar(
+            select(Trajectory).where(
+                Trajectory.orbiter_id == orbiter_id, Trajectory.version == version
+            )
+        )
 
     def overflight(self, overflight_id: int) -> Overflight | None:
         return self.session.get(Overflight, overflight_id)
 
-    def overflights(self, *, orbiter_id: int | None = None, lander_id: int | None = None,
-                    start_ms: int | None = None, end_ms: int | None = None,
-                    include_superseded: bool = False, limit: int | None = None,
-                    offset: int = 0) -> Sequence[Overflight]:
+    def overflights(
+        self,
+        *,
+        orbiter_id: int | None = None,
+        lander_id: int | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        include_superseded: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Sequence[Overflight]:
         q = select(Overflight)
         cond = _overlapping(Overflight.start_ms, Overflight.end_ms, start_ms, end_ms)
         if not include_superseded:
@@ -158,14 +173,26 @@ class Repository:
     def request(self, request_id: int) -> RelayRequest | None:
         return self.session.get(RelayRequest, request_id)
 
-    def requests(self, *, agency_id: int | None, states: Iterable[str] | None = None,
-                 orbiter_id: int | None = None, lander_id: int | None = None,
-                 start_ms: int | None = None, end_ms: int | None = None,
-                 limit: int | None = None, offset: int = 0) -> Sequence[RelayRequest]:
+    def requests(
+        self,
+        *,
+        agency_id: int | None,
+        states: Iterable[str] | None = None,
+        orbiter_id: int | None = None,
+        lander_id: int | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Sequence[RelayRequest]:
         cond = _overlapping(RelayRequest.start_ms, RelayRequest.end_ms, start_ms, end_ms)
         if agency_id is not None:
-            cond.append(or_(RelayRequest.lander_agency_id == agency_id,
-                            RelayRequest.orbiter_agency_id == agency_id))
+            cond.append(
+                or_(
+                    RelayRequest.lander_agency_id == agency_id,
+                    RelayRequest.orbiter_agency_id == agency_id,
+                )
+            )
         if states is not None:
             cond.append(RelayRequest.state.in_(list(states)))
         if orbiter_id is not None:
@@ -178,87 +205,148 @@ class Repository:
         return self.session.scalars(q).all()
 
     def live_requests(self, orbiter_id: int | None = None) -> Sequence[RelayRequest]:
-        return self.requests(agency_id=None, states=[s.value for s in LIVE_STATES],
-                             orbiter_id=orbiter_id)
+        return self.requests(
+            agency_id=None, states=[s.value for s in LIVE_STATES], orbiter_id=orbiter_id
+        )
 
-    def busy(self, orbiter_id: int | None, start_ms: int | None = None,
-             end_ms: int | None = None, exclude_id: int | None = None
-             ) -> Sequence[RelayRequest]:
+    def busy(
+        self,
+        orbiter_id: int | None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        exclude_id: int | None = None,
+    ) -> Sequence[RelayRequest]:
         """Acknowledged and implemented requests (of one orbiter) overlapping the window."""
-        cond = [RelayRequest.state.in_([s.value for s in BUSY_STATES]),
-                *_overlapping(RelayRequest.start_ms, RelayRequest.end_ms, start_ms, end_ms)]
+        cond = [
+            RelayRequest.state.in_([s.value for s in BUSY_STATES]),
+            *_overlapping(RelayRequest.start_ms, RelayRequest.end_ms, start_ms, end_ms),
+        ]
         if orbiter_id is not None:
             cond.append(RelayRequest.orbiter_id == orbiter_id)
         if exclude_id is not None:
             cond.append(RelayRequest.id != exclude_id)
-        return self.session.scalars(select(RelayRequest).where(*cond).order_by(
-            RelayRequest.start_ms, RelayRequest.id)).all()
+        return self.session.scalars(
+            select(RelayRequest).where(*cond).order_by(RelayRequest.start_ms, RelayRequest.id)
+        ).all()
 
     def requests_on_overflights(self, overflight_ids: Sequence[int]) -> Sequence[RelayRequest]:
         if not overflight_ids:
             return []
-        return self.session.scalars(select(RelayRequest).where(
-            RelayRequest.overflight_id.in_(list(overflight_ids))).order_by(RelayRequest.id)).all()
+        return self.session.scalars(
+            select(RelayRequest)
+            .where(RelayRequest.overflight_id.in_(list(overflight_ids)))
+            .order_by(RelayRequest.id)
+        ).all()
 
     # -- files ---------------------------------------------------------------------------
     def files(self, request_id: int) -> Sequence[tuple]:
         """``(id, filename, content_type, size, sha256, created_by, created_ms)`` rows."""
         return self.session.execute(
-            select(ForwardFile.id, ForwardFile.filename, ForwardFile.content_type,
-                   ForwardFile.size, ForwardFile.sha256, ForwardFile.created_by,
-                   ForwardFile.created_ms)
-            .where(ForwardFile.request_id == request_id).order_by(ForwardFile.id)).all()
+            select(
+                ForwardFile.id,
+                ForwardFile.filename,
+                ForwardFile.content_type,
+                ForwardFile.size,
+                ForwardFile.sha256,
+                ForwardFile.created_by,
+                ForwardFile.created_ms,
+            )
+            .where(ForwardFile.request_id == request_id)
+            .order_by(ForwardFile.id)
+        ).all()
 
     def file(self, request_id: int, file_id: int) -> ForwardFile | None:
-        return self.session.scalar(select(ForwardFile).where(
-            ForwardFile.id == file_id, ForwardFile.request_id == request_id))
+        return self.session.scalar(
+            select(ForwardFile).where(
+                ForwardFile.id == file_id, ForwardFile.request_id == request_id
+            )
+        )
 
     # -- events and audit ----------------------------------------------------------------
-    def add_event(self, kind: str, *, request: RelayRequest | None = None,
-                  orbiter_id: int | None = None, orbiter_agency_id: int | None = None,
-                  version: int | None = None, detail: dict | None = None,
-                  time_ms: int) -> Event:
+    def add_event(
+        self,
+        kind: str,
+        *,
+        request: RelayRequest | None = None,
+        orbiter_id: int | None = None,
+        orbiter_agency_id: int | None = None,
+        version: int | None = None,
+        detail: dict | None = None,
+        time_ms: int,
+    ) -> Event:
         ev = Event(
-            time_ms=time_ms, kind=kind,
+            time_ms=time_ms,
+            kind=kind,
             request_id=request.id if request is not None else None,
             state=request.state if request is not None else None,
             orbiter_id=request.orbiter_id if request is not None else orbiter_id,
             lander_agency_id=request.lander_agency_id if request is not None else None,
-            orbiter_agency_id=(request.orbiter_agency_id if request is not None
-                               else orbiter_agency_id),
+            orbiter_agency_id=(
+                request.orbiter_agency_id if request is not None else orbiter_agency_id
+            ),
             version=request.version if request is not None else version,
-            detail=json.dumps(detail, sort_keys=True) if detail else None)
+            detail=json.dumps(detail, sort_keys=True) if detail else None,
+        )
         self.session.add(ev)
         return ev
 
     def events(self, *, agency_id: int | None, after: int, limit: int) -> Sequence[Event]:
         cond = [Event.id > after]
         if agency_id is not None:
-            cond.append(or_(Event.request_id.is_(None),
-                            Event.lander_agency_id == agency_id,
-                            Event.orbiter_agency_id == agency_id))
+            cond.append(
+                or_(
+                    Event.request_id.is_(None),
+                    Event.lander_agency_id == agency_id,
+                    Event.orbiter_agency_id == agency_id,
+                )
+            )
         return self.session.scalars(
-            select(Event).where(*cond).order_by(Event.id).limit(limit)).all()
+            select(Event).where(*cond).order_by(Event.id).limit(limit)
+        ).all()
 
-    def add_audit(self, *, actor: str, user_id: int | None, action: str, entity: str,
-                  entity_id: Any, before: dict | None, after: dict | None,
-                  time_ms: int) -> None:
-        self.session.add(AuditEntry(
-            time_ms=time_ms, actor=actor, user_id=user_id, action=action, entity=entity,
-            entity_id=str(entity_id),
-            before=None if before is None else json.dumps(before, sort_keys=True),
-            after=None if after is None else json.dumps(after, sort_keys=True)))
+    def add_audit(
+        self,
+        *,
+        actor: str,
+        user_id: int | None,
+        action: str,
+        entity: str,
+        entity_id: Any,
+        before: dict | None,
+        after: dict | None,
+        time_ms: int,
+    ) -> None:
+        self.session.add(
+            AuditEntry(
+                time_ms=time_ms,
+                actor=actor,
+                user_id=user_id,
+                action=action,
+                entity=entity,
+                entity_id=str(entity_id),
+                before=None if before is None else json.dumps(before, sort_keys=True),
+                after=None if after is None else json.dumps(after, sort_keys=True),
+            )
+        )
 
     def audit(self, *, after: int, limit: int) -> Sequence[AuditEntry]:
-        return self.session.scalars(select(AuditEntry).where(AuditEntry.id > after)
-                                    .order_by(AuditEntry.id).limit(limit)).all()
+        return self.session.scalars(
+            select(AuditEntry).where(AuditEntry.id > after).order_by(AuditEntry.id).limit(limit)
+        ).all()
 
     # -- accounting ----------------------------------------------------------------------
-    def implemented(self, start_ms: int | None, end_ms: int | None,
-                    agency_id: int | None) -> Sequence[RelayRequest]:
-        cond = [RelayRequest.state == "implemented",
-                *_overlapping(RelayRequest.start_ms, RelayRequest.end_ms, start_ms, end_ms)]
+    def implemented(
+        self, start_ms: int | None, end_ms: int | None, agency_id: int | None
+    ) -> Sequence[RelayRequest]:
+        cond = [
+            RelayRequest.state == "implemented",
+            *_overlapping(RelayRequest.start_ms, RelayRequest.end_ms, start_ms, end_ms),
+        ]
         if agency_id is not None:
-            cond.append(or_(RelayRequest.lander_agency_id == agency_id,
-                            RelayRequest.orbiter_agency_id == agency_id))
+            cond.append(
+                or_(
+                    RelayRequest.lander_agency_id == agency_id,
+                    RelayRequest.orbiter_agency_id == agency_id,
+                )
+            )
         return self.session.scalars(select(RelayRequest).where(and_(*cond))).all()

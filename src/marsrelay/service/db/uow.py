@@ -4,11 +4,12 @@
 other writer, see :mod:`marsrelay.service.db.engine`), commits when the block ends normally and
 rolls back on any exception. Read units of work see one consistent snapshot. Database failures
 that are not the caller's fault (locked past the busy timeout, disk full, read-only file,
-connection lost) become :class:`~marsrelay.service.domain.Unavailable`.
+connection lost) become :class:`~marsrelay.service.domain.UnavailableError`.
 """
 
 from __future__ import annotations
 
+import contextlib
 from types import TracebackType
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -16,12 +17,12 @@ from sqlalchemy.orm import Session
 
 from marsrelay.service.db.engine import Database
 from marsrelay.service.db.repository import Repository
-from marsrelay.service.domain.errors import Conflict, Unavailable
+from marsrelay.service.domain.errors import ConflictError, UnavailableError
 
 __all__ = ["UnitOfWork", "database_unavailable"]
 
 
-def database_unavailable(exc: Exception) -> Unavailable:
+def database_unavailable(exc: Exception) -> UnavailableError:
     """A one-line, token-free description of a database failure."""
     orig = getattr(exc, "orig", None) or exc
     text = " ".join(str(orig).split())[:200]
@@ -34,7 +35,7 @@ def database_unavailable(exc: Exception) -> Unavailable:
         hint = "the database's disk is full"
     else:
         hint = "the database is not reachable"
-    return Unavailable(f"{hint} ({text})")
+    return UnavailableError(f"{hint} ({text})")
 
 
 class UnitOfWork:
@@ -58,32 +59,36 @@ class UnitOfWork:
         self.repo = Repository(self.session)
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         try:
             if exc_type is None:
                 try:
                     self.session.commit()
                 except IntegrityError as err:
                     self.session.rollback()
-                    raise Conflict("the change clashes with a record written at the same time; "
-                                   f"try again ({' '.join(str(err.orig).split())[:120]})"
-                                   ) from None
+                    raise ConflictError(
+                        "the change clashes with a record written at the same time; "
+                        f"try again ({' '.join(str(err.orig).split())[:120]})"
+                    ) from None
                 except (OperationalError, DBAPIError) as err:
                     self._rollback_quietly()
                     raise database_unavailable(err) from None
             else:
                 self._rollback_quietly()
                 if isinstance(exc, IntegrityError):
-                    raise Conflict("the change clashes with a record written at the same "
-                                   "time; try again") from None
+                    raise ConflictError(
+                        "the change clashes with a record written at the same time; try again"
+                    ) from None
                 if isinstance(exc, (OperationalError, DBAPIError)):
                     raise database_unavailable(exc) from None
         finally:
             self.session.close()
 
     def _rollback_quietly(self) -> None:
-        try:
+        with contextlib.suppress(OperationalError, DBAPIError):
             self.session.rollback()
-        except (OperationalError, DBAPIError):
-            pass

@@ -2,12 +2,12 @@
 who may do what, half-open millisecond windows and the conflicts between them."""
 
 from marsrelay.service.domain.errors import (
-    Conflict,
-    Forbidden,
-    Invalid,
-    NotFound,
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
     ServiceError,
-    Unavailable,
+    UnavailableError,
 )
 from marsrelay.service.domain.permissions import Action, Actor, Role, check_allowed, may, sees
 from marsrelay.service.domain.states import LIVE_STATES, RequestState, next_state
@@ -17,14 +17,14 @@ __all__ = [
     "LIVE_STATES",
     "Action",
     "Actor",
-    "Conflict",
-    "Forbidden",
-    "Invalid",
-    "NotFound",
+    "ConflictError",
+    "ForbiddenError",
+    "InvalidInputError",
+    "NotFoundError",
     "RequestState",
     "Role",
     "ServiceError",
-    "Unavailable",
+    "UnavailableError",
     "Window",
     "check_allowed",
     "may",

@@ -1,9 +1,17 @@
 """What can go wrong in a service operation, named by meaning; the API maps each to one HTTP
-status (NotFound 404, Forbidden 403, Invalid 422, Conflict 409, Unavailable 503)."""
+status (NotFoundError 404, ForbiddenError 403, InvalidInputError 422, ConflictError 409,
+UnavailableError 503)."""
 
 from __future__ import annotations
 
-__all__ = ["Conflict", "Forbidden", "Invalid", "NotFound", "ServiceError", "Unavailable"]
+__all__ = [
+    "ConflictError",
+    "ForbiddenError",
+    "InvalidInputError",
+    "NotFoundError",
+    "ServiceError",
+    "UnavailableError",
+]
 
 
 class ServiceError(Exception):
@@ -14,32 +22,34 @@ class ServiceError(Exception):
         self.message = message
 
 
-class NotFound(ServiceError):
+class NotFoundError(ServiceError):
     """The record does not exist, or the caller may not see it (the two look the same)."""
 
 
-class Forbidden(ServiceError):
+class ForbiddenError(ServiceError):
     """The caller sees the record but may not do this to it."""
 
 
-class Invalid(ServiceError):
+class InvalidInputError(ServiceError):
     """Input that does not validate: ``field`` names where (dotted path, e.g. ``start_utc``)."""
 
-    def __init__(self, field: str, message: str, *, location: str = "body",
-                 errors: list[dict] | None = None) -> None:
+    def __init__(
+        self, field: str, message: str, *, location: str = "body", errors: list[dict] | None = None
+    ) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.location = location
         self.problem = message
         #: Every problem found, as ``{"loc": [location, *path], "msg", "type"}`` items.
-        self.errors = errors or [{"loc": [location, *field.split(".")], "msg": message,
-                                  "type": "value_error"}]
+        self.errors = errors or [
+            {"loc": [location, *field.split(".")], "msg": message, "type": "value_error"}
+        ]
 
 
-class Conflict(ServiceError):
+class ConflictError(ServiceError):
     """The action does not fit the record's current state: stale version, a state that does
     not allow it, or a window that overlaps an acknowledged one."""
 
 
-class Unavailable(ServiceError):
+class UnavailableError(ServiceError):
     """The store cannot take the operation now (busy, read-only, disk full): try again."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from marsrelay.service.domain.errors import Forbidden
+from marsrelay.service.domain.errors import ForbiddenError
 
 __all__ = ["Action", "Actor", "Role", "check_allowed", "may", "sees"]
 
@@ -42,8 +42,9 @@ class Action(StrEnum):
 
 #: Actions of the lander's planners and of the orbiter's planners.
 LANDER_ACTIONS = frozenset({Action.CREATE, Action.CANCEL, Action.ATTACH_FILE})
-ORBITER_ACTIONS = frozenset({Action.ACKNOWLEDGE, Action.REJECT, Action.RECORD_RESULT,
-                             Action.PUBLISH_TRAJECTORY})
+ORBITER_ACTIONS = frozenset(
+    {Action.ACKNOWLEDGE, Action.REJECT, Action.RECORD_RESULT, Action.PUBLISH_TRAJECTORY}
+)
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,13 @@ def sees(actor: Actor, lander_agency: str, orbiter_agency: str) -> bool:
     return actor.is_admin or actor.agency in (lander_agency, orbiter_agency)
 
 
-def may(actor: Actor, action: Action, *, lander_agency: str | None = None,
-        orbiter_agency: str | None = None) -> bool:
+def may(
+    actor: Actor,
+    action: Action,
+    *,
+    lander_agency: str | None = None,
+    orbiter_agency: str | None = None,
+) -> bool:
     """Whether ``actor`` may do ``action`` on a record of these agencies."""
     if action in LANDER_ACTIONS:
         return actor.role == Role.PLANNER and actor.agency == lander_agency
@@ -79,9 +85,14 @@ def may(actor: Actor, action: Action, *, lander_agency: str | None = None,
     return False
 
 
-def check_allowed(actor: Actor, action: Action, *, lander_agency: str | None = None,
-                  orbiter_agency: str | None = None) -> None:
-    """:class:`Forbidden` (with who may) unless :func:`may`."""
+def check_allowed(
+    actor: Actor,
+    action: Action,
+    *,
+    lander_agency: str | None = None,
+    orbiter_agency: str | None = None,
+) -> None:
+    """:class:`ForbiddenError` (with who may) unless :func:`may`."""
     if may(actor, action, lander_agency=lander_agency, orbiter_agency=orbiter_agency):
         return
     if action in LANDER_ACTIONS:
@@ -92,5 +103,7 @@ def check_allowed(actor: Actor, action: Action, *, lander_agency: str | None = N
         who = f"a user of {orbiter_agency} (the orbiter's agency) or an admin"
     else:
         who = "an admin"
-    raise Forbidden(f"{action.value.replace('_', ' ')}: only {who} may; you are "
-                    f"{actor.name} ({actor.role.value} of {actor.agency})")
+    raise ForbiddenError(
+        f"{action.value.replace('_', ' ')}: only {who} may; you are "
+        f"{actor.name} ({actor.role.value} of {actor.agency})"
+    )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from marsrelay.service.domain.errors import Conflict
+from marsrelay.service.domain.errors import ConflictError
 
 __all__ = ["LIVE_STATES", "TRANSITIONS", "RequestState", "next_state"]
 
@@ -29,11 +29,13 @@ class RequestState(StrEnum):
 
 #: Live requests hold (or ask for) orbiter time: they take part in conflicts and plans.
 LIVE_STATES: frozenset[RequestState] = frozenset(
-    {RequestState.REQUESTED, RequestState.ACKNOWLEDGED})
+    {RequestState.REQUESTED, RequestState.ACKNOWLEDGED}
+)
 
 #: Windows that occupy the orbiter (``/busy``, and the overlap check of acknowledge).
 BUSY_STATES: frozenset[RequestState] = frozenset(
-    {RequestState.ACKNOWLEDGED, RequestState.IMPLEMENTED})
+    {RequestState.ACKNOWLEDGED, RequestState.IMPLEMENTED}
+)
 
 #: (state, target) pairs allowed; the key is the action's target state.
 TRANSITIONS: dict[RequestState, frozenset[RequestState]] = {
@@ -46,11 +48,12 @@ TRANSITIONS: dict[RequestState, frozenset[RequestState]] = {
 
 
 def next_state(current: RequestState | str, target: RequestState | str) -> RequestState:
-    """``target`` if the state machine allows ``current -> target``, else :class:`Conflict`."""
+    """``target`` if the state machine allows ``current -> target``, else :class:`ConflictError`."""
     cur, tgt = RequestState(current), RequestState(target)
     allowed_from = TRANSITIONS.get(tgt, frozenset())
     if cur not in allowed_from:
         froms = " or ".join(sorted(s.value for s in allowed_from)) or "no state"
-        raise Conflict(f"a {cur.value} request cannot become {tgt.value} "
-                       f"(only a {froms} request can)")
+        raise ConflictError(
+            f"a {cur.value} request cannot become {tgt.value} (only a {froms} request can)"
+        )
     return tgt

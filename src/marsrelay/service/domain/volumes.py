@@ -36,8 +36,9 @@ def _cumulative_at(profile: Profile, offset_ms: float) -> float:
     return b0 + (b1 - b0) * (offset_ms - t0) / (t1 - t0)
 
 
-def window_share_bits(profile: Profile, overflight_start_ms: int, start_ms: int,
-                      end_ms: int) -> int:
+def window_share_bits(
+    profile: Profile, overflight_start_ms: int, start_ms: int, end_ms: int
+) -> int:
     """Predicted bits of ``[start_ms, end_ms)`` inside an overflight starting at
     ``overflight_start_ms`` with cumulative ``profile``."""
     a = _cumulative_at(profile, start_ms - overflight_start_ms)

@@ -11,7 +11,7 @@ from marsrelay.service.db.engine import Database
 from marsrelay.service.db.models import RelayRequest
 from marsrelay.service.db.repository import AssetInfo, Catalog
 from marsrelay.service.db.uow import UnitOfWork
-from marsrelay.service.domain.errors import Invalid, NotFound, Unavailable
+from marsrelay.service.domain.errors import InvalidInputError, NotFoundError, UnavailableError
 from marsrelay.service.domain.permissions import Actor, sees
 from marsrelay.service.timefmt import TimeFormatError, parse_ms
 
@@ -19,14 +19,15 @@ __all__ = ["ServiceCore", "parse_time_param"]
 
 
 def parse_time_param(name: str, text: str | None) -> int | None:
-    """A ``start``/``end`` query parameter -> UTC ms (None when absent); Invalid names it."""
+    """A ``start``/``end`` query parameter -> UTC ms (None when absent); the error names it."""
     if text is None or text == "":
         return None
     try:
         return parse_ms(text)
     except TimeFormatError:
-        raise Invalid(name, "not a UTC ISO 8601 time such as 2030-11-01T12:00:00Z",
-                      location="query") from None
+        raise InvalidInputError(
+            name, "not a UTC ISO 8601 time such as 2030-11-01T12:00:00Z", location="query"
+        ) from None
 
 
 class ServiceCore:
@@ -49,36 +50,41 @@ class ServiceCore:
         with self._scenario_lock:
             if self._scenario is None:
                 if "scenario_source" not in meta:
-                    raise Unavailable("the database has no scenario: run "
-                                      "`marsrelay service init SCENARIO` first")
+                    raise UnavailableError(
+                        "the database has no scenario: run `marsrelay service init SCENARIO` first"
+                    )
                 try:
                     self._scenario = predict.load_scenario_source(
-                        meta["scenario_source"], meta.get("scenario_text", ""))
+                        meta["scenario_source"], meta.get("scenario_text", "")
+                    )
                 except predict.STAGE_INPUT_ERRORS as exc:
-                    raise Unavailable(f"the database's scenario cannot be loaded: {exc}") from None
+                    raise UnavailableError(
+                        f"the database's scenario cannot be loaded: {exc}"
+                    ) from None
             return self._scenario
 
     # -- shared lookups ------------------------------------------------------------------
     @staticmethod
     def visible_request(uow: UnitOfWork, actor: Actor, request_id: int) -> RelayRequest:
-        """The request, or NotFound when it does not exist or ``actor`` may not see it."""
+        """The request, or NotFoundError when it does not exist or ``actor`` may not see it."""
         req = uow.repo.request(request_id) if 0 < request_id < 2**31 else None
         if req is None:
-            raise NotFound(f"request {request_id} does not exist")
+            raise NotFoundError(f"request {request_id} does not exist")
         cat = uow.repo.catalog()
         if not sees(actor, cat.agencies[req.lander_agency_id], cat.agencies[req.orbiter_agency_id]):
-            raise NotFound(f"request {request_id} does not exist")
+            raise NotFoundError(f"request {request_id} does not exist")
         return req
 
     @staticmethod
-    def named_asset(cat: Catalog, name: str | None, kind: str, field: str,
-                    location: str = "query") -> AssetInfo | None:
-        """The asset called ``name`` of ``kind`` (None for no name); NotFound otherwise."""
+    def named_asset(
+        cat: Catalog, name: str | None, kind: str, field: str, location: str = "query"
+    ) -> AssetInfo | None:
+        """The asset called ``name`` of ``kind`` (None for no name); NotFoundError otherwise."""
         if name is None or name == "":
             return None
         asset = cat.asset_named(name, kind)
         if asset is None:
-            raise NotFound(f"{field}: no {kind} called {name!r}")
+            raise NotFoundError(f"{field}: no {kind} called {name!r}")
         return asset
 
     @staticmethod

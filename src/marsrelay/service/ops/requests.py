@@ -12,7 +12,12 @@ from typing import Any
 
 from marsrelay.service.db.models import RelayRequest
 from marsrelay.service.db.uow import UnitOfWork
-from marsrelay.service.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from marsrelay.service.domain.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+)
 from marsrelay.service.domain.permissions import Action, Actor, Role, check_allowed
 from marsrelay.service.domain.states import RequestState, next_state
 from marsrelay.service.domain.volumes import parse_profile, window_share_bits
@@ -40,21 +45,27 @@ ACTIONS: dict[Action, tuple[type, RequestState]] = {
 }
 
 
-def _sub_window(start_utc: str | None, end_utc: str | None, outer: Window,
-                what: str) -> Window:
+def _sub_window(start_utc: str | None, end_utc: str | None, outer: Window, what: str) -> Window:
     """The window given by optional edges (each defaults to ``outer``'s), checked inside."""
     start = parse_ms(start_utc) if start_utc is not None else outer.start_ms
     end = parse_ms(end_utc) if end_utc is not None else outer.end_ms
     if end <= start:
-        raise Invalid("end_utc" if end_utc is not None else "start_utc",
-                      f"the window's end {format_ms(end)} is not after its start "
-                      f"{format_ms(start)}")
+        raise InvalidInputError(
+            "end_utc" if end_utc is not None else "start_utc",
+            f"the window's end {format_ms(end)} is not after its start {format_ms(start)}",
+        )
     if not outer.start_ms <= start:
-        raise Invalid("start_utc", f"{format_ms(start)} is before the {what}'s start "
-                      f"{format_ms(outer.start_ms)} (the window must lie inside it)")
+        raise InvalidInputError(
+            "start_utc",
+            f"{format_ms(start)} is before the {what}'s start "
+            f"{format_ms(outer.start_ms)} (the window must lie inside it)",
+        )
     if not end <= outer.end_ms:
-        raise Invalid("end_utc", f"{format_ms(end)} is after the {what}'s end "
-                      f"{format_ms(outer.end_ms)} (the window must lie inside it)")
+        raise InvalidInputError(
+            "end_utc",
+            f"{format_ms(end)} is after the {what}'s end "
+            f"{format_ms(outer.end_ms)} (the window must lie inside it)",
+        )
     return Window(start, end)
 
 
@@ -65,18 +76,28 @@ class RequestOps(ServiceCore):
             req = self.visible_request(uow, actor, request_id)
             return request_view(req, uow.repo.catalog())
 
-    def list_requests(self, actor: Actor, *, state: str | None = None,
-                      orbiter: str | None = None, lander: str | None = None,
-                      start: str | None = None, end: str | None = None,
-                      limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+    def list_requests(
+        self,
+        actor: Actor,
+        *,
+        state: str | None = None,
+        orbiter: str | None = None,
+        lander: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
         states = None
         if state:
             try:
                 states = [RequestState(state).value]
             except ValueError:
-                raise Invalid("state", "unknown state; one of "
-                              + ", ".join(s.value for s in RequestState),
-                              location="query") from None
+                raise InvalidInputError(
+                    "state",
+                    "unknown state; one of " + ", ".join(s.value for s in RequestState),
+                    location="query",
+                ) from None
         start_ms, end_ms = self.window_params(start, end)
         with self.uow() as uow:
             cat = uow.repo.catalog()
@@ -85,9 +106,15 @@ class RequestOps(ServiceCore):
             if not (found_o and found_l):
                 return []
             rows = uow.repo.requests(
-                agency_id=self.agency_filter(actor, cat), states=states,
-                orbiter_id=orbiter_id, lander_id=lander_id,
-                start_ms=start_ms, end_ms=end_ms, limit=limit, offset=offset)
+                agency_id=self.agency_filter(actor, cat),
+                states=states,
+                orbiter_id=orbiter_id,
+                lander_id=lander_id,
+                start_ms=start_ms,
+                end_ms=end_ms,
+                limit=limit,
+                offset=offset,
+            )
             return [request_view(r, cat) for r in rows]
 
     # -- create --------------------------------------------------------------------------
@@ -96,36 +123,56 @@ class RequestOps(ServiceCore):
             ov_id = body.peek_int("overflight_id")
             ov = uow.repo.overflight(ov_id) if ov_id is not None and 0 < ov_id < 2**31 else None
             if ov_id is not None and ov is None:
-                raise NotFound(f"overflight_id: overflight {ov_id} does not exist")
+                raise NotFoundError(f"overflight_id: overflight {ov_id} does not exist")
             cat = uow.repo.catalog()
             if ov is None:
                 if actor.role != Role.PLANNER:
-                    raise Forbidden(f"create: only a planner of the lander's agency may; you "
-                                    f"are {actor.name} ({actor.role.value} of {actor.agency})")
+                    raise ForbiddenError(
+                        f"create: only a planner of the lander's agency may; you "
+                        f"are {actor.name} ({actor.role.value} of {actor.agency})"
+                    )
             else:
-                check_allowed(actor, Action.CREATE,
-                              lander_agency=cat.assets[ov.lander_id].agency,
-                              orbiter_agency=cat.assets[ov.orbiter_id].agency)
+                check_allowed(
+                    actor,
+                    Action.CREATE,
+                    lander_agency=cat.assets[ov.lander_id].agency,
+                    orbiter_agency=cat.assets[ov.orbiter_id].agency,
+                )
             cmd = body.parse(RequestCreate)
             assert ov is not None  # parse() refused a body without a usable overflight_id
-            window = _sub_window(cmd.start_utc, cmd.end_utc, Window(ov.start_ms, ov.end_ms),
-                                 "overflight")
+            window = _sub_window(
+                cmd.start_utc, cmd.end_utc, Window(ov.start_ms, ov.end_ms), "overflight"
+            )
             if ov.superseded:
-                raise Conflict(f"overflight {ov.id} belongs to an older trajectory of "
-                               f"{cat.assets[ov.orbiter_id].name}; request a current one")
+                raise ConflictError(
+                    f"overflight {ov.id} belongs to an older trajectory of "
+                    f"{cat.assets[ov.orbiter_id].name}; request a current one"
+                )
             now = now_ms()
             lander, orbiter = cat.assets[ov.lander_id], cat.assets[ov.orbiter_id]
             req = RelayRequest(
-                version=1, state=RequestState.REQUESTED.value, overflight_id=ov.id,
-                orbiter_id=orbiter.id, lander_id=lander.id,
-                orbiter_agency_id=orbiter.agency_id, lander_agency_id=lander.agency_id,
-                start_ms=window.start_ms, end_ms=window.end_ms,
-                requested_start_ms=window.start_ms, requested_end_ms=window.end_ms,
-                return_bits=cmd.return_bits, forward_bits=cmd.forward_bits,
+                version=1,
+                state=RequestState.REQUESTED.value,
+                overflight_id=ov.id,
+                orbiter_id=orbiter.id,
+                lander_id=lander.id,
+                orbiter_agency_id=orbiter.agency_id,
+                lander_agency_id=lander.agency_id,
+                start_ms=window.start_ms,
+                end_ms=window.end_ms,
+                requested_start_ms=window.start_ms,
+                requested_end_ms=window.end_ms,
+                return_bits=cmd.return_bits,
+                forward_bits=cmd.forward_bits,
                 priority=cmd.priority,
-                predicted_bits=window_share_bits(parse_profile(ov.profile), ov.start_ms,
-                                                 window.start_ms, window.end_ms),
-                note=cmd.note, created_by=actor.name, created_ms=now, updated_ms=now)
+                predicted_bits=window_share_bits(
+                    parse_profile(ov.profile), ov.start_ms, window.start_ms, window.end_ms
+                ),
+                note=cmd.note,
+                created_by=actor.name,
+                created_ms=now,
+                updated_ms=now,
+            )
             uow.session.add(req)
             uow.session.flush()
             self._record(uow, actor, req, "created", None, now)
@@ -138,34 +185,46 @@ class RequestOps(ServiceCore):
         with self.uow(write=True) as uow:
             req = self.visible_request(uow, actor, request_id)
             cat = uow.repo.catalog()
-            check_allowed(actor, action, lander_agency=cat.agencies[req.lander_agency_id],
-                          orbiter_agency=cat.agencies[req.orbiter_agency_id])
+            check_allowed(
+                actor,
+                action,
+                lander_agency=cat.agencies[req.lander_agency_id],
+                orbiter_agency=cat.agencies[req.orbiter_agency_id],
+            )
             cmd = body.parse(model)
             granted = None
             if isinstance(cmd, AckBody) and (cmd.start_utc or cmd.end_utc):
-                granted = _sub_window(cmd.start_utc, cmd.end_utc,
-                                      Window(req.requested_start_ms, req.requested_end_ms),
-                                      "requested window")
+                granted = _sub_window(
+                    cmd.start_utc,
+                    cmd.end_utc,
+                    Window(req.requested_start_ms, req.requested_end_ms),
+                    "requested window",
+                )
             if cmd.version != req.version:
-                raise Conflict(f"version {cmd.version} is not the request's current version "
-                               f"{req.version}: read it again")
+                raise ConflictError(
+                    f"version {cmd.version} is not the request's current version "
+                    f"{req.version}: read it again"
+                )
             next_state(req.state, target)
             before = request_snapshot(req)
             if action == Action.ACKNOWLEDGE:
                 window = granted or Window(req.start_ms, req.end_ms)
-                clash = uow.repo.busy(req.orbiter_id, window.start_ms, window.end_ms,
-                                      exclude_id=req.id)
+                clash = uow.repo.busy(
+                    req.orbiter_id, window.start_ms, window.end_ms, exclude_id=req.id
+                )
                 if clash:
                     ids = ", ".join(str(c.id) for c in clash)
-                    raise Conflict(f"the window overlaps acknowledged request(s) {ids} on "
-                                   f"{cat.assets[req.orbiter_id].name}")
+                    raise ConflictError(
+                        f"the window overlaps acknowledged request(s) {ids} on "
+                        f"{cat.assets[req.orbiter_id].name}"
+                    )
                 if granted is not None:
                     ov = uow.repo.overflight(req.overflight_id)
                     req.start_ms, req.end_ms = granted.start_ms, granted.end_ms
                     if ov is not None:
                         req.predicted_bits = window_share_bits(
-                            parse_profile(ov.profile), ov.start_ms, granted.start_ms,
-                            granted.end_ms)
+                            parse_profile(ov.profile), ov.start_ms, granted.start_ms, granted.end_ms
+                        )
             elif isinstance(cmd, RejectBody):
                 req.reason = cmd.reason
             elif isinstance(cmd, CancelBody):
@@ -182,13 +241,27 @@ class RequestOps(ServiceCore):
             return request_view(req, cat)
 
     @staticmethod
-    def _record(uow: UnitOfWork, actor: Actor, req: RelayRequest, kind: str,
-                before: dict | None, now: int, detail: dict | None = None) -> None:
+    def _record(
+        uow: UnitOfWork,
+        actor: Actor,
+        req: RelayRequest,
+        kind: str,
+        before: dict | None,
+        now: int,
+        detail: dict | None = None,
+    ) -> None:
         uow.session.flush()
         uow.repo.add_event(kind, request=req, time_ms=now, detail=detail)
-        uow.repo.add_audit(actor=actor.name, user_id=actor.user_id, action=kind,
-                           entity="request", entity_id=req.id, before=before,
-                           after=request_snapshot(req), time_ms=now)
+        uow.repo.add_audit(
+            actor=actor.name,
+            user_id=actor.user_id,
+            action=kind,
+            entity="request",
+            entity_id=req.id,
+            before=before,
+            after=request_snapshot(req),
+            time_ms=now,
+        )
 
     # -- conflicts and busy windows ------------------------------------------------------
     def conflicts(self, actor: Actor, orbiter: str | None = None) -> list[dict[str, Any]]:
@@ -202,22 +275,31 @@ class RequestOps(ServiceCore):
             live = uow.repo.live_requests(orbiter_id)
             by_id = {r.id: r for r in live}
             pairs = overlapping_pairs(
-                (r.id, cat.assets[r.orbiter_id].name, Window(r.start_ms, r.end_ms))
-                for r in live)
+                (r.id, cat.assets[r.orbiter_id].name, Window(r.start_ms, r.end_ms)) for r in live
+            )
             mine = self.agency_filter(actor, cat)
             out = []
             for group, a, b, common in pairs:
                 ra, rb = by_id[a], by_id[b]
                 if mine is not None and mine not in (
-                        ra.orbiter_agency_id, ra.lander_agency_id, rb.lander_agency_id):
+                    ra.orbiter_agency_id,
+                    ra.lander_agency_id,
+                    rb.lander_agency_id,
+                ):
                     continue
-                out.append({"orbiter": group, "request_ids": [a, b],
-                            "overlap_start_utc": format_ms(common.start_ms),
-                            "overlap_end_utc": format_ms(common.end_ms)})
+                out.append(
+                    {
+                        "orbiter": group,
+                        "request_ids": [a, b],
+                        "overlap_start_utc": format_ms(common.start_ms),
+                        "overlap_end_utc": format_ms(common.end_ms),
+                    }
+                )
             return out
 
-    def busy(self, orbiter: str | None = None, start: str | None = None,
-             end: str | None = None) -> list[dict[str, Any]]:
+    def busy(
+        self, orbiter: str | None = None, start: str | None = None, end: str | None = None
+    ) -> list[dict[str, Any]]:
         """Acknowledged and implemented windows (no owner, no volumes), time-ordered."""
         start_ms, end_ms = self.window_params(start, end)
         with self.uow() as uow:
@@ -226,7 +308,11 @@ class RequestOps(ServiceCore):
             if not found:
                 return []
             rows = uow.repo.busy(orbiter_id, start_ms, end_ms)
-            return [{"orbiter": cat.assets[r.orbiter_id].name,
-                     "start_utc": format_ms(r.start_ms), "end_utc": format_ms(r.end_ms)}
-                    for r in rows]
-
+            return [
+                {
+                    "orbiter": cat.assets[r.orbiter_id].name,
+                    "start_utc": format_ms(r.start_ms),
+                    "end_utc": format_ms(r.end_ms),
+                }
+                for r in rows
+            ]

@@ -9,8 +9,14 @@ from marsrelay.service.db.models import AuditEntry, Event, Overflight, RelayRequ
 from marsrelay.service.db.repository import Catalog
 from marsrelay.service.timefmt import format_ms
 
-__all__ = ["audit_view", "event_view", "file_view", "overflight_view", "request_snapshot",
-           "request_view"]
+__all__ = [
+    "audit_view",
+    "event_view",
+    "file_view",
+    "overflight_view",
+    "request_snapshot",
+    "request_view",
+]
 
 
 def overflight_view(ov: Overflight, cat: Catalog) -> dict[str, Any]:
@@ -59,10 +65,29 @@ def request_view(req: RelayRequest, cat: Catalog) -> dict[str, Any]:
 
 def request_snapshot(req: RelayRequest) -> dict[str, Any]:
     """The stored columns of a request (for the audit log's before/after)."""
-    return {c: getattr(req, c) for c in (
-        "id", "version", "state", "overflight_id", "orbiter_id", "lander_id", "start_ms",
-        "end_ms", "requested_start_ms", "requested_end_ms", "return_bits", "forward_bits",
-        "priority", "predicted_bits", "note", "reason", "returned_bits", "forward_delivered")}
+    return {
+        c: getattr(req, c)
+        for c in (
+            "id",
+            "version",
+            "state",
+            "overflight_id",
+            "orbiter_id",
+            "lander_id",
+            "start_ms",
+            "end_ms",
+            "requested_start_ms",
+            "requested_end_ms",
+            "return_bits",
+            "forward_bits",
+            "priority",
+            "predicted_bits",
+            "note",
+            "reason",
+            "returned_bits",
+            "forward_delivered",
+        )
+    }
 
 
 def event_view(ev: Event, cat: Catalog) -> dict[str, Any]:
@@ -95,6 +120,13 @@ def audit_view(entry: AuditEntry) -> dict[str, Any]:
 def file_view(row: Any, request_id: int) -> dict[str, Any]:
     """``row``: ``(id, filename, content_type, size, sha256, created_by, created_ms)``."""
     fid, filename, content_type, size, sha, created_by, created_ms = row
-    return {"id": fid, "request_id": request_id, "filename": filename,
-            "content_type": content_type, "size": size, "sha256": sha,
-            "created_by": created_by, "created_utc": format_ms(created_ms)}
+    return {
+        "id": fid,
+        "request_id": request_id,
+        "filename": filename,
+        "content_type": content_type,
+        "size": size,
+        "sha256": sha,
+        "created_by": created_by,
+        "created_utc": format_ms(created_ms),
+    }
