@@ -12,6 +12,7 @@ import contextlib
 import signal
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
@@ -52,6 +53,12 @@ class _Server(uvicorn.Server):
 
 def check_ready(db: Database) -> None:
     """InputError unless the database was initialised with this version's schema."""
+    if db.is_sqlite:
+        path = db.engine.url.database or ""
+        if not Path(path).is_file():
+            raise InputError(f"no database file {path}", field="--db",
+                             allowed="a database made by `marsrelay service init SCENARIO "
+                                     "--db URL`")
     revision = current_revision(db)
     if revision is None:
         raise InputError(
