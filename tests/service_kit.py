@@ -275,7 +275,7 @@ def wait_for(predicate, timeout_s: float = 30.0, what: str = "condition") -> Non
 
 
 # -------------------------------------------------------------------------------------------
-# Fixtures (import them into a test module: ``from service_kit import *  # noqa``)
+# Fixtures: a test module imports the ones it uses (``from service_kit import env, ...``)
 # -------------------------------------------------------------------------------------------
 
 
@@ -329,4 +329,5 @@ def env(request, tmp_path) -> Iterator[Env]:
     finally:
         e.close()
         if request.param == "postgres":
-            request.getfixturevalue("pg_server").sql(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
+            name = url.rsplit("/", 1)[1]
+            request.getfixturevalue("pg_server").sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

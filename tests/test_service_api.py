@@ -9,8 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from service_kit import *  # noqa: F403 (fixtures)
-from service_kit import Env
+from service_kit import Env, make_env
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 
-from service_kit import *  # noqa: F403 (fixtures)
 from service_kit import USERS, Env
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
