@@ -39,7 +39,7 @@ import spicekit as sk
 from marsrelay.contacts import find_contacts
 from marsrelay.contacts.api import _build_kinds, scenario_trajectories
 from marsrelay.contacts.intervals import Intervals
-from marsrelay.ephemeris import Ephemeris
+from marsrelay.geometry.ephemeris import Ephemeris
 from marsrelay.scenario import load_scenario
 
 LANDER_ID = -1000

@@ -37,7 +37,8 @@ import numpy as np
 from marsrelay.config.schedule import ScheduleConfig
 from marsrelay.constants import MARS_EQ_RADIUS_KM
 from marsrelay.contacts.table import ContactTable
-from marsrelay.ephemeris import Ephemeris
+from marsrelay.geometry.ephemeris import Ephemeris
+from marsrelay.geometry.sites import MarsSite, earth_icrf_to_itrs
 from marsrelay.links import compute_links
 from marsrelay.scenario import LanderSpec, load_scenario
 from marsrelay.schedule import (
@@ -48,7 +49,6 @@ from marsrelay.schedule import (
     solve_greedy,
 )
 from marsrelay.schedule.decompose import find_pieces
-from marsrelay.sites import MarsSite, earth_icrf_to_itrs
 
 STEP_S = 10.0
 

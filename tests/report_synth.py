@@ -19,11 +19,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from marsrelay.contacts.table import CSV_COLUMNS
-from marsrelay.orbits import J2Orbit, MeanElements
-from marsrelay.rotation import rotation_model
-from marsrelay.sites import MarsSite
-from marsrelay.solar_time import local_sol
-from marsrelay.time import tdb_to_utc, utc_to_tdb
+from marsrelay.geometry.orbits import J2Orbit, MeanElements
+from marsrelay.geometry.rotation import rotation_model
+from marsrelay.geometry.sites import MarsSite
+from marsrelay.geometry.solar_time import local_sol
+from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
 
 START_UTC = "2030-11-01T00:00:00Z"
 END_UTC = "2030-11-03T00:00:00Z"

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from marsrelay.orbits import J2Orbit, MeanElements
-from marsrelay.rotation import rotation_model
-from marsrelay.sites import MarsSite
+from marsrelay.geometry.orbits import J2Orbit, MeanElements
+from marsrelay.geometry.rotation import rotation_model
+from marsrelay.geometry.sites import MarsSite
+from marsrelay.geometry.time import utc_to_tdb
 from marsrelay.sweep.case import Case, CaseResult
-from marsrelay.time import utc_to_tdb
 
 SAMPLE_S = 10.0
 SOL_S = 88775.244  # Allison & McEwen (2000), Mars24: the mean solar day

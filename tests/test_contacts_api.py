@@ -14,9 +14,9 @@ from marsrelay.contacts import (
     find_proximity_windows,
 )
 from marsrelay.contacts.earth_tables import EarthMarsTables
-from marsrelay.ephemeris import Ephemeris
+from marsrelay.geometry.ephemeris import Ephemeris
+from marsrelay.geometry.time import utc_to_tdb
 from marsrelay.scenario import load_scenario
-from marsrelay.time import utc_to_tdb
 
 NOVEMBER = BASE_TOML.replace("2030-06-01T00:00:00Z", "2030-11-01T00:00:00Z").replace(
     "2030-06-02T00:00:00Z", "2030-11-03T00:00:00Z")
@@ -155,9 +155,9 @@ def test_eccentric_spk_orbiter_is_searched_not_rejected(tmp_path):
     so the finder's motion bounds must not place it inside Mars (a sampled-minimum bound with a
     5% margin did), and its windows equal those of the same orbit given as elements."""
     from marsrelay.contacts.motion import motion_bounds
-    from marsrelay.orbits import J2Orbit, MeanElements, SpkTrajectory
-    from marsrelay.rotation import rotation_model
-    from marsrelay.sites import MarsSite
+    from marsrelay.geometry.orbits import J2Orbit, MeanElements, SpkTrajectory
+    from marsrelay.geometry.rotation import rotation_model
+    from marsrelay.geometry.sites import MarsSite
     from spicekit import write_orbiter_spk
 
     a_km = 3396.19 + (150.0 + 4500.0) / 2.0

@@ -12,8 +12,8 @@ import pytest
 from conftest import BASE_TOML, error_line
 from marsrelay.cli.main import app
 from marsrelay.contacts import CSV_COLUMNS, ContactTable, find_contacts, write_contacts
+from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
 from marsrelay.scenario import load_scenario
-from marsrelay.time import tdb_to_utc, utc_to_tdb
 
 UTC_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
@@ -104,10 +104,10 @@ def test_unwritable_output_folder_exits_2(runner, write_scenario, tmp_path):
 
 def test_solar_conjunction_blocks_earth_links(write_scenario):
     """June 2030 is a solar conjunction: the Sun-Earth-Mars angle is 1.7 deg on 2030-06-01
-    (marsrelay.geometry's snapshot, computed independently of the contacts stage)."""
+    (marsrelay.geometry.snapshot's snapshot, computed independently of the contacts stage)."""
     from marsrelay.contacts.earth import conjunction_free
     from marsrelay.contacts.earth_tables import EarthMarsTables
-    from marsrelay.geometry import geometry_snapshot
+    from marsrelay.geometry.snapshot import geometry_snapshot
 
     sc = load_scenario(write_scenario(BASE_TOML))
     assert geometry_snapshot(sc, sc.start_tdb_s).sun_earth_mars_deg < 2.0

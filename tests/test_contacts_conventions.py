@@ -51,11 +51,11 @@ import numpy as np
 import pytest
 
 from marsrelay.contacts import find_contacts, write_contacts
-from marsrelay.ephemeris import Ephemeris
-from marsrelay.rotation import rotation_model
+from marsrelay.geometry.ephemeris import Ephemeris
+from marsrelay.geometry.rotation import rotation_model
+from marsrelay.geometry.sites import earth_icrf_to_itrs
+from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
 from marsrelay.scenario import load_scenario
-from marsrelay.sites import earth_icrf_to_itrs
-from marsrelay.time import tdb_to_utc, utc_to_tdb
 
 # Constants, copied with their sources (never read from marsrelay.constants).
 GM_KM3_S2 = 42828.37362  # NAIF gm_de431.tpc BODY499_GM

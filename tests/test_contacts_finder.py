@@ -22,11 +22,11 @@ from marsrelay.contacts.kinematics import (
     kepler_eccentric_anomaly,
     orbiter_state,
 )
-from marsrelay.ephemeris import Ephemeris
-from marsrelay.orbits import J2Orbit, MeanElements, solve_kepler
-from marsrelay.rotation import rotation_model
-from marsrelay.sites import EarthStation, earth_icrf_to_itrs
-from marsrelay.time import tdb_to_tt_jd, tdb_to_utc_jd, utc_to_tdb
+from marsrelay.geometry.ephemeris import Ephemeris
+from marsrelay.geometry.orbits import J2Orbit, MeanElements, solve_kepler
+from marsrelay.geometry.rotation import rotation_model
+from marsrelay.geometry.sites import EarthStation, earth_icrf_to_itrs
+from marsrelay.geometry.time import tdb_to_tt_jd, tdb_to_utc_jd, utc_to_tdb
 
 # ------------------------------------------------------------------------------- intervals
 

@@ -20,9 +20,9 @@ import pytest
 
 from marsrelay.constants import C_KM_S, MARS_EQ_RADIUS_KM, MARS_POLAR_RADIUS_KM
 from marsrelay.contacts import find_contacts
-from marsrelay.ephemeris import Ephemeris
+from marsrelay.geometry.ephemeris import Ephemeris
+from marsrelay.geometry.sites import earth_icrf_to_itrs
 from marsrelay.scenario import load_scenario
-from marsrelay.sites import earth_icrf_to_itrs
 
 SCENARIO = """\
 [scenario]

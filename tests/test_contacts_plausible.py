@@ -24,11 +24,11 @@ import pytest
 
 from marsrelay.constants import MARS_EQ_RADIUS_KM, SOL_S
 from marsrelay.contacts import find_orbiter_earth_windows, find_proximity_windows
-from marsrelay.ephemeris import Ephemeris
-from marsrelay.orbits import J2Orbit, MeanElements
-from marsrelay.rotation import rotation_model
-from marsrelay.sites import EarthStation, MarsSite
-from marsrelay.time import utc_to_tdb
+from marsrelay.geometry.ephemeris import Ephemeris
+from marsrelay.geometry.orbits import J2Orbit, MeanElements
+from marsrelay.geometry.rotation import rotation_model
+from marsrelay.geometry.sites import EarthStation, MarsSite
+from marsrelay.geometry.time import utc_to_tdb
 
 ROT = rotation_model("iau2009")
 T0 = float(utc_to_tdb("2030-11-13T00:00:00Z"))

@@ -38,11 +38,11 @@ import spicekit as sk
 from marsrelay.contacts.earth import find_direct_earth_windows, find_orbiter_earth_windows
 from marsrelay.contacts.earth_tables import EarthMarsTables
 from marsrelay.contacts.proximity import find_proximity_windows
-from marsrelay.ephemeris import Ephemeris
-from marsrelay.orbits import J2Orbit, MeanElements
-from marsrelay.rotation import rotation_model
-from marsrelay.sites import EarthStation, MarsSite, earth_icrf_to_itrs
-from marsrelay.time import utc_to_tdb
+from marsrelay.geometry.ephemeris import Ephemeris
+from marsrelay.geometry.orbits import J2Orbit, MeanElements
+from marsrelay.geometry.rotation import rotation_model
+from marsrelay.geometry.sites import EarthStation, MarsSite, earth_icrf_to_itrs
+from marsrelay.geometry.time import utc_to_tdb
 
 T0 = float(utc_to_tdb("2030-11-01T00:00:00Z"))
 PROX_DAYS, EARTH_DAYS, DTE_DAYS = 30.0, 30.0, 10.0

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import spiceypy as sp
 
-from marsrelay.ephemeris import BODIES, Ephemeris, EphemerisCoverageError
-from marsrelay.time import tdb_to_utc, utc_to_tdb
+from marsrelay.errors import EphemerisCoverageError
+from marsrelay.geometry.ephemeris import BODIES, Ephemeris
+from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
 from spicekit import LoadedKernels, write_lsk, write_planetary_spk
 
 #: IAU 2012 Resolution B2 astronomical unit, km (ERFA's results are in au).

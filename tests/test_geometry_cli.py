@@ -22,10 +22,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from marsrelay.cli.main import app
-from marsrelay.ephemeris import Ephemeris
-from marsrelay.geometry import geometry_snapshot, nearest_ellipsoid_point
+from marsrelay.geometry.ephemeris import Ephemeris
+from marsrelay.geometry.snapshot import geometry_snapshot, nearest_ellipsoid_point
+from marsrelay.geometry.time import utc_to_tdb
 from marsrelay.scenario import load_scenario
-from marsrelay.time import utc_to_tdb
 from spicekit import (
     LoadedKernels,
     write_lsk,

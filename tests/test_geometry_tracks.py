@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 import spiceypy as sp
 
-from marsrelay.geometry_tracks import (
+from marsrelay.geometry.orbits import J2Orbit, MeanElements
+from marsrelay.geometry.rotation import rotation_model
+from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
+from marsrelay.geometry.tracks import (
     coverage_half_angle_deg,
     earth_mars_geometry,
     ground_track,
     small_circle_deg,
 )
-from marsrelay.orbits import J2Orbit, MeanElements
-from marsrelay.rotation import rotation_model
-from marsrelay.time import tdb_to_utc, utc_to_tdb
 from spicekit import LoadedKernels, write_pck
 
 

@@ -1,4 +1,4 @@
-"""LMST and sol boundaries (marsrelay.solar_time) against the Mars24 worked examples.
+"""LMST and sol boundaries (marsrelay.geometry.solar_time) against the Mars24 worked examples.
 
 Reference: NASA GISS Mars24 "Algorithm and Worked Examples" (Allison & McEwen 2000, Planet.
 Space Sci. 48, 215-235, with the Mars24 revisions), worked example A (2000-01-06 00:00:00 UTC,
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from marsrelay.solar_time import lmst_hours, local_sol, mars_sol_date, sol_start_tdb_s
-from marsrelay.time import utc_to_tdb
+from marsrelay.geometry.solar_time import lmst_hours, local_sol, mars_sol_date, sol_start_tdb_s
+from marsrelay.geometry.time import utc_to_tdb
 
 
 def test_mars24_example_a_msd_and_mtc() -> None:

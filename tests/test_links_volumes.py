@@ -23,9 +23,9 @@ import pytest
 
 from links_standin import proximity_windows
 from marsrelay.config.links import LinksConfig
+from marsrelay.geometry.solar_time import lmst_hours
 from marsrelay.links import compute_links, run_links
 from marsrelay.scenario import load_scenario
-from marsrelay.solar_time import lmst_hours
 
 DAYS = 4
 

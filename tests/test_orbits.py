@@ -12,20 +12,20 @@ from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
 from marsrelay import constants
-from marsrelay.orbits import (
+from marsrelay.errors import TrajectoryError
+from marsrelay.geometry.orbits import (
     J2Orbit,
     MeanElements,
     OemTrajectory,
     SpkTrajectory,
     Trajectory,
-    TrajectoryError,
     j2_secular_rates,
     solve_kepler,
     two_body_derivative_norm,
     write_oem,
 )
-from marsrelay.rotation import rotation_model
-from marsrelay.time import tdb_to_utc, utc_to_tdb
+from marsrelay.geometry.rotation import rotation_model
+from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
 from spicekit import (
     LoadedKernels,
     pole_from_spice,

@@ -10,8 +10,8 @@ import pytest
 import spiceypy as sp
 
 from marsrelay.contacts import find_contacts
-from marsrelay.ephemeris import Ephemeris, SpkEphemeris
 from marsrelay.errors import InputError
+from marsrelay.geometry.ephemeris import Ephemeris, SpkEphemeris
 from marsrelay.scenario import load_scenario
 from spicekit import LoadedKernels, write_planetary_spk
 

@@ -68,7 +68,7 @@ def _expected(run: Path, lander: str) -> dict[str, float]:
 
 def _longest_earth_gap_h(run: Path) -> float:
     t0, t1 = _span(run)
-    from marsrelay.time import utc_to_tdb
+    from marsrelay.geometry.time import utc_to_tdb
 
     wins = sorted(
         (float(utc_to_tdb(r["start_utc"])), float(utc_to_tdb(r["end_utc"])))
@@ -159,7 +159,7 @@ def test_parquet_contacts_give_the_same_figures(runs, tmp_path):
     d.mkdir()
     (d / "scenario.json").write_text((c / "scenario.json").read_text())
     rows = _rows(c / "contacts.csv")
-    from marsrelay.time import utc_to_tdb
+    from marsrelay.geometry.time import utc_to_tdb
 
     cols = {k: [r[k] for r in rows] for k in CSV_COLUMNS}
     for k in ("duration_s", "max_elevation_deg", "min_range_km", "max_range_km", "owlt_s",

@@ -8,7 +8,7 @@ import spiceypy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from marsrelay.rotation import ROTATION_MODELS, rot1, rot3, rotation_model
+from marsrelay.geometry.rotation import ROTATION_MODELS, rot1, rot3, rotation_model
 from spicekit import LoadedKernels, pole_from_spice, write_lsk, write_mars_eq_fk, write_pck
 
 MODELS = ("iau2009", "iau2015")

@@ -12,14 +12,9 @@ import pytest
 import spiceypy as sp
 
 from conftest import BASE_TOML
-from marsrelay.errors import InputError
-from marsrelay.orbits import J2Orbit, write_oem
-from marsrelay.scenario import (
-    Scenario,
-    ScenarioError,
-    builtin_scenario_names,
-    load_scenario,
-)
+from marsrelay.errors import InputError, ScenarioError
+from marsrelay.geometry.orbits import J2Orbit, write_oem
+from marsrelay.scenario import Scenario, builtin_scenario_names, load_scenario
 from spicekit import LoadedKernels, write_lsk
 
 
@@ -305,7 +300,7 @@ def test_specification_example_is_accepted_key_for_key(tmp_path: Path, write_sce
 
 
 def _elements():
-    from marsrelay.orbits import MeanElements
+    from marsrelay.geometry.orbits import MeanElements
 
     return MeanElements(0.0, 3796.19, 0.0, 74.0, 0.0, 0.0, 0.0)
 

@@ -14,6 +14,8 @@ from rich.console import Console
 from marsrelay.config.schedule import ScheduleConfig
 from marsrelay.contacts.table import ContactTable
 from marsrelay.errors import InputError
+from marsrelay.geometry.solar_time import sol_start_tdb_s
+from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
 from marsrelay.schedule import (
     SCHEDULE_COLUMNS,
     SOL_COLUMNS,
@@ -25,8 +27,6 @@ from marsrelay.schedule import (
     solve_cpsat,
     solve_greedy,
 )
-from marsrelay.solar_time import sol_start_tdb_s
-from marsrelay.time import tdb_to_utc, utc_to_tdb
 
 SOL_S = 88775.244  # Allison & McEwen 2000 (Mars24)
 T = float(sol_start_tdb_s(55630, 0.0))  # an LMST midnight at longitude 0 (2030-06-27)

@@ -26,6 +26,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from marsrelay.config.schedule import ScheduleConfig
 from marsrelay.contacts.table import ContactTable
 from marsrelay.errors import InputError
+from marsrelay.geometry.time import tdb_to_utc
 from marsrelay.schedule import (
     LanderNode,
     OrbiterNode,
@@ -36,7 +37,6 @@ from marsrelay.schedule import (
     solve_cpsat,
     solve_greedy,
 )
-from marsrelay.time import tdb_to_utc
 
 SOL_S = 88775.244  # Allison & McEwen 2000 (Mars24)
 T0 = 962_000_000.0  # 2030-06-26, TDB s past J2000
@@ -127,7 +127,7 @@ class Reference:
         self.required = []
         passes = sorted(inst["prox"], key=lambda r: (r[3], r[0], r[1]))
         for f in cfg.fixed:
-            from marsrelay.time import utc_to_tdb
+            from marsrelay.geometry.time import utc_to_tdb
 
             t = float(utc_to_tdb(f.start))
             hit = [i for i, r in enumerate(passes)

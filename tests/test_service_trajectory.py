@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from marsrelay.orbits import write_oem
+from marsrelay.geometry.orbits import write_oem
 from marsrelay.scenario import load_scenario
 from marsrelay.service.timefmt import parse_ms
 from service_kit import Env

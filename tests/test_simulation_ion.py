@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from marsrelay.errors import InputError
+from marsrelay.geometry.time import utc_to_tdb
 from marsrelay.simulation import Bundles, ContactPlan, simulate
 from marsrelay.simulation.ion import from_ion, read_ion, to_ion, write_ion
-from marsrelay.time import utc_to_tdb
 
 ION_TEXT = """\
 ## begin ionadmin

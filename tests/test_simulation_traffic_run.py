@@ -14,11 +14,11 @@ from marsrelay.config.traffic import TrafficConfig, TrafficSource
 from marsrelay.constants import SOL_S
 from marsrelay.contacts.table import ContactTable
 from marsrelay.errors import InputError
+from marsrelay.geometry.solar_time import lmst_hours
 from marsrelay.scenario import load_scenario
 from marsrelay.simulation.ion import write_ion
 from marsrelay.simulation.run import run_simulation
 from marsrelay.simulation.traffic import generate_traffic
-from marsrelay.solar_time import lmst_hours
 
 NAMES = ["TGO", "Rosalind Franklin", "DSS-63"]
 KINDS = ["orbiter", "lander", "station"]

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import spiceypy as sp
 
-from marsrelay.orbits import J2Orbit, MeanElements
-from marsrelay.rotation import rotation_model
-from marsrelay.sites import EarthStation, MarsSite, earth_icrf_to_itrs, topocentric_matrix
-from marsrelay.time import utc_to_tdb
+from marsrelay.geometry.orbits import J2Orbit, MeanElements
+from marsrelay.geometry.rotation import rotation_model
+from marsrelay.geometry.sites import EarthStation, MarsSite, earth_icrf_to_itrs, topocentric_matrix
+from marsrelay.geometry.time import utc_to_tdb
 from spicekit import LoadedKernels, write_lsk, write_orbiter_spk, write_pck
 
 N_CASES = 1000
@@ -215,7 +215,7 @@ def test_station_azel_matches_erfa(mars_spice):
     for k in range(N_CASES):
         y, mo, d, h, mi, s = parts[k]
         text = f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:09.6f}"
-        et = sp.str2et(text)  # TDB from SPICE, not from marsrelay.time
+        et = sp.str2et(text)  # TDB from SPICE, not from marsrelay.geometry.time
         station = EarthStation("x", float(lat[k]), float(lon[k]), float(height[k]))
         aer = station.azel_of_icrf(targets[k][None, :], et)
         az, el, rng_km = _station_reference_azel(lat[k], lon[k], height[k],

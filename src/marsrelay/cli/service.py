@@ -1,5 +1,6 @@
-"""``marsrelay service init|add-user|backup`` and ``marsrelay serve``: thin wrappers around
-:mod:`marsrelay.service` (the relay coordination service).
+"""``marsrelay service init|add-user|backup`` (the :data:`service_app` sub-app) and
+``marsrelay serve``: thin wrappers around :mod:`marsrelay.service`, the relay coordination
+service. Registered in :mod:`marsrelay.cli.main`; errors go through its one error path.
 
 ``--db`` is a database URL (``sqlite:///FILE`` or ``postgresql+psycopg://USER@HOST:PORT/DB``);
 it defaults to ``$MARSRELAY_DB`` and then to ``sqlite:///marsrelay.db``.
@@ -9,13 +10,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from marsrelay.cli.common import user_errors
-from marsrelay.cli.main import app
 from marsrelay.errors import InputError
+
+if TYPE_CHECKING:
+    from marsrelay.service.ops import RelayService
+
+__all__ = ["serve_command", "service_app"]
 
 service_app = typer.Typer(
     name="service",
@@ -23,7 +27,6 @@ service_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-app.add_typer(service_app, name="service")
 
 DbOption = Annotated[
     str | None,
@@ -36,7 +39,8 @@ DbOption = Annotated[
 ]
 
 
-def _service(db: str | None):
+def _service(db: str | None) -> RelayService:
+    """The service on ``--db`` (imported here, so other commands start without it)."""
     from marsrelay.service.config import Settings
     from marsrelay.service.db.engine import Database
     from marsrelay.service.ops import RelayService
@@ -47,28 +51,25 @@ def _service(db: str | None):
 
 @service_app.command("init")
 def init_command(
-    ctx: typer.Context,
     scenario: Annotated[str, typer.Argument(help="Built-in scenario name or TOML file.")],
     db: DbOption = None,
 ) -> None:
     """Create or migrate the database, load SCENARIO's agencies and assets and predict its
     overflights. Running it again with the same scenario changes nothing."""
-    with user_errors(ctx):
-        service = _service(db)
-        try:
-            summary = service.initialize(scenario)
-        finally:
-            service.db.dispose()
-        state = "initialised" if summary["changed"] else "already initialised, unchanged"
-        print(
-            f"{service.db.url}: {state}: scenario {summary['scenario']}, "
-            f"{summary['assets']} assets, {summary['overflights']} overflights"
-        )
+    service = _service(db)
+    try:
+        summary = service.initialize(scenario)
+    finally:
+        service.db.dispose()
+    state = "initialised" if summary["changed"] else "already initialised, unchanged"
+    print(
+        f"{service.db.url}: {state}: scenario {summary['scenario']}, "
+        f"{summary['assets']} assets, {summary['overflights']} overflights"
+    )
 
 
 @service_app.command("add-user")
 def add_user_command(
-    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="User name (1-64 characters).")],
     agency: Annotated[str, typer.Option("--agency", help="The user's agency, e.g. ESA.")],
     role: Annotated[str, typer.Option("--role", help="admin, planner or viewer.")],
@@ -79,59 +80,53 @@ def add_user_command(
     ] = False,
 ) -> None:
     """Add a user and print a new API token as the last line (the only time it is shown)."""
-    with user_errors(ctx):
-        password = None
-        if password_stdin:
-            password = sys.stdin.readline().rstrip("\r\n")
-        service = _service(db)
-        try:
-            token, agency_name = service.add_user(name, agency, role, password)
-        finally:
-            service.db.dispose()
-        print(
-            f"API token for {name.strip()} ({role} of {agency_name}); keep it secret, it "
-            "is not shown again:"
-        )
-        print(token)
+    password = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    service = _service(db)
+    try:
+        token, agency_name = service.add_user(name, agency, role, password)
+    finally:
+        service.db.dispose()
+    print(
+        f"API token for {name.strip()} ({role} of {agency_name}); keep it secret, it "
+        "is not shown again:"
+    )
+    print(token)
 
 
 @service_app.command("backup")
 def backup_command(
-    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Where to write the copy.")],
     db: DbOption = None,
 ) -> None:
     """Write a consistent copy of the database while the service runs (SQLite: a database
     file; PostgreSQL: a pg_dump custom-format archive)."""
-    with user_errors(ctx):
-        from marsrelay.service.config import Settings
-        from marsrelay.service.db.engine import normalize_url
-        from marsrelay.service.ops import backup_database
+    from marsrelay.service.config import Settings
+    from marsrelay.service.db.engine import normalize_url
+    from marsrelay.service.ops import backup_database
 
-        url = normalize_url(Settings.from_env(db).db_url)
-        try:
-            out = backup_database(url, file)
-        except OSError as exc:
-            raise InputError(
-                f"cannot write {file}: {exc.strerror}",
-                field="FILE",
-                allowed="a path in a folder you can write to",
-            ) from None
-        print(f"backup of {url} written to {out}")
+    url = normalize_url(Settings.from_env(db).db_url)
+    try:
+        out = backup_database(url, file)
+    except OSError as exc:
+        raise InputError(
+            f"cannot write {file}: {exc.strerror}",
+            field="FILE",
+            allowed="a path in a folder you can write to",
+        ) from None
+    print(f"backup of {url} written to {out}")
 
 
-@app.command("serve")
 def serve_command(
-    ctx: typer.Context,
     db: DbOption = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.", min=0, max=65535)] = 8000,
     access_log: Annotated[bool, typer.Option("--access-log", help="Log every request.")] = False,
 ) -> None:
     """Serve the relay coordination service's API (and pages) until SIGINT or SIGTERM."""
-    with user_errors(ctx):
-        from marsrelay.service.config import Settings
-        from marsrelay.service.server import serve
+    from marsrelay.service.config import Settings
+    from marsrelay.service.server import serve
 
-        code = serve(Settings.from_env(db), host=host, port=port, access_log=access_log)
+    code = serve(Settings.from_env(db), host=host, port=port, access_log=access_log)
     raise typer.Exit(code)

@@ -78,7 +78,7 @@ class FixedPassSpec(BaseModel):
     @field_validator("start")
     @classmethod
     def _utc(cls, value: str) -> str:
-        from marsrelay.time import utc_to_tdb
+        from marsrelay.geometry.time import utc_to_tdb
 
         utc_to_tdb(value)  # raises TimeError (a ValueError) with the reason
         return value

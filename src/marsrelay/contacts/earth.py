@@ -8,7 +8,7 @@ positions. At ``t`` the link is open when:
 
 - **station elevation**: the sender's position at ``t``, seen from the station at
   ``t + OWLT``, is above the station's mask (geodetic up, as
-  :class:`marsrelay.sites.EarthStation`);
+  :class:`marsrelay.geometry.sites.EarthStation`);
 - **orbiter -> station, Mars occultation**: the line of sight from the orbiter (at ``t``) to the
   station (at ``t + OWLT``) clears Mars' ellipsoid enlarged by ``grazing_height_km``. The
   ellipsoid is placed where Mars is when the signal passes the ray's point nearest to it
@@ -74,9 +74,9 @@ from marsrelay.contacts.kinematics import (
 )
 from marsrelay.contacts.motion import MotionBounds, motion_bounds
 from marsrelay.contacts.passes import PairCriterion, Passes, search_passes
-from marsrelay.orbits import Trajectory
-from marsrelay.rotation import RotationModel
-from marsrelay.sites import EarthStation, MarsSite
+from marsrelay.geometry.orbits import Trajectory
+from marsrelay.geometry.rotation import RotationModel
+from marsrelay.geometry.sites import EarthStation, MarsSite
 
 __all__ = [
     "ConjunctionCriterion",

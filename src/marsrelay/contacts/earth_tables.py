@@ -19,7 +19,8 @@ the cost, so :class:`EarthMarsTables` tabulates them over the span and interpola
   starting value for each link's own iteration.
 - Mars' pole (the rotation model's ``pole_icrf``), linear: it moves 1e-12 rad/s.
 
-Station positions follow :class:`marsrelay.sites.EarthStation` (no polar motion, UT1 = UTC), so
+Station positions follow :class:`marsrelay.geometry.sites.EarthStation` (no polar motion, UT1 =
+UTC), so
 ``station(t) = C2I(t)^T R3(-ERA(t)) p_itrs``.
 """
 
@@ -33,10 +34,10 @@ import erfa
 import numpy as np
 
 from marsrelay.constants import C_KM_S
-from marsrelay.ephemeris import Ephemeris, EphemerisCoverageError
-from marsrelay.errors import InputError
-from marsrelay.rotation import RotationModel
-from marsrelay.time import tdb_to_tt_jd, tdb_to_utc, tdb_to_utc_jd
+from marsrelay.errors import EphemerisCoverageError, InputError
+from marsrelay.geometry.ephemeris import Ephemeris
+from marsrelay.geometry.rotation import RotationModel
+from marsrelay.geometry.time import tdb_to_tt_jd, tdb_to_utc, tdb_to_utc_jd
 
 __all__ = ["ERA_RATE_RAD_S", "MAX_LIGHT_TIME_S", "EarthMarsTables"]
 
@@ -159,7 +160,7 @@ class EarthMarsTables:
             tt1, tt2 = tdb_to_tt_jd(cgrid)
             c2i = erfa.c2i06a(tt1, tt2).reshape(-1, 9)
         # 4-point Lagrange from the 6 h grid onto a 1 h grid, then linear interpolation (the
-        # fast path: linear error on 1 h < 5e-11 rad, as in marsrelay.sites).
+        # fast path: linear error on 1 h < 5e-11 rad, as in marsrelay.geometry.sites).
         fine = _Lagrange4(lo, c2i_step_s, c2i.T.copy())
         n_fine = math.ceil((hi - lo) / 3600.0) + 1
         self._c2i_fine = fine(lo + 3600.0 * np.arange(n_fine))

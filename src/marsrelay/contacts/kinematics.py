@@ -1,11 +1,12 @@
 """Orbiter states and Mars rotations as ``(3, N)`` rows: the window finder's hot path.
 
-The geometry core (:mod:`marsrelay.orbits`, :mod:`marsrelay.rotation`) returns ``(N, 3)``
+The geometry core (:mod:`marsrelay.geometry.orbits`, :mod:`marsrelay.geometry.rotation`)
+returns ``(N, 3)``
 arrays and ``(N, 3, 3)`` matrices. The window finder evaluates its constraints at around a
 million trial times per scenario-year, where those layouts cost several times more than
 component rows. These helpers compute the *same* quantities as rows:
 
-- :func:`orbiter_state` takes :meth:`~marsrelay.orbits.J2Orbit.state_rows_km` (the same
+- :func:`orbiter_state` takes :meth:`~marsrelay.geometry.orbits.J2Orbit.state_rows_km` (the same
   propagation as ``state_km``, in rows) and falls back to ``trajectory.state_km`` for any
   other trajectory; :func:`orbiter_positions` gathers several orbiters' positions, one
   orbiter per trial time;
@@ -21,8 +22,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from marsrelay.orbits import Trajectory, kepler_eccentric_anomaly
-from marsrelay.rotation import RotationModel
+from marsrelay.geometry.orbits import Trajectory, kepler_eccentric_anomaly
+from marsrelay.geometry.rotation import RotationModel
 
 __all__ = [
     "body_from_icrf",
@@ -42,7 +43,7 @@ def orbiter_state(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Mars-centred ICRF position (km) and velocity (km/s; ``None`` unless ``velocity``) rows
     ``(3, N)`` at TDB ``t_s``: the trajectory's own ``state_rows_km`` where it has one
-    (:class:`J2Orbit`, :class:`~marsrelay.orbits.SpkTrajectory`), else the transposed
+    (:class:`J2Orbit`, :class:`~marsrelay.geometry.orbits.SpkTrajectory`), else the transposed
     ``trajectory.state_km``."""
     t = np.asarray(t_s, dtype=float)
     rows = getattr(trajectory, "state_rows_km", None)  # J2Orbit and SpkTrajectory have it

@@ -1,6 +1,6 @@
 """Bounds on an orbiter's motion (radius, speed, acceleration) for the window finder's proofs.
 
-For a :class:`~marsrelay.orbits.J2Orbit` the bounds are exact properties of the model: the
+For a :class:`~marsrelay.geometry.orbits.J2Orbit` the bounds are exact properties of the model: the
 position is a Kepler ellipse traversed at the mean-anomaly rate ``Mdot`` (J2-corrected) whose
 periapsis and node turn at ``argp_dot`` and ``raan_dot``, so with ``Omega = |argp_dot| +
 |raan_dot|``:
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from marsrelay.constants import MARS_GM_KM3_S2
-from marsrelay.orbits import J2Orbit, Trajectory
+from marsrelay.geometry.orbits import J2Orbit, Trajectory
 
 __all__ = ["MotionBounds", "motion_bounds"]
 

@@ -3,7 +3,7 @@
 Open when the orbiter is above the lander's elevation mask *and* within the orbiter's
 ``max_range_km`` (geometric positions, no light time: under 34 ms at 10,000 km). Elevation is
 measured in the lander's topocentric frame (z along the IAU ellipsoid's outward normal), as
-:class:`marsrelay.sites.MarsSite` defines it.
+:class:`marsrelay.geometry.sites.MarsSite` defines it.
 
 Constraints, for the window finder (all in Mars body-fixed axes, where the lander is fixed):
 
@@ -19,9 +19,9 @@ Constraints, for the window finder (all in Mars body-fixed axes, where the lande
 
 Worked example (TGO-like orbit over Oxia Planum, one day)::
 
-    >>> from marsrelay.orbits import J2Orbit, MeanElements
-    >>> from marsrelay.rotation import rotation_model
-    >>> from marsrelay.sites import MarsSite
+    >>> from marsrelay.geometry.orbits import J2Orbit, MeanElements
+    >>> from marsrelay.geometry.rotation import rotation_model
+    >>> from marsrelay.geometry.sites import MarsSite
     >>> from marsrelay.contacts.proximity import find_proximity_windows
     >>> rot = rotation_model("iau2009")
     >>> orbit = J2Orbit(MeanElements(9.6e8, 3796.19, 0.0, 74.0, 30.0, 0.0, 0.0), rot)
@@ -47,9 +47,9 @@ from marsrelay.contacts.kinematics import (
 )
 from marsrelay.contacts.motion import MotionBounds, motion_bounds
 from marsrelay.contacts.passes import PairCriterion, Passes, search_passes
-from marsrelay.orbits import Trajectory
-from marsrelay.rotation import RotationModel
-from marsrelay.sites import MarsSite
+from marsrelay.geometry.orbits import Trajectory
+from marsrelay.geometry.rotation import RotationModel
+from marsrelay.geometry.sites import MarsSite
 
 __all__ = ["ProximityCriterion", "find_proximity_windows"]
 

@@ -14,7 +14,8 @@ radios allow it) and the fixed-rate volume otherwise. Earth links always follow 
 (spacecraft switch rates along a pass by a rate schedule). ``rate_bps_mean`` is
 ``volume_bits / duration_s``.
 
-Per-sol volumes split each pass at the lander's LMST midnight (:mod:`marsrelay.solar_time`);
+Per-sol volumes split each pass at the lander's LMST midnight
+(:mod:`marsrelay.geometry.solar_time`);
 Earth capacity per day splits at UTC midnight. Both sum over stations, so simultaneous views of
 one spacecraft by two stations count twice (the schedule stage picks one).
 """
@@ -22,17 +23,17 @@ one spacecraft by two stations count twice (the schedule stage picks one).
 from __future__ import annotations
 
 import datetime as _dt
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from marsrelay.contacts.stage import contacts_output_table
 from marsrelay.contacts.table import ContactTable
-from marsrelay.ephemeris import Ephemeris
-from marsrelay.io import atomic_write_text
+from marsrelay.geometry.ephemeris import Ephemeris
+from marsrelay.geometry.solar_time import local_sol, sol_start_tdb_s
+from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
 from marsrelay.links.geometry import (
     LinkGeometry,
     earth_geometry,
@@ -41,26 +42,17 @@ from marsrelay.links.geometry import (
     sample_windows,
 )
 from marsrelay.links.model import LinkModel, build_link_model
-from marsrelay.solar_time import local_sol, sol_start_tdb_s
-from marsrelay.time import tdb_to_utc, utc_to_tdb
+from marsrelay.rundir import schema
+from marsrelay.rundir.tables import OutputTable, utc_column
 
 __all__ = [
-    "VOLUMES_PER_SOL_COLUMNS",
     "LinkResult",
     "LinkedContacts",
     "PerDayVolumes",
     "PerSolVolumes",
     "RateProfile",
     "compute_links",
-    "run_links",
 ]
-
-#: Columns of ``volumes_per_sol.csv``, in order.
-VOLUMES_PER_SOL_COLUMNS: tuple[str, ...] = (
-    "lander", "partner", "kind", "sol", "sol_start_utc", "passes", "contact_s",
-    "volume_bits", "volume_adr_bits", "volume_fixed_bits",
-)
-
 
 @dataclass(frozen=True)
 class RateProfile:
@@ -115,19 +107,16 @@ class PerSolVolumes:
             out[(str(lander), int(sol))] = out.get((str(lander), int(sol)), 0.0) + float(v)
         return out
 
-    def to_csv_text(self) -> str:
-        """The table as CSV (columns :data:`VOLUMES_PER_SOL_COLUMNS`, UTC with milliseconds)."""
-        buf = io.StringIO()
-        buf.write(",".join(VOLUMES_PER_SOL_COLUMNS) + "\n")
-        utc = tdb_to_utc(self.sol_start_tdb_s) if len(self) else []
-        for k in range(len(self)):
-            buf.write(
-                f"{_csv(self.lander[k])},{_csv(self.partner[k])},{self.kind[k]},"
-                f"{int(self.sol[k])},{utc[k]},{int(self.passes[k])},{self.contact_s[k]:.3f},"
-                f"{self.volume_bits[k]:.0f},{self.volume_adr_bits[k]:.0f},"
-                f"{self.volume_fixed_bits[k]:.0f}\n"
-            )
-        return buf.getvalue()
+    def output_table(self) -> OutputTable:
+        """The ``volumes_per_sol`` table of the run folder."""
+        return OutputTable(schema.VOLUMES_PER_SOL, {
+            "lander": self.lander, "partner": self.partner, "kind": self.kind,
+            "sol": self.sol, "sol_start_utc": utc_column(self.sol_start_tdb_s),
+            "passes": self.passes, "contact_s": self.contact_s,
+            "volume_bits": self.volume_bits, "volume_adr_bits": self.volume_adr_bits,
+            "volume_fixed_bits": self.volume_fixed_bits,
+            "sol_start_tdb_s": self.sol_start_tdb_s,
+        })
 
 
 @dataclass(frozen=True)
@@ -163,10 +152,9 @@ class LinkedContacts:
             raise IndexError(f"contact index {index} out of range 0..{len(self.contacts) - 1}")
         return self._profile(index, step_s)
 
-
-def _csv(text: object) -> str:
-    s = str(text)
-    return f'"{s}"' if ("," in s or '"' in s) else s
+    def tables(self) -> tuple[OutputTable, ...]:
+        """``contacts`` (with the link columns) and ``volumes_per_sol`` for the run folder."""
+        return (contacts_output_table(self.contacts), self.per_sol.output_table())
 
 
 # -------------------------------------------------------------------------------------------
@@ -448,22 +436,3 @@ def _per_day_table(parts: list, scenario: Any) -> PerDayVolumes:
         np.asarray([by[k][1] for k in keys]),
         np.asarray([by[k][2] for k in keys]),
     )
-
-
-def run_links(
-    scenario: Any, contacts: ContactTable, out_dir: str | Path, console: Any | None = None
-) -> LinkedContacts:
-    """Links stage for ``marsrelay run``: compute, write ``out_dir/volumes_per_sol.csv``
-    (atomically), print notes and a one-line summary on ``console`` (a rich Console) if given."""
-    linked = compute_links(scenario, contacts)
-    atomic_write_text(Path(out_dir) / "volumes_per_sol.csv", linked.per_sol.to_csv_text())
-    if console is not None:
-        for note in linked.notes:
-            console.print(f"[yellow]note:[/yellow] {note}")
-        prox = linked.contacts.kind == "proximity"
-        total = float(np.sum(linked.contacts.volume_bits[prox]))
-        console.print(
-            f"links: {len(linked.contacts)} contacts, relay volume {total / 1e9:.2f} Gbit "
-            f"over {int(np.sum(prox))} proximity passes -> volumes_per_sol.csv"
-        )
-    return linked

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from marsrelay.constants import C_KM_S
-from marsrelay.ephemeris import Ephemeris
-from marsrelay.orbits import Trajectory
-from marsrelay.rotation import RotationModel
-from marsrelay.sites import EarthStation, MarsSite
+from marsrelay.geometry.ephemeris import Ephemeris
+from marsrelay.geometry.orbits import Trajectory
+from marsrelay.geometry.rotation import RotationModel
+from marsrelay.geometry.sites import EarthStation, MarsSite
 
 __all__ = [
     "LinkGeometry",

@@ -9,7 +9,8 @@ together and how much each may carry:
   interval conflicts, stored as the maximal cliques of the interval graphs (exact, and the
   strongest linear form of "at most one of these").
 - **sols and demand**: each lander's time is cut at its LMST midnights
-  (:mod:`marsrelay.solar_time`); a pass belongs to the sol it starts in. Delivery counts up to
+  (:mod:`marsrelay.geometry.solar_time`); a pass belongs to the sol it starts in. Delivery
+  counts up to
   the lander's demand per sol (pro-rated for the partial sols at the horizon's edges).
 - **deadline and orbiter-to-Earth capacity**: data relayed during a lander's sol must be home
   by ``deadline_lmst_h`` of the next sol. For every orbiter and every window ``[a, b]`` where
@@ -38,8 +39,8 @@ from marsrelay.config.schedule import ScheduleConfig
 from marsrelay.constants import SOL_S
 from marsrelay.contacts.table import ContactTable
 from marsrelay.errors import InputError
-from marsrelay.solar_time import local_sol, sol_start_tdb_s
-from marsrelay.time import tdb_to_utc, utc_to_tdb
+from marsrelay.geometry.solar_time import local_sol, sol_start_tdb_s
+from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
 
 __all__ = [
     "KBIT",

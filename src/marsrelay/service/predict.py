@@ -27,12 +27,12 @@ from typing import Any
 import numpy as np
 
 from marsrelay.contacts import find_contacts
-from marsrelay.errors import InputError
+from marsrelay.errors import InputError, TimeError, TrajectoryError
+from marsrelay.geometry.orbits import MeanElements, OemTrajectory
+from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
 from marsrelay.links.compute import compute_links
-from marsrelay.orbits import MeanElements, OemTrajectory, TrajectoryError
 from marsrelay.scenario import OrbiterSpec, Scenario, builtin_scenario_names, load_scenario
 from marsrelay.service.timefmt import parse_ms
-from marsrelay.time import TimeError, tdb_to_utc, utc_to_tdb
 
 __all__ = [
     "NewTrajectory",

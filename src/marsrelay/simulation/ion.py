@@ -57,13 +57,13 @@ def _iso_to_ion(iso: str) -> str:
 
 
 def _utc_ion(tdb_s: float) -> str:
-    from marsrelay.time import tdb_to_utc
+    from marsrelay.geometry.time import tdb_to_utc
 
     return _iso_to_ion(str(tdb_to_utc(float(tdb_s))))
 
 
 def _tdb_of_ion(text: str) -> float:
-    from marsrelay.time import utc_to_tdb
+    from marsrelay.geometry.time import utc_to_tdb
 
     return float(utc_to_tdb(_ion_time_to_iso(text)))
 
@@ -97,7 +97,7 @@ def to_ion(
             reference_tdb_s = _tdb_of_ion(ref_text)
     else:
         ref_text = _utc_ion(reference_tdb_s)
-    from marsrelay.time import tdb_to_utc
+    from marsrelay.geometry.time import tdb_to_utc
 
     lines = [
         "# ION contact plan written by marsrelay (ionadmin commands, see ionrc(5)).",
@@ -110,7 +110,7 @@ def to_ion(
 
     def when(t: np.ndarray) -> list[str]:
         if absolute:
-            from marsrelay.time import tdb_to_utc as conv
+            from marsrelay.geometry.time import tdb_to_utc as conv
 
             iso = np.atleast_1d(conv(np.asarray(t, dtype=float)))
             return [_iso_to_ion(str(s)) for s in iso]

@@ -4,7 +4,7 @@ Generation is deterministic. A source accumulates data at ``bits_per_sol`` follo
 over the sol ("uniform", or "daytime": a half-sine between 06:00 and 18:00 local mean solar time);
 a data product of ``product_bits`` is created each time another ``product_bits`` have
 accumulated, and split into bundles of at most ``bundle_bits`` (all created at the product's
-time). Lander sols run from LMST midnight to LMST midnight (:mod:`marsrelay.solar_time`);
+time). Lander sols run from LMST midnight to LMST midnight (:mod:`marsrelay.geometry.solar_time`);
 orbiter sols are counted from the span's start.
 """
 
@@ -123,7 +123,7 @@ def _product_times(src: TrafficSource, start: float, end: float,
         def sol_start(k: np.ndarray) -> np.ndarray:
             return start + np.asarray(k, dtype=float) * SOL_S
     else:
-        from marsrelay.solar_time import mars_sol_date, sol_start_tdb_s
+        from marsrelay.geometry.solar_time import mars_sol_date, sol_start_tdb_s
 
         def sol_float(t: np.ndarray) -> np.ndarray:
             return mars_sol_date(t) + lon_east_deg / 360.0

@@ -7,8 +7,8 @@ the stage outputs of a run. Part of the geometry layer (it imports nothing from 
 Worked example (a 400 km circular orbit at 74 deg inclination never goes past 74 deg latitude)::
 
     >>> import numpy as np
-    >>> from marsrelay.orbits import MeanElements, J2Orbit
-    >>> from marsrelay.rotation import rotation_model
+    >>> from marsrelay.geometry.orbits import MeanElements, J2Orbit
+    >>> from marsrelay.geometry.rotation import rotation_model
     >>> rot = rotation_model("iau2009")
     >>> orbit = J2Orbit(MeanElements(0.0, 3796.19, 0.0, 74.0, 0.0, 0.0, 0.0), rot)
     >>> track = ground_track(orbit, rot, np.arange(0.0, 7200.0, 60.0))
@@ -24,10 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from marsrelay.constants import C_KM_S, MARS_EQ_RADIUS_KM
-from marsrelay.ephemeris import Ephemeris
-from marsrelay.geometry import nearest_ellipsoid_point
-from marsrelay.orbits import Trajectory
-from marsrelay.rotation import RotationModel
+from marsrelay.geometry.ephemeris import Ephemeris
+from marsrelay.geometry.orbits import Trajectory
+from marsrelay.geometry.rotation import RotationModel
+from marsrelay.geometry.snapshot import nearest_ellipsoid_point
 
 __all__ = [
     "EarthMarsGeometry",

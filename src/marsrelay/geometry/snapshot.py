@@ -22,7 +22,7 @@ or a hyperellipsoid", Geometric Tools, 2013), iterated to machine precision.
 Worked example::
 
     >>> from marsrelay.scenario import load_scenario
-    >>> from marsrelay.geometry import geometry_snapshot
+    >>> from marsrelay.geometry.snapshot import geometry_snapshot
     >>> sc = load_scenario("exomars-2030")
     >>> snap = geometry_snapshot(sc, sc.start_tdb_s)
     >>> [p.orbiter for p in snap.sub_orbiter_points]
@@ -39,9 +39,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from marsrelay.constants import C_KM_S, MARS_EQ_RADIUS_KM, MARS_POLAR_RADIUS_KM
-from marsrelay.ephemeris import Ephemeris
+from marsrelay.geometry.ephemeris import Ephemeris
+from marsrelay.geometry.time import tdb_to_utc
 from marsrelay.scenario import Scenario
-from marsrelay.time import tdb_to_utc
 
 __all__ = [
     "GeometrySnapshot",
@@ -147,8 +147,8 @@ def geometry_snapshot(
 ) -> GeometrySnapshot:
     """The scenario's geometry at ``tdb_s`` (TDB seconds past J2000); see the module docstring.
 
-    Raises :class:`~marsrelay.ephemeris.EphemerisCoverageError` outside DE421 and
-    :class:`~marsrelay.orbits.TrajectoryError` outside an SPK/OEM trajectory's coverage.
+    Raises :class:`~marsrelay.geometry.ephemeris.EphemerisCoverageError` outside DE421 and
+    :class:`~marsrelay.geometry.orbits.TrajectoryError` outside an SPK/OEM trajectory's coverage.
     """
     eph = ephemeris if ephemeris is not None else getattr(scenario, "ephemeris", None)
     eph = eph if eph is not None else Ephemeris.de421()

@@ -19,7 +19,7 @@ the vector). ``MARS_EQ_J2000``, the frame orbital elements are given in, is
 Worked example::
 
     >>> import numpy as np
-    >>> from marsrelay.rotation import rotation_model
+    >>> from marsrelay.geometry.rotation import rotation_model
     >>> m = rotation_model("iau2009")
     >>> r = m.icrf_to_body([0.0])          # (1, 3, 3) matrix at J2000
     >>> bool(np.allclose(r[0] @ r[0].T, np.eye(3)))

@@ -13,7 +13,7 @@ midnight as the boundary: a lander at east longitude ``lon`` is in local sol
 
 Worked example (Mars24 worked example, 2000-01-06T00:00:00 UTC: MSD 44795.9998, MST 23:59:39)::
 
-    >>> from marsrelay.time import utc_to_tdb
+    >>> from marsrelay.geometry.time import utc_to_tdb
     >>> round(float(mars_sol_date(utc_to_tdb("2000-01-06T00:00:00Z"))), 4)
     44795.9998
 """
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from marsrelay.constants import DAY_S, J2000_JD
-from marsrelay.time import tdb_to_tt
+from marsrelay.geometry.time import tdb_to_tt
 
 __all__ = [
     "MSD_EPOCH_JD_TT",
@@ -64,6 +64,6 @@ def sol_start_tdb_s(sol: Sequence[int] | np.ndarray | int, lon_east_deg: float) 
     """TDB seconds past J2000 of the LMST midnight that starts local sol ``sol``."""
     msd = np.asarray(sol, dtype=float) - lon_east_deg / 360.0
     tt_s = (msd * SOL_DAYS - (J2000_JD - MSD_EPOCH_JD_TT)) * DAY_S
-    from marsrelay.time import tt_to_tdb
+    from marsrelay.geometry.time import tt_to_tdb
 
     return tt_to_tdb(tt_s)

@@ -14,7 +14,7 @@ that shifts the *direction* of Mars by under 2e-6 deg and its elevation by under
 
 Worked example::
 
-    >>> from marsrelay.sites import MarsSite
+    >>> from marsrelay.geometry.sites import MarsSite
     >>> site = MarsSite("Oxia", lat_deg=18.275, lon_east_deg=335.368, height_km=-3.0)
     >>> [round(float(x), 3) for x in site.position_body_km]
     [2927.143, -1342.129, 1063.399]
@@ -31,7 +31,7 @@ import erfa
 import numpy as np
 
 from marsrelay.constants import MARS_EQ_RADIUS_KM, MARS_POLAR_RADIUS_KM
-from marsrelay.time import tdb_to_tt_jd, tdb_to_utc_jd
+from marsrelay.geometry.time import tdb_to_tt_jd, tdb_to_utc_jd
 
 __all__ = [
     "AzElRange",

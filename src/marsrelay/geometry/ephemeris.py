@@ -11,7 +11,7 @@ by under 20 cm from it, far below anything marsrelay resolves.
 
 Worked example::
 
-    >>> from marsrelay.ephemeris import Ephemeris
+    >>> from marsrelay.geometry.ephemeris import Ephemeris
     >>> eph = Ephemeris.de421()
     >>> r = eph.position_km("mars", [0.0], center="earth")
     >>> r.shape
@@ -30,8 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from marsrelay.constants import DAY_S, J2000_JD
+from marsrelay.errors import EphemerisCoverageError
 
-__all__ = ["BODIES", "Ephemeris", "EphemerisCoverageError"]
+__all__ = ["BODIES", "Ephemeris"]
 
 #: Bodies this ephemeris answers for, by marsrelay name.
 BODIES: tuple[str, ...] = ("sun", "earth", "moon", "mars", "emb", "ssb")
@@ -42,10 +43,6 @@ BODIES: tuple[str, ...] = ("sun", "earth", "moon", "mars", "emb", "ssb")
 _DOCUMENTED_COVERAGE_UTC: dict[str, tuple[str, str]] = {
     "de421": ("1900-01-01T00:00:00Z", "2051-01-01T00:00:00Z"),
 }
-
-
-class EphemerisCoverageError(ValueError):
-    """Times outside the ephemeris' coverage (the message gives the covered UTC span)."""
 
 
 @dataclass
@@ -145,7 +142,7 @@ class Ephemeris(_Queries):
         end = (constants["jomega"] - J2000_JD) * DAY_S
         documented = _DOCUMENTED_COVERAGE_UTC.get(module_name)
         if documented is not None:  # honour the span the publisher vouches for
-            from marsrelay.time import utc_to_tdb
+            from marsrelay.geometry.time import utc_to_tdb
 
             start = max(start, float(utc_to_tdb(documented[0])))
             end = min(end, float(utc_to_tdb(documented[1])))
@@ -164,7 +161,7 @@ class Ephemeris(_Queries):
     def _check(self, tdb: np.ndarray) -> None:
         start, end = self.coverage_tdb_s
         if tdb.size and (np.nanmin(tdb) < start or np.nanmax(tdb) > end or np.isnan(tdb).any()):
-            from marsrelay.time import tdb_to_utc
+            from marsrelay.geometry.time import tdb_to_utc
 
             bad = tdb[(tdb < start) | (tdb > end) | np.isnan(tdb)][0]
             bad_txt = "NaN" if np.isnan(bad) else str(tdb_to_utc(bad))
@@ -249,7 +246,7 @@ class SpkEphemeris(_Queries):
     def _check(self, tdb: np.ndarray) -> None:
         lo, hi = self.coverage_tdb_s
         if tdb.size and (tdb.min() < lo or tdb.max() > hi or np.isnan(tdb).any()):
-            from marsrelay.time import tdb_to_utc
+            from marsrelay.geometry.time import tdb_to_utc
 
             raise EphemerisCoverageError(
                 f"{self.name} covers {tdb_to_utc(lo)} to {tdb_to_utc(hi)}; asked for "
