@@ -102,6 +102,16 @@ def test_add_user_prints_a_token_stored_only_as_a_hash(tmp_path, service_scenari
     from marsrelay.service.security import verify_password
 
     assert verify_password(pw, "s3cret pass") and not verify_password(pw, "wrong")
+    from marsrelay.service.db.engine import Database
+    from marsrelay.service.ops import RelayService
+
+    service = RelayService(Database.open(db))
+    try:  # the pages' log-in (issue 16) checks the same hash
+        actor = service.login("ann", "s3cret pass")
+        assert actor is not None and (actor.agency, actor.role.value) == ("NASA", "viewer")
+        assert service.login("ann", "wrong") is None and service.login("nobody", "x") is None
+    finally:
+        service.db.dispose()
     res = runner.invoke(app, ["service", "add-user", "bob", "--agency", "ESA", "--role",
                               "pilot", "--db", db])
     assert res.exit_code == 2 and "--role" in res.stderr

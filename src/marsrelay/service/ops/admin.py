@@ -23,7 +23,13 @@ from marsrelay.service.db.migrate import migrate
 from marsrelay.service.db.models import Asset, Overflight, Token, Trajectory, User
 from marsrelay.service.domain.permissions import Actor, Role
 from marsrelay.service.ops.core import ServiceCore
-from marsrelay.service.security import hash_password, hash_token, new_token, same_digest
+from marsrelay.service.security import (
+    hash_password,
+    hash_token,
+    new_token,
+    same_digest,
+    verify_password,
+)
 from marsrelay.service.timefmt import format_ms, now_ms
 
 __all__ = ["AdminOps", "backup_database"]
@@ -216,6 +222,17 @@ class AdminOps(ServiceCore):
             )
             agency_name = agency_row.name
         return token, agency_name
+
+    def login(self, name: str, password: str) -> Actor | None:
+        """The user whose web-page password this is (argon2id), or None (for the pages)."""
+        with self.uow() as uow:
+            user = uow.repo.user(name) if name else None
+            if user is None or not user.password_hash or not password:
+                return None
+            if not verify_password(user.password_hash, password):
+                return None
+            return Actor(name=user.name, agency=user.agency.name, role=Role(user.role),
+                         user_id=user.id)
 
     def authenticate(self, token: str | None) -> Actor | None:
         """The user a bearer token belongs to (None: missing, unknown, revoked, expired)."""

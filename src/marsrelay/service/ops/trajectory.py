@@ -208,12 +208,15 @@ class TrajectoryOps(ServiceCore):
                 "relinked": relinked,
                 "stale": stale,
             }
+            # Everyone sees this event: counts only, no request ids of other agencies.
+            public = {k: v for k, v in after.items() if k not in ("relinked", "stale")}
+            public |= {"relinked": len(relinked), "stale": len(stale)}
             uow.repo.add_event(
                 "trajectory",
                 orbiter_id=asset.id,
                 orbiter_agency_id=asset.agency_id,
                 version=version,
-                detail=after,
+                detail=public,
                 time_ms=now,
             )
             uow.repo.add_audit(
