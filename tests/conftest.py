@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 #: The service tests' fixtures (databases, a PostgreSQL server, test clients).
-pytest_plugins = ["service_kit"]
+pytest_plugins = ["helpers.service_kit"]
 
 #: A small valid scenario (every later edit makes exactly one thing wrong).
 BASE_TOML = """\

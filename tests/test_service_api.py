@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from service_kit import Env, make_env
+from helpers.service_kit import Env, make_env
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from service_kit import Env
+from helpers.service_kit import Env
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

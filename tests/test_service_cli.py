@@ -17,9 +17,9 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from helpers.service_kit import _free_port, need, wait_for
 from marsrelay.cli.main import app
 from marsrelay.service.security import hash_token
-from service_kit import _free_port, need, wait_for
 
 runner = CliRunner()
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import uvicorn
 
-from service_kit import Env, _free_port, wait_for
+from helpers.service_kit import Env, _free_port, wait_for
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from service_kit import USERS, Env
+from helpers.service_kit import USERS, Env
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

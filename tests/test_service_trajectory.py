@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from helpers.service_kit import Env
 from marsrelay.geometry.orbits import write_oem
 from marsrelay.scenario import load_scenario
 from marsrelay.service.timefmt import parse_ms
-from service_kit import Env
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -24,7 +24,6 @@ from marsrelay.cli.summaries import (
     print_run,
 )
 from marsrelay.errors import InputError
-from marsrelay.geometry.snapshot import geometry_snapshot
 from marsrelay.links import build_link_model
 from marsrelay.pipeline import Stage
 from marsrelay.report.compare import compare_runs
@@ -121,7 +120,12 @@ def simulate_command(
     scenario: ScenarioArg,
     out: OutOption = Path("out"),
     ion: Annotated[Path | None, typer.Option(
-        "--ion", help="Simulate this ION contact plan instead of computing contacts.")] = None,
+        "--ion", help="Simulate this ION contact plan (ionadmin commands) instead of computing "
+                      "contacts.")] = None,
+    node: Annotated[list[str] | None, typer.Option(
+        "--node", metavar="NUMBER=NAME",
+        help="ION node NUMBER stands for scenario node NAME (repeatable; adds to and "
+             "overrides the scenario's \\[ion.nodes]).")] = None,
     export_ion: Annotated[Path | None, typer.Option(
         "--export-ion", help="Also write the contact plan used as an ION plan to this file.")
     ] = None,
@@ -131,17 +135,26 @@ def simulate_command(
     """Simulate SCENARIO's traffic through its contacts (Contact Graph Routing): contacts,
     links, schedule and the simulation tables in --out."""
     from marsrelay.simulation import ContactPlan
-    from marsrelay.simulation.ion import read_ion, write_ion
+    from marsrelay.simulation.ion import (
+        parse_node_options,
+        read_ion,
+        scenario_node_map,
+        write_ion,
+    )
 
+    node_options = parse_node_options(node or [])
     sc = load_scenario(scenario)
     if seed is not None:
         sc = sc.with_overrides(simulation=sc.simulation.model_copy(update={"seed": seed}))
+    ion_numbers = {name: n for n, name in scenario_node_map(sc, node_options).items()}
     if ion is None:
         result = _run_to(ctx, sc, out, "simulation")
         assert result.links is not None
         plan = ContactPlan.from_contact_table(result.links.contacts, sc, sc.simulation)
     else:
-        plan = read_ion(ion)
+        reading = read_ion(ion, scenario=sc, nodes=node_options)
+        plan, ion_numbers = reading.plan, dict(reading.node_numbers)
+        console.print(f"{ion}: {reading.summary()}", highlight=False, markup=False)
         _note_interrupt(ctx, out)
         with RunFolderWriter(out) as writer, stage_progress() as progress:
             result = pipeline.run_on_plan(sc, plan, progress=progress)
@@ -150,8 +163,9 @@ def simulate_command(
         print_run(result)
         _wrote(writer)
     if export_ion is not None:
-        write_ion(export_ion, plan)
-        console.print(f"Wrote {export_ion}", highlight=False, markup=False)
+        exported = write_ion(export_ion, plan, node_numbers=ion_numbers)
+        console.print(f"Wrote {export_ion}: {exported.summary()}", highlight=False,
+                      markup=False)
 
 
 def run_command(
@@ -176,7 +190,7 @@ def run_command(
     partners = [] if no_compare else list(without or sc.compare_without)
     for p in partners:
         sc.without(p)  # a partner that matches nothing fails before any work
-    print_geometry(geometry_snapshot(sc, sc.start_tdb_s))
+    print_geometry(sc.geometry_at(sc.start_tdb_s))
     _note_interrupt(ctx, out)
     with RunFolderWriter(out) as writer:
         with stage_progress() as progress:
@@ -192,6 +206,8 @@ def run_command(
         dirs = [writer.out_dir, *(writer.out_dir / v.folder for v in variants)]
         for v in variants:
             console.print(f"Without {v.partner} -> {writer.out_dir / v.folder}",
-                          highlight=False, markup=False)
+                          highlight=False, markup=False, soft_wrap=True)
         console.print(comparison_table(compare_runs(dirs)))
-    console.print(f"Report: {writer.out_dir / 'report.html'}", highlight=False, markup=False)
+    side = " (with the side-by-side)" if variants else ""
+    console.print(f"Report{side}: {writer.out_dir / 'report.html'}", highlight=False,
+                  markup=False, soft_wrap=True)

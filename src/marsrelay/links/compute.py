@@ -31,7 +31,7 @@ import numpy as np
 
 from marsrelay.contacts.stage import contacts_output_table
 from marsrelay.contacts.table import ContactTable
-from marsrelay.geometry.ephemeris import Ephemeris
+from marsrelay.geometry.ephemeris import Ephemeris, SpkEphemeris
 from marsrelay.geometry.solar_time import local_sol, sol_start_tdb_s
 from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
 from marsrelay.links.geometry import (
@@ -44,6 +44,7 @@ from marsrelay.links.geometry import (
 from marsrelay.links.model import LinkModel, build_link_model
 from marsrelay.rundir import schema
 from marsrelay.rundir.tables import OutputTable, utc_column
+from marsrelay.scenario import Scenario
 
 __all__ = [
     "LinkResult",
@@ -163,25 +164,20 @@ class LinkedContacts:
 class _Evaluator:
     """Geometry + link model of one scenario; evaluates groups of contacts of one node pair."""
 
-    def __init__(self, scenario: Any, model: LinkModel) -> None:
+    def __init__(self, scenario: Scenario, model: LinkModel) -> None:
         self.model = model
         self.rotation = scenario.rotation
         self.landers = {spec.name: spec for spec in scenario.landers}
         self.orbiters = {spec.name: spec for spec in scenario.orbiters}
         self.stations = {st.name: st for st in scenario.stations}
         self._traj: dict[str, Any] = {}
-        self._eph: Ephemeris | None = getattr(scenario, "ephemeris", None)
+        self.ephemeris: Ephemeris | SpkEphemeris = scenario.ephemeris
 
     def trajectory(self, name: str) -> Any:
         if name not in self._traj:
             self._traj[name] = self.orbiters[name].trajectory(self.rotation)
         return self._traj[name]
 
-    @property
-    def ephemeris(self) -> Ephemeris:
-        if self._eph is None:
-            self._eph = Ephemeris.de421()
-        return self._eph
 
     def step(self, kind: str) -> float:
         cfg = self.model.config
@@ -313,7 +309,7 @@ def _utc_day_edges(t0: float, t1: float) -> tuple[np.ndarray, list[str]]:
     return np.asarray(edges), days
 
 
-def compute_links(scenario: Any, contacts: ContactTable) -> LinkedContacts:
+def compute_links(scenario: Scenario, contacts: ContactTable) -> LinkedContacts:
     """Rates and volumes of every contact of ``scenario`` (see the module docstring).
 
     Returns a :class:`LinkedContacts` whose ``contacts`` has ``rate_bps_mean`` (bps) and
@@ -380,7 +376,7 @@ def compute_links(scenario: Any, contacts: ContactTable) -> LinkedContacts:
     )
 
 
-def _per_sol_table(parts: list, scenario: Any) -> PerSolVolumes:
+def _per_sol_table(parts: list, scenario: Scenario) -> PerSolVolumes:
     cols: dict[str, list] = {c: [] for c in (
         "lander", "partner", "kind", "sol", "start", "passes", "contact_s", "vol", "adr", "fix")}
     lons = {spec.name: spec.site.lon_east_deg for spec in scenario.landers}
@@ -412,7 +408,7 @@ def _per_sol_table(parts: list, scenario: Any) -> PerSolVolumes:
     return PerSolVolumes(*(getattr(table, f)[order] for f in table.__dataclass_fields__))
 
 
-def _per_day_table(parts: list, scenario: Any) -> PerDayVolumes:
+def _per_day_table(parts: list, scenario: Scenario) -> PerDayVolumes:
     if not parts:
         e = np.empty(0)
         return PerDayVolumes(e.astype(object), e.astype(object), e.astype(np.int64), e, e)

@@ -24,6 +24,7 @@ from marsrelay.rundir import schema
 from marsrelay.rundir.folder import check_run_folder
 from marsrelay.rundir.schema import TableSpec
 from marsrelay.rundir.tables import read_table
+from marsrelay.scenario import Scenario
 
 __all__ = [
     "EARTH_KINDS",
@@ -198,7 +199,7 @@ def scenario_info(data: dict[str, Any], source: str = schema.SCENARIO_JSON) -> S
         trajectories=tuple(trajectories), source=source)
 
 
-def scenario_info_from_scenario(sc: Any, source: str = "scenario") -> ScenarioInfo:
+def scenario_info_from_scenario(sc: Scenario, source: str = "scenario") -> ScenarioInfo:
     """:class:`ScenarioInfo` from a loaded :class:`marsrelay.scenario.Scenario`."""
     return scenario_info(sc.to_dict(), source)
 

@@ -4,7 +4,7 @@
 - :mod:`.traffic`: :class:`Bundles` and :func:`generate_traffic` (the ``[traffic]`` sources).
 - :mod:`.engine`: :func:`simulate`, the event loop with SABR-style routing and conservation.
 - :mod:`.results`: :class:`SimulationResult` (per-sol delivery, latency, buffers) and outputs.
-- :mod:`.ion`: ION contact plan export / import (``a contact`` / ``a range`` lines).
+- :mod:`.ion`: ION contact plans (``ionadmin`` commands) read and written as ION reads them.
 - :mod:`.stage`: :func:`run`, the stage as the pipeline runs it (and :func:`run_on_plan`).
 """
 
