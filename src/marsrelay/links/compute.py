@@ -84,9 +84,11 @@ class RateProfile:
 class LinkResult:
     """Per-contact link figures, one entry per row of the contact table.
 
-    ``volume_ideal_bits``: the capacity of the contact (proximity: the ladder rate at the
-    fixed-rate margin tracked continuously from the window's start, no hail, framing, ARQ or
-    lag; Earth links: ``volume_bits``), an upper bound for ``volume_bits``.
+    ``volume_ideal_bits``: the capacity model the stage used before the pass model, for
+    comparison (proximity: the pair's ladder rate at the fixed-rate margin tracked continuously
+    over the whole window, with no hail, framing, ARQ or lag; Earth links: ``volume_bits``).
+    It is not a bound: the adaptive rate decides at a smaller margin (see
+    :data:`marsrelay.links.catalogue.MARGIN_POLICY`).
     """
 
     volume_bits: np.ndarray
@@ -441,7 +443,7 @@ def compute_links(scenario: Any, contacts: ContactTable) -> LinkedContacts:
     dur = contacts.duration_s
     mean = np.divide(volume, dur, out=np.zeros(n), where=dur > 0)
     result = LinkResult(volume, mean, adr_bits, fixed_bits, fixed_rate, peak, adr_flag,
-                        np.maximum(ideal_bits, volume))
+                        ideal_bits)
     per_sol = _per_sol_table(sol_parts, scenario)
     per_day = _per_day_table(day_parts, scenario)
     linked_table = contacts.with_links(mean, volume)

@@ -61,6 +61,7 @@ from marsrelay.links.catalogue import (
     Band,
     Proximity1Session,
     ProximityRadio,
+    adr_margin_db,
     canonical_spacecraft,
 )
 
@@ -96,7 +97,8 @@ class ProximityOps:
     """Resolved settings of proximity passes as flown (see :mod:`marsrelay.links.proximity`).
 
     ``hail_s``: pass start to first data frame; ``comm_change_s``: down time of each rate
-    change; ``update_interval_s``/``lag_s``/``adr_margin_db``: the adaptive rate's decisions;
+    change; ``update_interval_s``/``lag_s``/``adr_margin_db``: the adaptive rate's decisions
+    (``adr_margin_db`` None: the margin at which a full frame meets ``adr_fer_target``);
     ``fixed_margin_db``: margin of fixed-rate passes; ``frame_data_octets`` and
     ``frame_overhead_octets``: one PLTU; ``arq``: go-back-N delivery; ``ideal``: none of it
     (capacity at the margin, tracked continuously).
@@ -106,12 +108,13 @@ class ProximityOps:
     comm_change_s: float
     update_interval_s: float
     lag_s: float
-    adr_margin_db: float
+    adr_margin_db: float | None
     fixed_margin_db: float
     frame_data_octets: int
     frame_overhead_octets: int
     arq: bool
     ideal: bool
+    adr_fer_target: float = MARGIN_POLICY.adr_fer_target
 
     @property
     def frame_bits(self) -> int:
@@ -192,6 +195,15 @@ class LinkModel:
         )
         return pn0 - self.pair_modulation_loss_db(lander, orbiter)
 
+    def adr_margin_db(self, lander: str) -> float:
+        """Margin (dB) of the adaptive rate's decisions on ``lander``'s return link: the
+        ``[links.adaptive_rate] margin_db`` or, by default, the Eb/N0 over the coding's
+        requirement at which a full frame meets the policy's frame error rate."""
+        if self.ops.adr_margin_db is not None:
+            return self.ops.adr_margin_db
+        return adr_margin_db(CODINGS[self.radios[lander].coding], self.ops.frame_bits,
+                             self.ops.adr_fer_target)
+
     def proximity_required_ebn0_db(self, lander: str) -> float:
         """Eb/N0 (dB) the return link's decoder needs (the lander's radio's coding)."""
         return self.radios[lander].required_ebn0
@@ -226,7 +238,7 @@ class LinkModel:
         safe = np.where(on, rate, 1.0)
         excess = np.asarray(pdn0_dbhz, dtype=float) - to_db(safe) - required
         if ops.ideal:
-            return np.where(on & (excess >= ops.adr_margin_db - 1e-9), rate, 0.0)
+            return np.where(on & (excess >= self.adr_margin_db(lander) - 1e-9), rate, 0.0)
         fer = frame_error_rate(excess, ops.frame_bits, code.event_rate_at_required,
                                code.db_per_decade)
         if ops.arq:
@@ -484,8 +496,9 @@ def _resolve_ops(chk: _Checker, cfg: LinksConfig) -> ProximityOps:
     lag = pick(ar.lag_s, ADR_LAG_S)
     chk.finite("links.adaptive_rate.update_interval_s", update, 0.5, 600.0, "s")
     chk.finite("links.adaptive_rate.lag_s", lag, 0.0, 600.0, "s")
-    adr_margin = pick(ar.margin_db, MARGIN_POLICY.proximity_adr_db)
-    chk.finite("links.adaptive_rate.margin_db", adr_margin, -10.0, 40.0, "dB")
+    adr_margin = ar.margin_db  # None: from each lander's coding (LinkModel.adr_margin_db)
+    if adr_margin is not None:
+        chk.finite("links.adaptive_rate.margin_db", adr_margin, -10.0, 40.0, "dB")
     fixed_margin = pick(cfg.proximity_margin_db, MARGIN_POLICY.proximity_fixed_db)
     if cfg.ideal:
         # the capacity model: the adaptive rate follows the link at the fixed-rate margin
