@@ -170,10 +170,20 @@ def test_cli_links_summary(scenario, windows, monkeypatch) -> None:
     from typer.testing import CliRunner
 
     import marsrelay.cli.links as cli_links
+    from marsrelay.cli.common import console
     from marsrelay.cli.main import app
 
     monkeypatch.setattr(cli_links, "_find_contacts", lambda sc: windows)
+    monkeypatch.setattr(console, "width", 200)  # a wide terminal: output still fits 100 columns
     res = CliRunner().invoke(app, ["links", "curiosity-insight-tgo-2019"])
     assert res.exit_code == 0, res.output
-    assert "per sol per lander" in res.output and "Curiosity" in res.output
-    assert "MRO" in res.output and "TGO" in res.output
+    lines = res.output.splitlines()
+    assert max(len(line) for line in lines) <= 100
+    assert "Data volume per lander" in res.output and "Curiosity" in res.output
+    assert "MRO" in res.output and "TGO" in res.output and "pass model: hail" in res.output
+    assert "per sol per lander" not in res.output  # the full tables only with --all
+    full = CliRunner().invoke(app, ["links", "--all", "curiosity-insight-tgo-2019"])
+    assert full.exit_code == 0, full.output
+    assert "per sol per lander" in full.output  # (the stand-in windows hold no Earth links)
+    assert max(len(line) for line in full.output.splitlines()) <= 100
+    assert len(full.output.splitlines()) > len(lines)

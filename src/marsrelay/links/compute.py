@@ -47,7 +47,7 @@ from marsrelay.links.geometry import (
     proximity_geometry,
     sample_windows,
 )
-from marsrelay.links.model import LinkModel, build_link_model
+from marsrelay.links.model import LinkModel, ProximityOps, build_link_model
 from marsrelay.links.proximity import PassGrid, pass_grid, simulate_passes
 
 __all__ = [
@@ -162,7 +162,8 @@ class PerDayVolumes:
 @dataclass
 class LinkedContacts:
     """Output of the links stage: the contact table with ``rate_bps_mean``/``volume_bits``
-    filled, per-contact details, per-sol volumes and Earth capacity per day."""
+    filled, per-contact details, per-sol volumes and Earth capacity per day; ``ops`` the pass
+    model's resolved settings (hail, adaptive rate, framing, margins)."""
 
     contacts: ContactTable
     result: LinkResult
@@ -170,6 +171,7 @@ class LinkedContacts:
     earth_per_day: PerDayVolumes
     notes: tuple[str, ...]
     _profile: Callable[[int, float | None], RateProfile] = field(repr=False)
+    ops: ProximityOps | None = None
 
     def rate_profile(self, index: int, step_s: float | None = None) -> RateProfile:
         """Rate profile of contact row ``index`` (samples every ``step_s`` s, default: the
@@ -449,7 +451,7 @@ def compute_links(scenario: Any, contacts: ContactTable) -> LinkedContacts:
     linked_table = contacts.with_links(mean, volume)
     return LinkedContacts(
         linked_table, result, per_sol, per_day, tuple(model.notes),
-        lambda index, step: ev.profile(contacts, index, step),
+        lambda index, step: ev.profile(contacts, index, step), model.ops,
     )
 
 
