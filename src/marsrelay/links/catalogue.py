@@ -1,5 +1,8 @@
 """Default parameters of radios, spacecraft transmitters and ground stations, with sources.
 
+(Over 500 lines by design: every sourced default of the links stage lives here, next to its
+citation, so a reviewer checks one file.)
+
 Figures marked "approx." are engineering estimates consistent with the cited descriptions (the
 exact flight values vary with the unit, the antenna placement and the mission phase); every one
 can be overridden per scenario in the ``[links]`` table
@@ -92,6 +95,7 @@ __all__ = [
     "PROXIMITY_RADIOS",
     "RESIDUAL_CARRIER_MOD_INDEX_DEG",
     "SPACECRAFT_ALIASES",
+    "SPACECRAFT_RADIOS",
     "STATION_CLASSES",
     "AntennaPattern",
     "Band",
@@ -104,6 +108,7 @@ __all__ = [
     "StationClass",
     "adr_margin_db",
     "canonical_spacecraft",
+    "expected_radio",
 ]
 
 #: Proximity-1 data rates, bps: 2^n kbps, n = 0..11 (CCSDS 211.1-B).
@@ -469,6 +474,28 @@ def canonical_spacecraft(node_name: str) -> str | None:
     """Catalogue key of a scenario node name (``"Mars Express"`` -> ``"mex"``), or None."""
     key = "".join(ch for ch in node_name.lower() if ch.isalnum())
     return SPACECRAFT_ALIASES.get(key)
+
+
+#: The UHF relay radio each known spacecraft carries (see :data:`PROXIMITY_RADIOS`; NASA/JPL
+#: and ESA mission pages; InSight: DESCANSO 18, Table 5-5; MAVEN's Electra-Lite: the reference
+#: facts of the project).
+SPACECRAFT_RADIOS: dict[str, str] = {
+    "mro": "electra", "tgo": "electra", "odyssey": "ce-505", "maven": "electra-lite",
+    "mex": "melacom", "msl": "electra-lite", "insight": "ce-505",
+}
+
+#: Normalised names of spacecraft with a radio but no downlink entry.
+_RADIO_ONLY_ALIASES: dict[str, str] = {
+    "rosalindfranklin": "exomars-uhf", "exomarsrover": "exomars-uhf",
+}
+
+
+def expected_radio(node_name: str) -> str | None:
+    """The radio the spacecraft called ``node_name`` carries, or None if not catalogued."""
+    key = canonical_spacecraft(node_name)
+    if key is not None:
+        return SPACECRAFT_RADIOS.get(key)
+    return _RADIO_ONLY_ALIASES.get("".join(ch for ch in node_name.lower() if ch.isalnum()))
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +29,6 @@ import numpy as np
 
 from marsrelay.config.links import LinksConfig
 from marsrelay.constants import C_KM_S
-from marsrelay.errors import InputError
 from marsrelay.links.budget import (
     atmosphere_loss_db,
     atmosphere_noise_k,
@@ -63,7 +61,9 @@ from marsrelay.links.catalogue import (
     ProximityRadio,
     adr_margin_db,
     canonical_spacecraft,
+    expected_radio,
 )
+from marsrelay.links.checks import Checker, check_radio_rates, scenario_file, station_class
 
 __all__ = [
     "RETURN_FREQUENCY_HZ",
@@ -292,34 +292,7 @@ def earth_rate_ladder(max_rate_bps: float, min_rate_bps: float) -> np.ndarray:
 # -------------------------------------------------------------------------------------------
 
 
-class _Checker:
-    def __init__(self, file: str | None) -> None:
-        self.file = file
-
-    def fail(self, field_path: str, problem: str, allowed: str | None = None) -> None:
-        raise InputError(problem, file=self.file, field=field_path, allowed=allowed)
-
-    def positive(self, field_path: str, value: float, unit: str) -> None:
-        if not (math.isfinite(value) and value > 0.0):
-            self.fail(field_path, f"{value!r} must be a positive number of {unit}", f"> 0 {unit}")
-
-    def finite(self, field_path: str, value: float, lo: float = -math.inf,
-               hi: float = math.inf, unit: str = "") -> None:
-        if not (math.isfinite(value) and lo <= value <= hi):
-            self.fail(field_path, f"{value!r} is out of range", f"{lo} .. {hi} {unit}".strip())
-
-    def name(self, field_path: str, value: str, allowed: Iterable[str], what: str) -> None:
-        allowed = list(allowed)
-        if value not in allowed:
-            self.fail(field_path, f"unknown {what} {value!r}", ", ".join(allowed))
-
-
-def _scenario_file(scenario: Any) -> str | None:
-    path = getattr(scenario, "path", None)
-    return str(path) if path is not None else None
-
-
-def _resolve_radio(chk: _Checker, name: str, cfg: LinksConfig) -> ProximityRadio:
+def _resolve_radio(chk: Checker, name: str, cfg: LinksConfig) -> ProximityRadio:
     base = PROXIMITY_RADIOS[name]
     ov = cfg.radios.get(name)
     if ov is None:
@@ -338,26 +311,7 @@ def _resolve_radio(chk: _Checker, name: str, cfg: LinksConfig) -> ProximityRadio
     return radio
 
 
-def _check_radio_rates(chk: _Checker, radio: ProximityRadio) -> None:
-    where = f"links.radios.{radio.name}.rates_bps"
-    prox = ", ".join(f"{r:.0f}" for r in PROXIMITY1_RATES_BPS)
-    if not radio.rates_bps:
-        chk.fail(where, "empty rate list", f"Proximity-1 rates {prox} bps")
-    code = CODINGS[radio.coding]
-    for r in radio.rates_bps:
-        if not any(abs(r - p) < 1e-6 for p in PROXIMITY1_RATES_BPS):
-            chk.fail(where, f"{r:g} bps is not a Proximity-1 data rate", f"{prox} bps")
-        if r / code.code_rate > radio.max_symbol_rate_sps * (1 + 1e-9):
-            top = radio.max_symbol_rate_sps * code.code_rate
-            chk.fail(
-                where,
-                f"{r:g} bps with coding {code.name} needs {r / code.code_rate:g} symbols/s, above "
-                f"the {radio.name} radio's {radio.max_symbol_rate_sps:g} symbols/s",
-                f"rates <= {top:g} bps with {code.name}",
-            )
-
-
-def _node_radio(chk: _Checker, node: Any, kind: str, cfg: LinksConfig, notes: list[str]) -> str:
+def _node_radio(chk: Checker, node: Any, kind: str, cfg: LinksConfig, notes: list[str]) -> str:
     radio = getattr(node, "radio", None)
     if radio is None:
         radio = cfg.default_lander_radio if kind == "lander" else cfg.default_orbiter_radio
@@ -365,11 +319,15 @@ def _node_radio(chk: _Checker, node: Any, kind: str, cfg: LinksConfig, notes: li
         chk.name(f"links.default_{kind}_radio", radio, PROXIMITY_RADIOS, "radio")
     else:
         chk.name(f"{kind}[{node.name}].radio", radio, PROXIMITY_RADIOS, "radio")
+    carried = expected_radio(node.name)
+    if carried is not None and carried != radio:
+        notes.append(f"{kind} {node.name!r} carries {carried!r} (links catalogue); using the "
+                     f"scenario's {radio!r}")
     return radio
 
 
 def _resolve_downlink(
-    chk: _Checker, node: str, is_lander: bool, cfg: LinksConfig, notes: list[str]
+    chk: Checker, node: str, is_lander: bool, cfg: LinksConfig, notes: list[str]
 ) -> Downlink:
     ov = cfg.spacecraft.get(node)
     where = f"links.spacecraft.{node}"
@@ -435,20 +393,12 @@ def _resolve_downlink(
     )
 
 
-def _station_class(dish_m: float | None, agency: str) -> str:
-    if dish_m is not None and dish_m >= 60.0:
-        return "dsn-70m" if dish_m >= 68.0 else "ru-64m"
-    if (dish_m is not None and abs(dish_m - 35.0) < 0.5) or agency.upper() == "ESA":
-        return "estrack-35m"
-    return "dsn-34m"
-
-
-def _resolve_receiver(chk: _Checker, station: Any, band: str, cfg: LinksConfig,
+def _resolve_receiver(chk: Checker, station: Any, band: str, cfg: LinksConfig,
                       notes: list[str]) -> Receiver:
     ov = cfg.stations.get(station.name)
     where = f"links.stations.{station.name}"
     dish = getattr(station, "dish_m", None)
-    cls = _station_class(dish, getattr(station, "agency", "") or "")
+    cls = station_class(dish, getattr(station, "agency", "") or "")
     if ov is not None and ov.station_class is not None:
         chk.name(f"{where}.station_class", ov.station_class, STATION_CLASSES, "station class")
         cls = ov.station_class
@@ -468,7 +418,7 @@ def _resolve_receiver(chk: _Checker, station: Any, band: str, cfg: LinksConfig,
     return Receiver(station.name, band, cls, float(gain), float(t_zen))
 
 
-def _resolve_ops(chk: _Checker, cfg: LinksConfig) -> ProximityOps:
+def _resolve_ops(chk: Checker, cfg: LinksConfig) -> ProximityOps:
     """Session, framing, adaptive-rate and margin settings: ``[links]`` over the catalogue."""
     ar, pp = cfg.adaptive_rate, cfg.proximity_protocol
 
@@ -515,7 +465,7 @@ def build_link_model(scenario: Any) -> LinkModel:
     ``links.radios.electra.tx_power_w``) and the allowed values.
     """
     cfg: LinksConfig = getattr(scenario, "links", None) or LinksConfig()
-    chk = _Checker(_scenario_file(scenario))
+    chk = Checker(scenario_file(scenario))
     notes: list[str] = []
     chk.name("links.earth_band", cfg.earth_band, BANDS, "band")
     for key in ("proximity_margin_db", "earth_margin_db"):
@@ -541,7 +491,7 @@ def build_link_model(scenario: Any) -> LinkModel:
         for node in nodes:
             radios[node.name] = resolved[_node_radio(chk, node, kind, cfg, notes)]
     for name in sorted({r.name for r in radios.values()} | set(cfg.radios)):
-        _check_radio_rates(chk, resolved[name])
+        check_radio_rates(chk, resolved[name])
     landers = frozenset(n.name for n in scenario.landers)
 
     node_names = [n.name for n in (*scenario.orbiters, *scenario.landers)]
