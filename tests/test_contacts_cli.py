@@ -11,9 +11,14 @@ import pytest
 
 from conftest import BASE_TOML, error_line
 from marsrelay.cli.main import app
-from marsrelay.contacts import CSV_COLUMNS, ContactTable, find_contacts, write_contacts
+from marsrelay.contacts import ContactTable, find_contacts
+from marsrelay.contacts.stage import contacts_output_table
 from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
+from marsrelay.rundir.schema import CONTACTS
+from marsrelay.rundir.tables import write_table
 from marsrelay.scenario import load_scenario
+
+CSV_COLUMNS = CONTACTS.csv_names
 
 UTC_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
@@ -58,10 +63,10 @@ def test_write_contacts_round_trip_and_empty_table(tmp_path):
     sc = load_scenario("exomars-2030").with_overrides(
         end_utc="2030-11-01T06:00:00Z")
     table = find_contacts(sc)
-    _, parquet_path = write_contacts(table, tmp_path)
+    _, parquet_path = write_table(tmp_path, contacts_output_table(table))
     back = pq.read_table(parquet_path).to_pydict()
     np.testing.assert_array_equal(np.sort(back["start_tdb_s"]), np.sort(table.start_tdb_s))
-    write_contacts(ContactTable.empty(), tmp_path / "none")
+    write_table(tmp_path / "none", contacts_output_table(ContactTable.empty()))
     assert (tmp_path / "none" / "contacts.csv").read_text().strip() == ",".join(CSV_COLUMNS)
     assert list(tmp_path.glob(".*.tmp")) == []  # atomic writes leave no temporaries
 

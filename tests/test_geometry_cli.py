@@ -21,18 +21,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from marsrelay.cli.main import app
-from marsrelay.geometry.ephemeris import Ephemeris
-from marsrelay.geometry.snapshot import geometry_snapshot, nearest_ellipsoid_point
-from marsrelay.geometry.time import utc_to_tdb
-from marsrelay.scenario import load_scenario
-from spicekit import (
+from helpers.spicekit import (
     LoadedKernels,
     write_lsk,
     write_orbiter_spk,
     write_pck,
     write_planetary_spk,
 )
+from marsrelay.cli.main import app
+from marsrelay.geometry.ephemeris import Ephemeris
+from marsrelay.geometry.snapshot import geometry_snapshot, nearest_ellipsoid_point
+from marsrelay.geometry.time import utc_to_tdb
+from marsrelay.scenario import load_scenario
 
 # NAIF pck00010.tpc, BODY499_RADII (typed in, not read from marsrelay).
 A_KM, C_KM = 3396.19, 3376.20

@@ -23,13 +23,13 @@ import math
 import numpy as np
 import pytest
 
-from links_standin import proximity_windows
+from helpers.links_standin import proximity_windows
 from marsrelay.config.links import AdaptiveRateConfig, LinksConfig, ProximityProtocolConfig
-from marsrelay.errors import InputError
+from marsrelay.errors import InputError, ScenarioError
 from marsrelay.links import build_link_model, compute_links
 from marsrelay.links.budget import frame_error_rate, go_back_n_efficiency
 from marsrelay.links.catalogue import CODINGS, MARGIN_POLICY, adr_margin_db
-from marsrelay.scenario import ScenarioError, load_scenario
+from marsrelay.scenario import load_scenario
 from test_links_budget import EARTH_TOML
 
 K7_SPECTRUM = [(10, 11, 36), (12, 38, 211), (14, 193, 1404), (16, 1331, 11633),

@@ -15,14 +15,15 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from helpers.sweep_cases import prox_case
 from marsrelay.cli.main import app
 from marsrelay.contacts.table import ContactTable
 from marsrelay.errors import InputError
+from marsrelay.scenario import builtin_scenario_path
 from marsrelay.sweep import CaseResult, load_sweep, run_sweep
 from marsrelay.sweep.case import result_from_contacts
-from marsrelay.sweep.paths import apply_params, check_path, parse_path, to_toml
+from marsrelay.sweep.paths import apply_params, case_scenario, check_path, parse_path
 from marsrelay.sweep.plot import sweep_figure
-from sweep_cases import prox_case
 
 SOL_S = 88775.244  # Allison & McEwen (2000), Mars24 mean solar day
 
@@ -77,7 +78,7 @@ SWEEP = """\
 [sweep]
 base = "base.toml"
 figures = ["passes_per_sol", "contact_min_per_sol", "max_gap_h"]
-case = "sweep_cases:prox_case"
+case = "helpers.sweep_cases:prox_case"
 
 [[axis]]
 path = "lander[0].lat_deg"
@@ -129,7 +130,7 @@ base = "base.toml"
 mode = "random"
 samples = 25
 seed = 7
-case = "sweep_cases:prox_case"
+case = "helpers.sweep_cases:prox_case"
 
 [[axis]]
 path = "lander[*].elevation_mask_deg"
@@ -172,9 +173,12 @@ def test_paths_apply_to_the_scenario_data():
     assert data["scenario"]["end"] == (start + dt.timedelta(hours=84)).strftime(
         "%Y-%m-%dT%H:%M:%SZ")
     assert tomllib.loads(BASE) == base  # the base is not modified by parsing
-    # TOML writer round trip, with TOML date-times and nested tables
+    # the case's scenario validates straight from the data (TOML date-times included)
     data["scenario"]["start"] = dt.datetime(2030, 11, 1, 0, 0, tzinfo=dt.UTC)
-    assert tomllib.loads(to_toml(data)) == data
+    sc = case_scenario(data)
+    assert sc.start_utc == "2030-11-01T00:00:00Z"
+    assert [la.site.elevation_mask_deg for la in sc.landers] == [10.0, 15.0]
+    assert [s.name for s in sc.stations] == ["DSS-63"]
 
 
 def test_path_checks_name_what_is_allowed():
@@ -284,7 +288,7 @@ def test_serial_run_writes_partitions_results_summary_and_plot(tmp_path):
 def test_failures_are_reported_and_retried_on_the_next_run(tmp_path):
     from functools import partial
 
-    from sweep_cases import fail_one
+    from helpers.sweep_cases import fail_one
 
     sweep = load_sweep(write(tmp_path))
     out = tmp_path / "out"
@@ -389,9 +393,8 @@ def test_a_different_sweep_cannot_resume_into_the_same_folder(tmp_path):
 
 
 def test_builtin_base_and_zipped_axes():
-    import importlib.resources
 
-    builtin = importlib.resources.files("marsrelay") / "scenarios" / "exomars-2030.toml"
+    builtin = builtin_scenario_path("exomars-2030")
     text = """\
 [sweep]
 base = "exomars-2030"

@@ -19,9 +19,9 @@ import psutil
 import pyarrow.parquet as pq
 import pytest
 
+from helpers.sweep_cases import fail_one, kill_worker_once, prox_case
 from marsrelay.sweep import load_sweep, run_sweep
 from marsrelay.sweep.run import local_cluster
-from sweep_cases import fail_one, kill_worker_once, prox_case
 
 TESTS = Path(__file__).parent
 POLL_S = 0.02
@@ -58,7 +58,7 @@ SWEEP = """\
 [sweep]
 base = "base.toml"
 figures = ["passes_per_sol", "contact_min_per_sol", "max_gap_h"]
-case = "sweep_cases:prox_case"
+case = "helpers.sweep_cases:prox_case"
 
 [[axis]]
 path = "lander[0].lat_deg"

@@ -9,9 +9,8 @@
 - :mod:`marsrelay.links.proximity` - proximity passes as flown (hail, adaptive rate with lag,
   framing, go-back-N at the link's frame error rate);
 - :mod:`marsrelay.links.compute` - volumes per contact (ADR and fixed rate); per sol and per day
-  in :mod:`marsrelay.links.tables`.
-
-Public entry points: :func:`compute_links` and :func:`run_links`.
+  in :mod:`marsrelay.links.tables`;
+- :mod:`marsrelay.links.stage` - :func:`run`, the stage as the pipeline runs it.
 """
 
 from marsrelay.links.compute import (
@@ -21,9 +20,9 @@ from marsrelay.links.compute import (
     PerSolVolumes,
     RateProfile,
     compute_links,
-    run_links,
 )
 from marsrelay.links.model import LinkModel, ProximityOps, build_link_model
+from marsrelay.links.stage import run
 
 __all__ = [
     "LinkModel",
@@ -35,5 +34,5 @@ __all__ = [
     "RateProfile",
     "build_link_model",
     "compute_links",
-    "run_links",
+    "run",
 ]

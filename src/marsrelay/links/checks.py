@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any
 
 from marsrelay.errors import InputError
 from marsrelay.links.catalogue import CODINGS, PROXIMITY1_RATES_BPS, ProximityRadio
+from marsrelay.scenario import Scenario
 
 __all__ = ["Checker", "check_radio_rates", "scenario_file", "station_class"]
 
@@ -37,8 +37,9 @@ class Checker:
             self.fail(field_path, f"unknown {what} {value!r}", ", ".join(allowed))
 
 
-def scenario_file(scenario: Any) -> str | None:
-    path = getattr(scenario, "path", None)
+def scenario_file(scenario: Scenario) -> str | None:
+    """The scenario's file as text, or None for a scenario built in memory."""
+    path = scenario.path
     return str(path) if path is not None else None
 
 

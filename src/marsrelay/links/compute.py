@@ -25,15 +25,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from marsrelay.contacts.stage import contacts_output_table
 from marsrelay.contacts.table import ContactTable
-from marsrelay.geometry.ephemeris import Ephemeris
+from marsrelay.geometry.ephemeris import Ephemeris, SpkEphemeris
 from marsrelay.geometry.solar_time import local_sol
-from marsrelay.io import atomic_write_text
 from marsrelay.links.budget import max_data_rate_bps
 from marsrelay.links.geometry import (
     LinkGeometry,
@@ -44,23 +43,17 @@ from marsrelay.links.geometry import (
 )
 from marsrelay.links.model import LinkModel, ProximityOps, build_link_model
 from marsrelay.links.proximity import PassGrid, pass_grid, simulate_passes
-from marsrelay.links.tables import (
-    VOLUMES_PER_SOL_COLUMNS,
-    PerDayVolumes,
-    PerSolVolumes,
-    per_day_table,
-    per_sol_table,
-)
+from marsrelay.links.tables import PerDayVolumes, PerSolVolumes, per_day_table, per_sol_table
+from marsrelay.rundir.tables import OutputTable
+from marsrelay.scenario import Scenario
 
 __all__ = [
-    "VOLUMES_PER_SOL_COLUMNS",
     "LinkResult",
     "LinkedContacts",
     "PerDayVolumes",
     "PerSolVolumes",
     "RateProfile",
     "compute_links",
-    "run_links",
 ]
 
 
@@ -118,29 +111,27 @@ class LinkedContacts:
             raise IndexError(f"contact index {index} out of range 0..{len(self.contacts) - 1}")
         return self._profile(index, step_s)
 
+    def tables(self) -> tuple[OutputTable, ...]:
+        """``contacts`` (with the link columns) and ``volumes_per_sol`` for the run folder."""
+        return (contacts_output_table(self.contacts), self.per_sol.output_table())
+
 
 class _Evaluator:
     """Geometry + link model of one scenario; evaluates groups of contacts of one node pair."""
 
-    def __init__(self, scenario: Any, model: LinkModel) -> None:
+    def __init__(self, scenario: Scenario, model: LinkModel) -> None:
         self.model = model
         self.rotation = scenario.rotation
         self.landers = {spec.name: spec for spec in scenario.landers}
         self.orbiters = {spec.name: spec for spec in scenario.orbiters}
         self.stations = {st.name: st for st in scenario.stations}
         self._traj: dict[str, Any] = {}
-        self._eph: Ephemeris | None = getattr(scenario, "ephemeris", None)
+        self.ephemeris: Ephemeris | SpkEphemeris = scenario.ephemeris
 
     def trajectory(self, name: str) -> Any:
         if name not in self._traj:
             self._traj[name] = self.orbiters[name].trajectory(self.rotation)
         return self._traj[name]
-
-    @property
-    def ephemeris(self) -> Ephemeris:
-        if self._eph is None:
-            self._eph = Ephemeris.de421()
-        return self._eph
 
     def step(self, kind: str) -> float:
         cfg = self.model.config
@@ -285,7 +276,7 @@ def _evaluate_group(
     return _GroupResult(adr_bits, fixed_bits, fixed_rate, idx, peak)
 
 
-def compute_links(scenario: Any, contacts: ContactTable) -> LinkedContacts:
+def compute_links(scenario: Scenario, contacts: ContactTable) -> LinkedContacts:
     """Rates and volumes of every contact of ``scenario`` (see the module docstring).
 
     Returns a :class:`LinkedContacts` whose ``contacts`` has ``rate_bps_mean`` (bps) and
@@ -366,21 +357,3 @@ def compute_links(scenario: Any, contacts: ContactTable) -> LinkedContacts:
         lambda index, step: ev.profile(contacts, index, step), model.ops,
     )
 
-
-def run_links(
-    scenario: Any, contacts: ContactTable, out_dir: str | Path, console: Any | None = None
-) -> LinkedContacts:
-    """Links stage for ``marsrelay run``: compute, write ``out_dir/volumes_per_sol.csv``
-    (atomically), print notes and a one-line summary on ``console`` (a rich Console) if given."""
-    linked = compute_links(scenario, contacts)
-    atomic_write_text(Path(out_dir) / "volumes_per_sol.csv", linked.per_sol.to_csv_text())
-    if console is not None:
-        for note in linked.notes:
-            console.print(f"[yellow]note:[/yellow] {note}")
-        prox = linked.contacts.kind == "proximity"
-        total = float(np.sum(linked.contacts.volume_bits[prox]))
-        console.print(
-            f"links: {len(linked.contacts)} contacts, relay volume {total / 1e9:.2f} Gbit "
-            f"over {int(np.sum(prox))} proximity passes -> volumes_per_sol.csv"
-        )
-    return linked

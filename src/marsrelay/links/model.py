@@ -64,6 +64,7 @@ from marsrelay.links.catalogue import (
     expected_radio,
 )
 from marsrelay.links.checks import Checker, check_radio_rates, scenario_file, station_class
+from marsrelay.scenario import Scenario
 
 __all__ = [
     "RETURN_FREQUENCY_HZ",
@@ -458,13 +459,13 @@ def _resolve_ops(chk: Checker, cfg: LinksConfig) -> ProximityOps:
                         int(octets), PROXIMITY1_FRAMING.overhead_octets, pp.arq, False)
 
 
-def build_link_model(scenario: Any) -> LinkModel:
+def build_link_model(scenario: Scenario) -> LinkModel:
     """Resolve and check the link parameters of a :class:`marsrelay.scenario.Scenario`.
 
     Raises :class:`~marsrelay.errors.InputError` naming the scenario file, the key (e.g.
     ``links.radios.electra.tx_power_w``) and the allowed values.
     """
-    cfg: LinksConfig = getattr(scenario, "links", None) or LinksConfig()
+    cfg: LinksConfig = scenario.links
     chk = Checker(scenario_file(scenario))
     notes: list[str] = []
     chk.name("links.earth_band", cfg.earth_band, BANDS, "band")

@@ -1,4 +1,4 @@
-"""Per-sol and per-day tables of the links stage: ``volumes_per_sol.csv`` and Earth capacity.
+"""Per-sol and per-day tables of the links stage: ``volumes_per_sol`` and Earth capacity.
 
 Per-sol volumes split each pass at the lander's LMST midnight
 (:mod:`marsrelay.geometry.solar_time`); Earth capacity per day splits at UTC midnight. Both sum
@@ -10,29 +10,22 @@ stage picks one). The builders take per-interval records from
 from __future__ import annotations
 
 import datetime as _dt
-import io
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from marsrelay.geometry.solar_time import sol_start_tdb_s
 from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
+from marsrelay.rundir import schema
+from marsrelay.rundir.tables import OutputTable, utc_column
+from marsrelay.scenario import Scenario
 
 __all__ = [
-    "VOLUMES_PER_SOL_COLUMNS",
     "PerDayVolumes",
     "PerSolVolumes",
     "per_day_table",
     "per_sol_table",
 ]
-
-#: Columns of ``volumes_per_sol.csv``, in order.
-VOLUMES_PER_SOL_COLUMNS: tuple[str, ...] = (
-    "lander", "partner", "kind", "sol", "sol_start_utc", "passes", "contact_s",
-    "volume_bits", "volume_adr_bits", "volume_fixed_bits",
-)
-
 
 @dataclass(frozen=True)
 class PerSolVolumes:
@@ -63,19 +56,16 @@ class PerSolVolumes:
             out[(str(lander), int(sol))] = out.get((str(lander), int(sol)), 0.0) + float(v)
         return out
 
-    def to_csv_text(self) -> str:
-        """The table as CSV (columns :data:`VOLUMES_PER_SOL_COLUMNS`, UTC with milliseconds)."""
-        buf = io.StringIO()
-        buf.write(",".join(VOLUMES_PER_SOL_COLUMNS) + "\n")
-        utc = tdb_to_utc(self.sol_start_tdb_s) if len(self) else []
-        for k in range(len(self)):
-            buf.write(
-                f"{_csv(self.lander[k])},{_csv(self.partner[k])},{self.kind[k]},"
-                f"{int(self.sol[k])},{utc[k]},{int(self.passes[k])},{self.contact_s[k]:.3f},"
-                f"{self.volume_bits[k]:.0f},{self.volume_adr_bits[k]:.0f},"
-                f"{self.volume_fixed_bits[k]:.0f}\n"
-            )
-        return buf.getvalue()
+    def output_table(self) -> OutputTable:
+        """The ``volumes_per_sol`` table of the run folder."""
+        return OutputTable(schema.VOLUMES_PER_SOL, {
+            "lander": self.lander, "partner": self.partner, "kind": self.kind,
+            "sol": self.sol, "sol_start_utc": utc_column(self.sol_start_tdb_s),
+            "passes": self.passes, "contact_s": self.contact_s,
+            "volume_bits": self.volume_bits, "volume_adr_bits": self.volume_adr_bits,
+            "volume_fixed_bits": self.volume_fixed_bits,
+            "sol_start_tdb_s": self.sol_start_tdb_s,
+        })
 
 
 @dataclass(frozen=True)
@@ -90,14 +80,6 @@ class PerDayVolumes:
 
     def __len__(self) -> int:
         return len(self.day_utc)
-
-
-def _csv(text: object) -> str:
-    s = str(text)
-    return f'"{s}"' if ("," in s or '"' in s) else s
-
-
-# -------------------------------------------------------------------------------------------
 
 
 def _utc_day_edges(t0: float, t1: float) -> tuple[np.ndarray, list[str]]:
@@ -118,7 +100,7 @@ def _utc_day_edges(t0: float, t1: float) -> tuple[np.ndarray, list[str]]:
     return np.asarray(edges), days
 
 
-def per_sol_table(parts: list, scenario: Any) -> PerSolVolumes:
+def per_sol_table(parts: list, scenario: Scenario) -> PerSolVolumes:
     cols: dict[str, list] = {c: [] for c in (
         "lander", "partner", "kind", "sol", "start", "passes", "contact_s", "vol", "adr", "fix")}
     lons = {spec.name: spec.site.lon_east_deg for spec in scenario.landers}
@@ -150,7 +132,7 @@ def per_sol_table(parts: list, scenario: Any) -> PerSolVolumes:
     return PerSolVolumes(*(getattr(table, f)[order] for f in table.__dataclass_fields__))
 
 
-def per_day_table(parts: list, scenario: Any) -> PerDayVolumes:
+def per_day_table(parts: list, scenario: Scenario) -> PerDayVolumes:
     if not parts:
         e = np.empty(0)
         return PerDayVolumes(e.astype(object), e.astype(object), e.astype(np.int64), e, e)
