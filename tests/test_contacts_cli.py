@@ -112,10 +112,9 @@ def test_solar_conjunction_blocks_earth_links(write_scenario):
     (marsrelay.geometry.snapshot's snapshot, computed independently of the contacts stage)."""
     from marsrelay.contacts.earth import conjunction_free
     from marsrelay.contacts.earth_tables import EarthMarsTables
-    from marsrelay.geometry.snapshot import geometry_snapshot
 
     sc = load_scenario(write_scenario(BASE_TOML))
-    assert geometry_snapshot(sc, sc.start_tdb_s).sun_earth_mars_deg < 2.0
+    assert sc.geometry_at(sc.start_tdb_s).sun_earth_mars_deg < 2.0
     blocked = find_contacts(sc)
     assert set(blocked.kind) == {"proximity"}
     allowed = find_contacts(sc.with_overrides(conjunction_sep_deg=1.0))
@@ -126,6 +125,6 @@ def test_solar_conjunction_blocks_earth_links(write_scenario):
     free = conjunction_free(EarthMarsTables(t0, t1, sc.rotation), t0, t1, 2.0)
     assert len(free) == 2  # before and after the conjunction
     for edge, sign in ((free.end[0], 1.0), (free.start[1], -1.0)):
-        before = geometry_snapshot(sc, edge - 3600.0).sun_earth_mars_deg
-        after = geometry_snapshot(sc, edge + 3600.0).sun_earth_mars_deg
+        before = sc.geometry_at(edge - 3600.0).sun_earth_mars_deg
+        after = sc.geometry_at(edge + 3600.0).sun_earth_mars_deg
         assert sign * (before - 2.0) > 0 and sign * (2.0 - after) > 0

@@ -8,7 +8,6 @@ import typer
 
 from marsrelay.cli.common import parse_utc_option
 from marsrelay.cli.summaries import print_geometry
-from marsrelay.geometry.snapshot import geometry_snapshot
 from marsrelay.scenario import load_scenario
 
 __all__ = ["geometry_command"]
@@ -24,4 +23,4 @@ def geometry_command(
     """Sub-orbiter points, orbiters and Earth seen from each lander, Earth-Mars distance, SEP."""
     sc = load_scenario(scenario)
     tdb = sc.start_tdb_s if at is None else parse_utc_option(at, "--at")
-    print_geometry(geometry_snapshot(sc, tdb))
+    print_geometry(sc.geometry_at(tdb))

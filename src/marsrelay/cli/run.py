@@ -24,7 +24,6 @@ from marsrelay.cli.summaries import (
     print_run,
 )
 from marsrelay.errors import InputError
-from marsrelay.geometry.snapshot import geometry_snapshot
 from marsrelay.links import build_link_model
 from marsrelay.pipeline import Stage
 from marsrelay.report.compare import compare_runs
@@ -191,7 +190,7 @@ def run_command(
     partners = [] if no_compare else list(without or sc.compare_without)
     for p in partners:
         sc.without(p)  # a partner that matches nothing fails before any work
-    print_geometry(geometry_snapshot(sc, sc.start_tdb_s))
+    print_geometry(sc.geometry_at(sc.start_tdb_s))
     _note_interrupt(ctx, out)
     with RunFolderWriter(out) as writer:
         with stage_progress() as progress:

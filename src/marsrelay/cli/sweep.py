@@ -40,6 +40,9 @@ def sweep_command(
         "this process without Dask). Ignored with --scheduler.")] = None,
     retries: Annotated[int, typer.Option("--retries", min=0,
                                          help="Re-runs of a failing case.")] = 2,
+    allow_code: Annotated[bool, typer.Option(
+        "--allow-code", help="Let the sweep file's case name any 'module:function' (runs that "
+        "code); without it only registered case functions run.")] = False,
 ) -> None:
     """Run every case of SWEEP.toml; results go to DIR/results.parquet and
     DIR/sweep_summary.csv. Interrupted sweeps resume where they stopped. Exit code 1 when some
@@ -62,7 +65,8 @@ def sweep_command(
 
         try:
             outcome = run_sweep(sweep, out, scheduler=scheduler, workers=workers,
-                                retries=retries, on_progress=on_progress)
+                                retries=retries, on_progress=on_progress,
+                            allow_code=allow_code)
         except KeyboardInterrupt:
             bar.stop()
             err_console.print(f"interrupted: finished cases are kept in {out}; run the "

@@ -35,6 +35,12 @@ from marsrelay.geometry.orbits import (
 )
 from marsrelay.geometry.rotation import RotationModel, rotation_model
 from marsrelay.geometry.sites import EarthStation, MarsSite
+from marsrelay.geometry.snapshot import (
+    GeometrySnapshot,
+    SnapshotLander,
+    SnapshotOrbiter,
+    geometry_snapshot,
+)
 from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
 
 __all__ = ["LanderSpec", "OrbiterSpec", "Scenario", "Window"]
@@ -142,6 +148,22 @@ class Scenario:
     def duration_s(self) -> float:
         """Length of the span, s (TDB)."""
         return self.end_tdb_s - self.start_tdb_s
+
+    def geometry_at(self, tdb_s: float) -> GeometrySnapshot:
+        """The scenario's geometry at ``tdb_s`` (TDB s past J2000): sub-orbiter points, what
+        each lander sees, Earth-Mars distance and Sun-Earth-Mars angle
+        (:func:`marsrelay.geometry.snapshot.geometry_snapshot`)."""
+        trajectories = [o.trajectory(self.rotation) for o in self.orbiters]
+        try:
+            return geometry_snapshot(
+                tdb_s, self.rotation,
+                [SnapshotOrbiter(o.name, traj, o.max_range_km)
+                 for o, traj in zip(self.orbiters, trajectories, strict=True)],
+                [SnapshotLander(la.name, la.site) for la in self.landers], self.ephemeris)
+        finally:
+            for traj in trajectories:
+                if isinstance(traj, SpkTrajectory):
+                    traj.close()
 
     def node_names(self) -> list[str]:
         """Names of all nodes: orbiters, then landers, then stations (file order)."""

@@ -33,6 +33,7 @@ from marsrelay.simulation import SimulationResult
 from marsrelay.sweep.paths import apply_params, case_scenario
 
 __all__ = [
+    "CASE_FUNCTIONS",
     "FIGURES",
     "FIGURE_NAMES",
     "Case",
@@ -270,3 +271,10 @@ def simulation_figures(sim: SimulationResult, landers: Sequence[str]
         if mine.any():
             p50[i] = float(np.median(latency[mine]))
     return delivered, p50
+
+
+#: marsrelay's own case functions, by the names a sweep file's ``case`` may use.
+CASE_FUNCTIONS: dict[str, CaseFunction] = {
+    "pipeline": evaluate_case,
+    "marsrelay.sweep.case:evaluate_case": evaluate_case,
+}
