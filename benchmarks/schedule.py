@@ -4,8 +4,9 @@
 site, Kazachok (the 2022 plan's surface platform), so two landers compete for the orbiters.
 Demands: Rosalind Franklin 150 Mbit/sol at priority 2 (ExoMars science working team #7, 2014);
 Kazachok 400 Mbit/sol at priority 1 (assumed), with an Electra-Lite radio (assumed: with the
-ExoMars UHF radio of the built-in scenario its relay passes, not the Earth downlink, would bind). Orbiter limits (assumed, MaROS-like): TGO and MRO
-at most 4 relay passes per Mars sol with 10 min between passes; MAVEN has a 2-day blackout.
+ExoMars UHF radio of the built-in scenario its relay passes, not the Earth downlink, would
+bind). Orbiter limits (assumed, MaROS-like): TGO and MRO at most 4 relay passes per Mars sol
+with 10 min between passes; MAVEN has a 2-day blackout.
 
 Contacts come from the contacts stage (``marsrelay.contacts.find_contacts``) when it exists;
 otherwise from a stand-in computed here from the geometry modules at 10 s sampling (proximity:
