@@ -14,7 +14,7 @@ and are resolved by :func:`marsrelay.links.model.build_link_model`. Example::
     [links.adaptive_rate]            # Electra ADR
     update_interval_s = 10.0
     lag_s = 5.0
-    margin_db = 3.0
+    margin_db = 0.9                  # default: where a full frame meets FER 1e-4
 
     [links.proximity_protocol]       # CCSDS Proximity-1 session and framing
     frame_data_octets = 2043

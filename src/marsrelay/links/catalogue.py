@@ -67,6 +67,9 @@ source, every one a ``[links]`` key):
   radios without it use the Proximity-1 residual carrier at a 60 deg modulation index (CCSDS
   211.1 §3.3.5), which leaves sin^2(60 deg) of the power to the data: 1.25 dB (DESCANSO 18
   Table 5-5 line 25).
+- Margin policy (:data:`MARGIN_POLICY`): predicted links keep 3 dB (UHF fixed-rate passes, X
+  band) or 4 dB (Ka band); the adaptive rate decides on the measured link at the Eb/N0 where a
+  full frame meets FER 1e-4. Margins choose rates; what arrives follows the nominal link.
 """
 
 from __future__ import annotations
