@@ -178,7 +178,8 @@ def test_cli_links_summary(scenario, windows, monkeypatch) -> None:
 
     monkeypatch.setattr(marsrelay.contacts, "run",
                         lambda sc, config=None, progress=None: ContactsResult(windows, (), 2.0))
-    monkeypatch.setattr(console, "width", 200)  # a wide terminal: output still fits 100 columns
+    # a wide terminal (restored to auto-detection afterwards): output still fits 100 columns
+    monkeypatch.setattr(console, "_width", 200)
     res = CliRunner().invoke(app, ["links", "curiosity-insight-tgo-2019"])
     assert res.exit_code == 0, res.output
     lines = res.output.splitlines()
