@@ -152,10 +152,14 @@ class PgServer:
                         "-m", "fast", "-w", "stop"], capture_output=True, check=False)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port that is free on 127.0.0.1 now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+_free_port = free_port
 
 
 def start_postgres() -> PgServer:
@@ -180,7 +184,7 @@ def start_postgres() -> PgServer:
                            "--auth=trust", "-E", "UTF8", "--no-sync"],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    port = _free_port()
+    port = free_port()
     opts = (f"-p {port} -c listen_addresses=127.0.0.1 -k {root} -c fsync=on "
             "-c max_connections=200 -c shared_buffers=32MB")
     done = subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(datadir), "-o", opts,

@@ -3,7 +3,10 @@
 - SQLite (the embedded default): WAL journal, ``synchronous=FULL`` (a committed write survives
   a crash or power cut), a 30 s busy timeout, foreign keys on. Write transactions start with
   ``BEGIN IMMEDIATE``: writers queue for the one write lock at the start instead of failing
-  when a read snapshot cannot be upgraded.
+  when a read snapshot cannot be upgraded. Before that they queue in :meth:`Database.write_lock`
+  (a thread lock, then ``flock`` on ``FILE.lock`` beside the database, shared by every
+  process): SQLite's own busy handler polls with sleeps of up to 100 ms, which under many
+  writers made the slowest write wait seconds; a blocked ``flock`` wakes when it is released.
 - PostgreSQL through psycopg 3 (``postgresql+psycopg://``; ``postgresql://`` is read as that):
   write transactions take one transaction-scoped advisory lock first, so writes are applied in
   one order on both backends (event ids then become visible in increasing order, which polling
@@ -12,8 +15,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import sqlite3
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -66,10 +74,44 @@ class Database:
 
     url: str
     engine: Engine
+    _thread_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _lock_fd: int | None = field(default=None, repr=False)
+    #: A per-process cache of the catalogue (see ``Repository.catalog``).
+    catalog_cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
+
+    @property
+    def display_url(self) -> str:
+        """The URL without its password (for messages and logs)."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    @contextlib.contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """SQLite: hold the service's write lock (see the module docstring); PostgreSQL: no-op
+        (its advisory lock waits without polling)."""
+        if not self.is_sqlite:
+            yield
+            return
+        with self._thread_lock:
+            fd = self._lock_file()
+            if fd is None:  # no lock file (read-only folder): BEGIN IMMEDIATE alone
+                yield
+                return
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _lock_file(self) -> int | None:
+        if self._lock_fd is None:
+            path = f"{self.engine.url.database}.lock"
+            with contextlib.suppress(OSError):
+                self._lock_fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        return self._lock_fd
 
     @property
     def write_engine(self) -> Engine:
@@ -78,6 +120,10 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._lock_fd is not None:
+            with self._thread_lock:
+                os.close(self._lock_fd)
+                self._lock_fd = None
 
     @classmethod
     def open(cls, url: str, *, pool_size: int = 16) -> Database:

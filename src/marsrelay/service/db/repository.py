@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from marsrelay.service.db.models import (
@@ -71,14 +71,33 @@ def _overlapping(start_col: Any, end_col: Any, start_ms: int | None, end_ms: int
     return cond
 
 
+#: The catalogue's fingerprint: agencies and assets are only ever added and trajectory
+#: versions only increase, so two committed states with the same three numbers are the same.
+_CATALOG_FINGERPRINT = text(
+    "SELECT (SELECT count(*) FROM agencies), (SELECT count(*) FROM assets), "
+    "(SELECT coalesce(sum(trajectory_version), 0) FROM assets)"
+)
+
+
 class Repository:
-    def __init__(self, session: Session) -> None:
+    """``cache``: a per-process dict that keeps the catalogue between read transactions
+    (None in write transactions, which always read it afresh and never store it)."""
+
+    def __init__(self, session: Session, cache: dict[str, Any] | None = None) -> None:
         self.session = session
         self._catalog: Catalog | None = None
+        self._cache = cache
 
     # -- catalogue, meta -----------------------------------------------------------------
     def catalog(self) -> Catalog:
         if self._catalog is None:
+            fingerprint = None
+            if self._cache is not None:
+                fingerprint = tuple(self.session.execute(_CATALOG_FINGERPRINT).one())
+                hit = self._cache.get("catalog")
+                if hit is not None and hit[0] == fingerprint:
+                    self._catalog = hit[1]
+                    return hit[1]
             agencies = {a.id: a.name for a in self.session.scalars(select(Agency))}
             assets = {
                 a.id: AssetInfo(
@@ -87,6 +106,8 @@ class Repository:
                 for a in self.session.scalars(select(Asset).order_by(Asset.id))
             }
             self._catalog = Catalog(assets, agencies)
+            if self._cache is not None:
+                self._cache["catalog"] = (fingerprint, self._catalog)
         return self._catalog
 
     def forget_catalog(self) -> None:

@@ -49,14 +49,21 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         bind = self.db.write_engine if self.write else self.db.engine
+        self._lock = self.db.write_lock() if self.write else contextlib.nullcontext()
+        self._lock.__enter__()
         self.session = Session(bind=bind, expire_on_commit=False, autoflush=True)
         try:
             self.session.begin()
             self.session.connection()  # BEGIN (IMMEDIATE) / the advisory lock, now
         except (OperationalError, DBAPIError) as exc:
             self.session.close()
+            self._lock.__exit__(None, None, None)
             raise database_unavailable(exc) from None
-        self.repo = Repository(self.session)
+        except BaseException:
+            self.session.close()
+            self._lock.__exit__(None, None, None)
+            raise
+        self.repo = Repository(self.session, None if self.write else self.db.catalog_cache)
         return self
 
     def __exit__(
@@ -88,6 +95,7 @@ class UnitOfWork:
                     raise database_unavailable(exc) from None
         finally:
             self.session.close()
+            self._lock.__exit__(None, None, None)
 
     def _rollback_quietly(self) -> None:
         with contextlib.suppress(OperationalError, DBAPIError):
