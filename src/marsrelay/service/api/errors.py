@@ -40,11 +40,14 @@ STATUS: dict[type[ServiceError], int] = {
 }
 
 
-def _service_error(_request: Request, exc: Exception) -> JSONResponse:
+def _service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
     status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
     if isinstance(exc, InvalidInputError):
         return JSONResponse({"detail": jsonable_encoder(exc.errors)}, status_code=422)
+    if status == 503:
+        log.warning("%s %s: %s (%s)", request.method, request.url.path, exc.message,
+                    getattr(exc, "log_detail", ""))
     headers = {"Retry-After": "1"} if status == 503 else None
     return JSONResponse({"detail": exc.message}, status_code=status, headers=headers)
 
@@ -82,9 +85,10 @@ def _input_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _database_error(_request: Request, exc: Exception) -> JSONResponse:
+def _database_error(request: Request, exc: Exception) -> JSONResponse:
     err = database_unavailable(exc)
-    log.warning("database unavailable: %s", err.message)
+    log.warning("%s %s: %s (%s)", request.method, request.url.path, err.message,
+                getattr(err, "log_detail", ""))
     return JSONResponse({"detail": err.message}, status_code=503, headers={"Retry-After": "1"})
 
 

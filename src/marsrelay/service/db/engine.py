@@ -20,7 +20,7 @@ import fcntl
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from marsrelay.errors import InputError
+from marsrelay.service.db.failures import is_discard_error
 
 __all__ = ["DEFAULT_DB_URL", "WRITE_LOCK_KEY", "Database", "normalize_url"]
 
@@ -40,6 +41,10 @@ WRITE_LOCK_KEY = 0x6D617273  # "mars"
 
 #: SQLite busy timeout, s: how long a writer waits for the write lock.
 SQLITE_BUSY_TIMEOUT_S = 30.0
+
+#: PostgreSQL connect timeout, s: a server that does not answer fails the request (503)
+#: instead of holding it.
+PG_CONNECT_TIMEOUT_S = 5
 
 
 def normalize_url(url: str) -> str:
@@ -78,6 +83,8 @@ class Database:
     _lock_fd: int | None = field(default=None, repr=False)
     #: A per-process cache of the catalogue (see ``Repository.catalog``).
     catalog_cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: Called by :meth:`dispose` first (e.g. to stop a writer thread).
+    on_dispose: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -119,6 +126,9 @@ class Database:
         return self.engine.execution_options(marsrelay_write=True)
 
     def dispose(self) -> None:
+        for callback in self.on_dispose:
+            callback()
+        self.on_dispose.clear()
         self.engine.dispose()
         if self._lock_fd is not None:
             with self._thread_lock:
@@ -126,15 +136,18 @@ class Database:
                 self._lock_fd = None
 
     @classmethod
-    def open(cls, url: str, *, pool_size: int = 16) -> Database:
-        """An engine for ``url`` (see :func:`normalize_url`); nothing is connected yet."""
+    def open(cls, url: str, *, pool_size: int = 24) -> Database:
+        """An engine for ``url`` (see :func:`normalize_url`); nothing is connected yet.
+
+        ``pool_size`` should cover the threads that query at once (the server's thread pool
+        plus its writer thread): connections beyond it are opened and closed per use."""
         url = normalize_url(url)
         if url.startswith("sqlite"):
             engine = create_engine(
                 url,
                 pool_size=pool_size,
-                max_overflow=pool_size,
-                pool_timeout=60,
+                max_overflow=8,
+                pool_timeout=30,
                 connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
             )
             _sqlite_events(engine)
@@ -142,12 +155,23 @@ class Database:
             engine = create_engine(
                 url,
                 pool_size=pool_size,
-                max_overflow=pool_size,
-                pool_timeout=60,
+                max_overflow=8,
+                pool_timeout=30,
                 pool_pre_ping=True,
+                connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S},
             )
             _postgres_events(engine)
+        _discard_broken_connections(engine)
         return cls(url, engine)
+
+
+def _discard_broken_connections(engine: Engine) -> None:
+    """Read-only, disk-full, I/O and connection errors count as a lost connection: SQLAlchemy
+    then drops that connection (and the pool's older ones) and opens fresh ones."""
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: Any) -> None:
+        if is_discard_error(context.original_exception):
+            context.is_disconnect = True
 
 
 def _sqlite_events(engine: Engine) -> None:

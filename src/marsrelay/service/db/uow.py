@@ -16,26 +16,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from marsrelay.service.db.engine import Database
+from marsrelay.service.db.failures import database_unavailable
 from marsrelay.service.db.repository import Repository
-from marsrelay.service.domain.errors import ConflictError, UnavailableError
+from marsrelay.service.domain.errors import ConflictError
 
 __all__ = ["UnitOfWork", "database_unavailable"]
-
-
-def database_unavailable(exc: Exception) -> UnavailableError:
-    """A one-line, token-free description of a database failure."""
-    orig = getattr(exc, "orig", None) or exc
-    text = " ".join(str(orig).split())[:200]
-    lowered = text.lower()
-    if "locked" in lowered or "busy" in lowered:
-        hint = "the database is busy; try again"
-    elif "readonly" in lowered or "read-only" in lowered or "read only" in lowered:
-        hint = "the database is read-only"
-    elif "full" in lowered or "no space" in lowered:
-        hint = "the database's disk is full"
-    else:
-        hint = "the database is not reachable"
-    return UnavailableError(f"{hint} ({text})")
 
 
 class UnitOfWork:
@@ -46,6 +31,15 @@ class UnitOfWork:
         self.write = write
         self.session: Session
         self.repo: Repository
+
+    @classmethod
+    def within(cls, outer: UnitOfWork) -> UnitOfWork:
+        """A view of ``outer``'s open transaction with a fresh repository (for one operation
+        of a group commit, :mod:`marsrelay.service.db.group_commit`); not a context manager."""
+        step = cls.__new__(cls)
+        step.db, step.write, step.session = outer.db, outer.write, outer.session
+        step.repo = Repository(outer.session)
+        return step
 
     def __enter__(self) -> UnitOfWork:
         bind = self.db.write_engine if self.write else self.db.engine

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from marsrelay.scenario import Scenario
 from marsrelay.service.config import Settings
 from marsrelay.service.db.engine import Database
+from marsrelay.service.db.group_commit import GroupCommitter
 from marsrelay.service.db.models import RelayRequest
 from marsrelay.service.db.repository import AssetInfo, Catalog
 from marsrelay.service.db.uow import UnitOfWork
@@ -16,6 +18,8 @@ from marsrelay.service.domain.permissions import Actor, sees
 from marsrelay.service.timefmt import TimeFormatError, parse_ms
 
 __all__ = ["ServiceCore", "parse_time_param"]
+
+T = TypeVar("T")
 
 
 def parse_time_param(name: str, text: str | None) -> int | None:
@@ -38,9 +42,16 @@ class ServiceCore:
         self.settings = settings or Settings(db_url=db.url)
         self._scenario: Scenario | None = None
         self._scenario_lock = threading.Lock()
+        self.writer = GroupCommitter(db)
+        db.on_dispose.append(self.writer.close)
 
     def uow(self, *, write: bool = False) -> UnitOfWork:
         return UnitOfWork(self.db, write=write)
+
+    def write(self, work: Callable[[UnitOfWork], T]) -> T:
+        """Run ``work(uow)`` as one atomic write, committed with the writes waiting beside it
+        (:mod:`marsrelay.service.db.group_commit`); returns once it is on disk."""
+        return self.writer.run(work)
 
     # -- the scenario the database was initialised with ----------------------------------
     def scenario(self, meta: dict[str, str]) -> Scenario:

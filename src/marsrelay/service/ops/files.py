@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from marsrelay.service.db.models import ForwardFile
+from marsrelay.service.db.uow import UnitOfWork
 from marsrelay.service.domain.errors import (
     ConflictError,
     InvalidInputError,
@@ -52,68 +53,83 @@ class FileOps(ServiceCore):
         content: bytes | None,
         sha256: str | None = None,
     ) -> dict[str, Any]:
-        with self.uow(write=True) as uow:
-            req = self.visible_request(uow, actor, request_id)
-            cat = uow.repo.catalog()
-            check_allowed(
-                actor,
-                Action.ATTACH_FILE,
-                lander_agency=cat.agencies[req.lander_agency_id],
-                orbiter_agency=cat.agencies[req.orbiter_agency_id],
+        return self.write(
+            lambda uow: self._attach_file(
+                uow, actor, request_id, filename, content_type, content, sha256
             )
-            if content is None:
-                raise InvalidInputError("file", "a multipart/form-data field 'file' is required")
-            limit = self.settings.max_file_bytes
-            if len(content) > limit:
-                raise TooLargeError(
-                    f"file: {len(content)} bytes is over the limit of {limit} bytes"
-                )
-            digest = hashlib.sha256(content).hexdigest()
-            if sha256 is not None and sha256.strip().lower() != digest:
-                raise InvalidInputError(
-                    "sha256", f"the file's SHA-256 is {digest}, not {sha256.strip()}"
-                )
-            if req.state not in {s.value for s in LIVE_STATES}:
-                raise ConflictError(
-                    f"files can be attached to live requests only; request {req.id} is {req.state}"
-                )
-            name = (filename or "file").replace("\\", "/").rsplit("/", 1)[-1][:255] or "file"
-            now = now_ms()
-            row = ForwardFile(
-                request_id=req.id,
-                filename=name,
-                content_type=(content_type or "application/octet-stream")[:255],
-                size=len(content),
-                sha256=digest,
-                content=content,
-                created_by=actor.name,
-                created_ms=now,
+        )
+
+    def _attach_file(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        request_id: int,
+        filename: str | None,
+        content_type: str | None,
+        content: bytes | None,
+        sha256: str | None,
+    ) -> dict[str, Any]:
+        req = self.visible_request(uow, actor, request_id)
+        cat = uow.repo.catalog()
+        check_allowed(
+            actor,
+            Action.ATTACH_FILE,
+            lander_agency=cat.agencies[req.lander_agency_id],
+            orbiter_agency=cat.agencies[req.orbiter_agency_id],
+        )
+        if content is None:
+            raise InvalidInputError("file", "a multipart/form-data field 'file' is required")
+        limit = self.settings.max_file_bytes
+        if len(content) > limit:
+            raise TooLargeError(
+                f"file: {len(content)} bytes is over the limit of {limit} bytes"
             )
-            uow.session.add(row)
-            uow.session.flush()
-            view = file_view(
-                (
-                    row.id,
-                    row.filename,
-                    row.content_type,
-                    row.size,
-                    row.sha256,
-                    row.created_by,
-                    row.created_ms,
-                ),
-                req.id,
+        digest = hashlib.sha256(content).hexdigest()
+        if sha256 is not None and sha256.strip().lower() != digest:
+            raise InvalidInputError(
+                "sha256", f"the file's SHA-256 is {digest}, not {sha256.strip()}"
             )
-            uow.repo.add_audit(
-                actor=actor.name,
-                user_id=actor.user_id,
-                action="attach_file",
-                entity="file",
-                entity_id=row.id,
-                before=None,
-                after=view,
-                time_ms=now,
+        if req.state not in {s.value for s in LIVE_STATES}:
+            raise ConflictError(
+                f"files can be attached to live requests only; request {req.id} is {req.state}"
             )
-            return view
+        name = (filename or "file").replace("\\", "/").rsplit("/", 1)[-1][:255] or "file"
+        now = now_ms()
+        row = ForwardFile(
+            request_id=req.id,
+            filename=name,
+            content_type=(content_type or "application/octet-stream")[:255],
+            size=len(content),
+            sha256=digest,
+            content=content,
+            created_by=actor.name,
+            created_ms=now,
+        )
+        uow.session.add(row)
+        uow.session.flush()
+        view = file_view(
+            (
+                row.id,
+                row.filename,
+                row.content_type,
+                row.size,
+                row.sha256,
+                row.created_by,
+                row.created_ms,
+            ),
+            req.id,
+        )
+        uow.repo.add_audit(
+            actor=actor.name,
+            user_id=actor.user_id,
+            action="attach_file",
+            entity="file",
+            entity_id=row.id,
+            before=None,
+            after=view,
+            time_ms=now,
+        )
+        return view
 
     def list_files(self, actor: Actor, request_id: int) -> list[dict[str, Any]]:
         with self.uow() as uow:

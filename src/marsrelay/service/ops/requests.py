@@ -119,126 +119,132 @@ class RequestOps(ServiceCore):
 
     # -- create --------------------------------------------------------------------------
     def create_request(self, actor: Actor, body: Body) -> dict[str, Any]:
-        with self.uow(write=True) as uow:
-            ov_id = body.peek_int("overflight_id")
-            ov = uow.repo.overflight(ov_id) if ov_id is not None and 0 < ov_id < 2**31 else None
-            if ov_id is not None and ov is None:
-                raise NotFoundError(f"overflight_id: overflight {ov_id} does not exist")
-            cat = uow.repo.catalog()
-            if ov is None:
-                if actor.role != Role.PLANNER:
-                    raise ForbiddenError(
-                        f"create: only a planner of the lander's agency may; you "
-                        f"are {actor.name} ({actor.role.value} of {actor.agency})"
-                    )
-            else:
-                check_allowed(
-                    actor,
-                    Action.CREATE,
-                    lander_agency=cat.assets[ov.lander_id].agency,
-                    orbiter_agency=cat.assets[ov.orbiter_id].agency,
+        return self.write(lambda uow: self._create_request(uow, actor, body))
+
+    def _create_request(self, uow: UnitOfWork, actor: Actor, body: Body) -> dict[str, Any]:
+        ov_id = body.peek_int("overflight_id")
+        ov = uow.repo.overflight(ov_id) if ov_id is not None and 0 < ov_id < 2**31 else None
+        if ov_id is not None and ov is None:
+            raise NotFoundError(f"overflight_id: overflight {ov_id} does not exist")
+        cat = uow.repo.catalog()
+        if ov is None:
+            if actor.role != Role.PLANNER:
+                raise ForbiddenError(
+                    f"create: only a planner of the lander's agency may; you "
+                    f"are {actor.name} ({actor.role.value} of {actor.agency})"
                 )
-            cmd = body.parse(RequestCreate)
-            assert ov is not None  # parse() refused a body without a usable overflight_id
-            window = _sub_window(
-                cmd.start_utc, cmd.end_utc, Window(ov.start_ms, ov.end_ms), "overflight"
+        else:
+            check_allowed(
+                actor,
+                Action.CREATE,
+                lander_agency=cat.assets[ov.lander_id].agency,
+                orbiter_agency=cat.assets[ov.orbiter_id].agency,
             )
-            if ov.superseded:
-                raise ConflictError(
-                    f"overflight {ov.id} belongs to an older trajectory of "
-                    f"{cat.assets[ov.orbiter_id].name}; request a current one"
-                )
-            now = now_ms()
-            lander, orbiter = cat.assets[ov.lander_id], cat.assets[ov.orbiter_id]
-            req = RelayRequest(
-                version=1,
-                state=RequestState.REQUESTED.value,
-                overflight_id=ov.id,
-                orbiter_id=orbiter.id,
-                lander_id=lander.id,
-                orbiter_agency_id=orbiter.agency_id,
-                lander_agency_id=lander.agency_id,
-                start_ms=window.start_ms,
-                end_ms=window.end_ms,
-                requested_start_ms=window.start_ms,
-                requested_end_ms=window.end_ms,
-                return_bits=cmd.return_bits,
-                forward_bits=cmd.forward_bits,
-                priority=cmd.priority,
-                predicted_bits=window_share_bits(
-                    parse_profile(ov.profile), ov.start_ms, window.start_ms, window.end_ms
-                ),
-                note=cmd.note,
-                created_by=actor.name,
-                created_ms=now,
-                updated_ms=now,
+        cmd = body.parse(RequestCreate)
+        assert ov is not None  # parse() refused a body without a usable overflight_id
+        window = _sub_window(
+            cmd.start_utc, cmd.end_utc, Window(ov.start_ms, ov.end_ms), "overflight"
+        )
+        if ov.superseded:
+            raise ConflictError(
+                f"overflight {ov.id} belongs to an older trajectory of "
+                f"{cat.assets[ov.orbiter_id].name}; request a current one"
             )
-            uow.session.add(req)
-            uow.session.flush()
-            self._record(uow, actor, req, "created", None, now)
-            return request_view(req, cat)
+        now = now_ms()
+        lander, orbiter = cat.assets[ov.lander_id], cat.assets[ov.orbiter_id]
+        req = RelayRequest(
+            version=1,
+            state=RequestState.REQUESTED.value,
+            overflight_id=ov.id,
+            orbiter_id=orbiter.id,
+            lander_id=lander.id,
+            orbiter_agency_id=orbiter.agency_id,
+            lander_agency_id=lander.agency_id,
+            start_ms=window.start_ms,
+            end_ms=window.end_ms,
+            requested_start_ms=window.start_ms,
+            requested_end_ms=window.end_ms,
+            return_bits=cmd.return_bits,
+            forward_bits=cmd.forward_bits,
+            priority=cmd.priority,
+            predicted_bits=window_share_bits(
+                parse_profile(ov.profile), ov.start_ms, window.start_ms, window.end_ms
+            ),
+            note=cmd.note,
+            created_by=actor.name,
+            created_ms=now,
+            updated_ms=now,
+        )
+        uow.session.add(req)
+        uow.session.flush()
+        self._record(uow, actor, req, "created", None, now)
+        return request_view(req, cat)
 
     # -- the state machine's actions -----------------------------------------------------
     def act(self, actor: Actor, request_id: int, action: Action, body: Body) -> dict[str, Any]:
         """acknowledge, reject, cancel or record a result (see the module docstring)."""
+        return self.write(lambda uow: self._act(uow, actor, request_id, action, body))
+
+    def _act(
+        self, uow: UnitOfWork, actor: Actor, request_id: int, action: Action, body: Body
+    ) -> dict[str, Any]:
         model, target = ACTIONS[action]
-        with self.uow(write=True) as uow:
-            req = self.visible_request(uow, actor, request_id)
-            cat = uow.repo.catalog()
-            check_allowed(
-                actor,
-                action,
-                lander_agency=cat.agencies[req.lander_agency_id],
-                orbiter_agency=cat.agencies[req.orbiter_agency_id],
+        req = self.visible_request(uow, actor, request_id)
+        cat = uow.repo.catalog()
+        check_allowed(
+            actor,
+            action,
+            lander_agency=cat.agencies[req.lander_agency_id],
+            orbiter_agency=cat.agencies[req.orbiter_agency_id],
+        )
+        cmd = body.parse(model)
+        granted = None
+        if isinstance(cmd, AckBody) and (cmd.start_utc or cmd.end_utc):
+            granted = _sub_window(
+                cmd.start_utc,
+                cmd.end_utc,
+                Window(req.requested_start_ms, req.requested_end_ms),
+                "requested window",
             )
-            cmd = body.parse(model)
-            granted = None
-            if isinstance(cmd, AckBody) and (cmd.start_utc or cmd.end_utc):
-                granted = _sub_window(
-                    cmd.start_utc,
-                    cmd.end_utc,
-                    Window(req.requested_start_ms, req.requested_end_ms),
-                    "requested window",
-                )
-            if cmd.version != req.version:
+        if cmd.version != req.version:
+            raise ConflictError(
+                f"version {cmd.version} is not the request's current version "
+                f"{req.version}: read it again"
+            )
+        next_state(req.state, target)
+        before = request_snapshot(req)
+        if action == Action.ACKNOWLEDGE:
+            window = granted or Window(req.start_ms, req.end_ms)
+            clash = uow.repo.busy(
+                req.orbiter_id, window.start_ms, window.end_ms, exclude_id=req.id
+            )
+            if clash:
+                ids = ", ".join(str(c.id) for c in clash)
                 raise ConflictError(
-                    f"version {cmd.version} is not the request's current version "
-                    f"{req.version}: read it again"
+                    f"the window overlaps acknowledged request(s) {ids} on "
+                    f"{cat.assets[req.orbiter_id].name}"
                 )
-            next_state(req.state, target)
-            before = request_snapshot(req)
-            if action == Action.ACKNOWLEDGE:
-                window = granted or Window(req.start_ms, req.end_ms)
-                clash = uow.repo.busy(
-                    req.orbiter_id, window.start_ms, window.end_ms, exclude_id=req.id
-                )
-                if clash:
-                    ids = ", ".join(str(c.id) for c in clash)
-                    raise ConflictError(
-                        f"the window overlaps acknowledged request(s) {ids} on "
-                        f"{cat.assets[req.orbiter_id].name}"
+            if granted is not None:
+                ov = uow.repo.overflight(req.overflight_id)
+                req.start_ms, req.end_ms = granted.start_ms, granted.end_ms
+                if ov is not None:
+                    req.predicted_bits = window_share_bits(
+                        parse_profile(ov.profile), ov.start_ms, granted.start_ms, granted.end_ms
                     )
-                if granted is not None:
-                    ov = uow.repo.overflight(req.overflight_id)
-                    req.start_ms, req.end_ms = granted.start_ms, granted.end_ms
-                    if ov is not None:
-                        req.predicted_bits = window_share_bits(
-                            parse_profile(ov.profile), ov.start_ms, granted.start_ms, granted.end_ms
-                        )
-            elif isinstance(cmd, RejectBody):
+        elif isinstance(cmd, RejectBody):
+            req.reason = cmd.reason
+        elif isinstance(cmd, CancelBody):
+            if cmd.reason is not None:
                 req.reason = cmd.reason
-            elif isinstance(cmd, CancelBody):
-                if cmd.reason is not None:
-                    req.reason = cmd.reason
-            elif isinstance(cmd, ResultBody):
-                req.returned_bits = cmd.returned_bits
-                req.forward_delivered = cmd.forward_delivered
-            now = now_ms()
-            req.state = target.value
-            req.version += 1
-            req.updated_ms = now
-            self._record(uow, actor, req, target.value, before, now)
-            return request_view(req, cat)
+        elif isinstance(cmd, ResultBody):
+            req.returned_bits = cmd.returned_bits
+            req.forward_delivered = cmd.forward_delivered
+        now = now_ms()
+        req.state = target.value
+        req.version += 1
+        req.updated_ms = now
+        self._record(uow, actor, req, target.value, before, now)
+        return request_view(req, cat)
 
     @staticmethod
     def _record(
