@@ -263,6 +263,9 @@ class Env:
 
 
 def make_env(backend: str, url: str, tokens: dict[str, str], **settings: Any) -> Env:
+    """An Env on ``url``; the write rate limit is off unless ``settings`` set one (its own
+    tests do: test_service_attack.py)."""
+    settings.setdefault("write_rate_per_s", 0.0)
     service = RelayService(Database.open(url), Settings(db_url=url, **settings))
     client = TestClient(create_app(service=service), raise_server_exceptions=False)
     return Env(backend, url, service, client, tokens)

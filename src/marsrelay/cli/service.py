@@ -1,4 +1,4 @@
-"""``marsrelay service init|add-user|backup`` (the :data:`service_app` sub-app) and
+"""``marsrelay service init|add-user|revoke-token|backup`` (the :data:`service_app` sub-app) and
 ``marsrelay serve``: thin wrappers around :mod:`marsrelay.service`, the relay coordination
 service. Registered in :mod:`marsrelay.cli.main`; errors go through its one error path.
 
@@ -63,7 +63,7 @@ def init_command(
         service.db.dispose()
     state = "initialised" if summary["changed"] else "already initialised, unchanged"
     print(
-        f"{service.db.url}: {state}: scenario {summary['scenario']}, "
+        f"{service.db.display_url}: {state}: scenario {summary['scenario']}, "
         f"{summary['assets']} assets, {summary['overflights']} overflights"
     )
 
@@ -78,6 +78,10 @@ def add_user_command(
         bool,
         typer.Option("--password-stdin", help="Also set the web-page password, read from stdin."),
     ] = False,
+    expires_days: Annotated[
+        float | None,
+        typer.Option("--expires-days", help="The token stops working after this many days."),
+    ] = None,
 ) -> None:
     """Add a user and print a new API token as the last line (the only time it is shown)."""
     password = None
@@ -85,7 +89,7 @@ def add_user_command(
         password = sys.stdin.readline().rstrip("\r\n")
     service = _service(db)
     try:
-        token, agency_name = service.add_user(name, agency, role, password)
+        token, agency_name = service.add_user(name, agency, role, password, expires_days)
     finally:
         service.db.dispose()
     print(
@@ -95,6 +99,34 @@ def add_user_command(
     print(token)
 
 
+@service_app.command("revoke-token")
+def revoke_token_command(
+    name: Annotated[
+        str | None, typer.Argument(help="Revoke every token of this user.", show_default=False)
+    ] = None,
+    token_stdin: Annotated[
+        bool, typer.Option("--token-stdin", help="Revoke the one token read from stdin.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Revoke API tokens: every token of user NAME, or the token read from stdin (never on
+    the command line, where other users could see it). Running servers refuse them (401)
+    within 2 s."""
+    if (name is None) == (not token_stdin):
+        raise InputError(
+            "say whose tokens to revoke",
+            field="NAME",
+            allowed="a user NAME, or --token-stdin with the token on stdin (not both)",
+        )
+    token = sys.stdin.readline().strip() if token_stdin else None
+    service = _service(db)
+    try:
+        count = service.revoke_tokens(user=name, token=token)
+    finally:
+        service.db.dispose()
+    print(f"revoked {count} token(s)" + (f" of {name}" if name else ""))
+
+
 @service_app.command("backup")
 def backup_command(
     file: Annotated[Path, typer.Argument(help="Where to write the copy.")],
@@ -102,11 +134,14 @@ def backup_command(
 ) -> None:
     """Write a consistent copy of the database while the service runs (SQLite: a database
     file; PostgreSQL: a pg_dump custom-format archive)."""
+    from sqlalchemy.engine import make_url
+
     from marsrelay.service.config import Settings
     from marsrelay.service.db.engine import normalize_url
     from marsrelay.service.ops import backup_database
 
     url = normalize_url(Settings.from_env(db).db_url)
+    shown = make_url(url).render_as_string(hide_password=True)
     try:
         out = backup_database(url, file)
     except OSError as exc:
@@ -115,7 +150,7 @@ def backup_command(
             field="FILE",
             allowed="a path in a folder you can write to",
         ) from None
-    print(f"backup of {url} written to {out}")
+    print(f"backup of {shown} written to {out}")
 
 
 def serve_command(
@@ -123,10 +158,16 @@ def serve_command(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.", min=0, max=65535)] = 8000,
     access_log: Annotated[bool, typer.Option("--access-log", help="Log every request.")] = False,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", min=1, max=64,
+                     help="Server processes on the port (one core each); default 1."),
+    ] = 1,
 ) -> None:
     """Serve the relay coordination service's API (and pages) until SIGINT or SIGTERM."""
     from marsrelay.service.config import Settings
     from marsrelay.service.server import serve
 
-    code = serve(Settings.from_env(db), host=host, port=port, access_log=access_log)
+    code = serve(Settings.from_env(db), host=host, port=port, access_log=access_log,
+                 workers=workers)
     raise typer.Exit(code)

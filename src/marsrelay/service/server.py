@@ -4,18 +4,30 @@ Both signals make uvicorn finish the requests in flight and close the database; 
 then exits 0 after SIGINT and 143 (128 + 15, the shell's convention) after SIGTERM. uvicorn's
 own habit of re-raising the signal after shutdown is replaced, so the status is an exit code
 and not a death by signal.
+
+``workers > 1`` runs that many server processes on one listening socket (uvicorn's
+supervisor; each worker builds the app with :func:`worker_app` from the environment): Python
+runs one thread at a time per process, so one process uses one core. Every guarantee holds
+across processes: writes are serialised by the database (SQLite: ``flock`` + ``BEGIN
+IMMEDIATE``; PostgreSQL: an advisory lock), the rate limits share one store, and a token
+revoked elsewhere stops working in every worker within ``TOKEN_CACHE_S``. The HTTP protocol
+is :class:`marsrelay.service.http_protocol.GuardedHttpProtocol` (a deadline for headers).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
 import uvicorn
+from fastapi import FastAPI
+from uvicorn.supervisors.multiprocess import Multiprocess
 
 from marsrelay.errors import InputError
 from marsrelay.service.api import create_app
@@ -24,7 +36,7 @@ from marsrelay.service.db.engine import Database
 from marsrelay.service.db.migrate import current_revision, head_revision
 from marsrelay.service.ops import RelayService
 
-__all__ = ["serve"]
+__all__ = ["serve", "worker_app"]
 
 
 class _Server(uvicorn.Server):
@@ -62,7 +74,7 @@ def check_ready(db: Database) -> None:
     revision = current_revision(db)
     if revision is None:
         raise InputError(
-            f"{db.url} holds no marsrelay service database",
+            f"{db.display_url} holds no marsrelay service database",
             field="--db",
             allowed="a database made by `marsrelay service init SCENARIO --db URL`",
         )
@@ -74,8 +86,54 @@ def check_ready(db: Database) -> None:
         )
 
 
+class _Supervisor(Multiprocess):
+    """uvicorn's worker supervisor, remembering which signal stopped it."""
+
+    stopped_by: int | None = None
+
+    def handle_int(self) -> None:
+        self.stopped_by = signal.SIGINT
+        super().handle_int()
+
+    def handle_term(self) -> None:
+        self.stopped_by = signal.SIGTERM
+        super().handle_term()
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process (``serve --workers N``): settings from the environment,
+    which :func:`serve` has set for its workers."""
+    return create_app(Settings.from_env())
+
+
+def _config(app: FastAPI | str, settings: Settings, host: str, port: int, access_log: bool,
+            workers: int) -> uvicorn.Config:
+    config = uvicorn.Config(
+        app,
+        factory=isinstance(app, str),
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        log_level="info",
+        lifespan="on",
+        server_header=False,
+        http="marsrelay.service.http_protocol:GuardedHttpProtocol",
+        timeout_keep_alive=5,
+        timeout_graceful_shutdown=10,
+        limit_concurrency=2048,
+        backlog=2048,
+    )
+    config.marsrelay_header_timeout_s = settings.client_timeout_s  # type: ignore[attr-defined]
+    return config
+
+
 def serve(
-    settings: Settings, host: str = "127.0.0.1", port: int = 8000, access_log: bool = False
+    settings: Settings,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    access_log: bool = False,
+    workers: int = 1,
 ) -> int:
     """Serve until SIGINT (returns 0) or SIGTERM (returns 143)."""
     db = Database.open(settings.db_url)
@@ -84,17 +142,17 @@ def serve(
     except Exception:
         db.dispose()
         raise
-    app = create_app(settings, RelayService(db, settings))
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        access_log=access_log,
-        log_level="info",
-        lifespan="on",
-        server_header=False,
-        timeout_graceful_shutdown=10,
-    )
-    server = _Server(config)
-    server.run()
-    return 143 if server.stopped_by == signal.SIGTERM else 0
+    if workers <= 1:
+        app = create_app(settings, RelayService(db, settings))
+        server = _Server(_config(app, settings, host, port, access_log, 1))
+        server.run()
+        return 143 if server.stopped_by == signal.SIGTERM else 0
+    db.dispose()
+    with tempfile.TemporaryDirectory(prefix="marsrelay-serve-") as private:
+        os.environ["MARSRELAY_DB"] = settings.db_url
+        os.environ["MARSRELAY_RATE_STORE"] = str(Path(private) / "rate-limits.db")
+        config = _config("marsrelay.service.server:worker_app", settings, host, port,
+                         access_log, workers)
+        supervisor = _Supervisor(config, sockets=[config.bind_socket()])
+        supervisor.run()
+    return 143 if supervisor.stopped_by == signal.SIGTERM else 0

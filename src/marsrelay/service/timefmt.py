@@ -9,6 +9,7 @@ inside a leap second) is read as ``:59.999``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import time
 
@@ -44,7 +45,13 @@ def parse_ms(text: str) -> int:
     return (micros + 500) // 1000
 
 
+@functools.lru_cache(maxsize=65536)
+def _format_s(seconds: int) -> str:
+    """Whole seconds since 1970 -> ``YYYY-MM-DDTHH:MM:SS.`` (cached: lists repeat times)."""
+    return (_EPOCH + dt.timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.")
+
+
 def format_ms(ms: int) -> str:
     """Milliseconds since 1970 -> ``YYYY-MM-DDTHH:MM:SS.mmmZ``."""
-    value = _EPOCH + dt.timedelta(milliseconds=int(ms))
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    seconds, millis = divmod(int(ms), 1000)
+    return f"{_format_s(seconds)}{millis:03d}Z"

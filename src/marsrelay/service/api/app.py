@@ -1,8 +1,16 @@
 """The FastAPI application: ``create_app(settings)``.
 
-All API routes live under ``/api/v1`` (OpenAPI at ``/openapi.json``, interactive docs at
-``/docs``); ``/`` says where things are until the web pages arrive. The service object (and so
-the database engine) is created once per app and closed at shutdown.
+All API routes live under ``/api/v1`` (OpenAPI at ``/openapi.json``); ``/`` says where things
+are until the web pages arrive. The service object (and so the database engine) is created
+once per app and closed at shutdown. There is no ``/docs`` page: FastAPI's Swagger UI loads
+its script from a CDN and runs inline script, which the service's Content-Security-Policy
+forbids (load ``/openapi.json`` into any OpenAPI viewer instead).
+
+Middleware, outermost first: :class:`~marsrelay.service.api.headers.SecurityHeadersMiddleware`
+(every response, pages included), then
+:class:`~marsrelay.service.api.limits.LimitsMiddleware` (body sizes and slow bodies).
+``app.state.rate_limiter`` (:class:`~marsrelay.service.ratelimit.RateLimiter`) serves the
+API's writes and the pages' log-ins.
 """
 
 from __future__ import annotations
@@ -10,16 +18,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
 from marsrelay import __version__
-from marsrelay.service.api.errors import install_error_handlers
+from marsrelay.service.api.errors import ERROR_RESPONSES, install_error_handlers
+from marsrelay.service.api.headers import SecurityHeadersMiddleware
 from marsrelay.service.api.limits import LimitsMiddleware
 from marsrelay.service.api.routes import api_router
 from marsrelay.service.config import Settings
 from marsrelay.service.db.engine import Database
 from marsrelay.service.ops import RelayService
+from marsrelay.service.ratelimit import RateLimiter
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -28,8 +39,8 @@ API_PREFIX = "/api/v1"
 _INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>marsrelay relay coordination service</title></head><body>
 <h1>marsrelay relay coordination service</h1>
-<p>REST API under <code>/api/v1</code>: <a href="/docs">interactive documentation</a>,
-<a href="/openapi.json">OpenAPI schema</a>. Every call but <code>/api/v1/health</code> needs
+<p>REST API under <code>/api/v1</code>: <a href="/openapi.json">OpenAPI schema</a>.
+Every call but <code>/api/v1/health</code> needs
 <code>Authorization: Bearer TOKEN</code> (from <code>marsrelay service add-user</code>).</p>
 </body></html>"""
 
@@ -41,9 +52,14 @@ def create_app(settings: Settings | None = None, service: RelayService | None = 
     if service is None:
         service = RelayService(Database.open(settings.db_url), settings)
 
+    limiter = RateLimiter.from_settings(settings)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Database work runs in this many threads (the engine's pool is larger).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         yield
+        limiter.close()
         service.db.dispose()
 
     app = FastAPI(
@@ -51,19 +67,22 @@ def create_app(settings: Settings | None = None, service: RelayService | None = 
         version=__version__,
         summary="Agencies request, negotiate and account for Mars relay passes.",
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
     )
     app.state.service = service
-    app.state.rate_limiter = None
+    app.state.rate_limiter = limiter
     app.add_middleware(
         LimitsMiddleware,
         max_body_bytes=settings.max_body_bytes,
         max_file_bytes=settings.max_file_bytes,
+        client_timeout_s=settings.client_timeout_s,
+        body_timeout_s=settings.body_timeout_s,
     )
+    app.add_middleware(SecurityHeadersMiddleware)  # added last: outermost
     install_error_handlers(app)
-    app.include_router(api_router, prefix=API_PREFIX)
+    app.include_router(api_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
 
     @app.get("/", include_in_schema=False)
     def index() -> HTMLResponse:

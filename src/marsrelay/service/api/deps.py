@@ -1,9 +1,10 @@
 """Dependencies of the routes: the service, the authenticated caller, the raw body.
 
 Authentication runs as a dependency, so it is settled before any query or path parameter is
-validated (no token -> 401, never 422). ``write_guard`` is the hook for per-token rate limits
-on writes (``app.state.rate_limiter``: any object with ``check(actor, action) -> float | None``
-returning the seconds to wait, or None; 429 with ``Retry-After``). None installed by default.
+validated (no token -> 401, never 422); a token checked in the last seconds is recognised
+without leaving the event loop. ``write_guard`` applies the per-token rate limit on writes
+(``app.state.rate_limiter``, :class:`marsrelay.service.ratelimit.RateLimiter`: 429 with
+``Retry-After`` in whole seconds).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from marsrelay.service.domain.permissions import Actor
 from marsrelay.service.ops import RelayService
 from marsrelay.service.schemas import Body
+from marsrelay.service.security import hash_token
 
 __all__ = [
     "ActorDep",
@@ -45,7 +47,9 @@ async def current_actor(
     """The caller of a bearer token; 401 (with ``WWW-Authenticate``) when missing or wrong."""
     token = credentials.credentials if credentials is not None else None
     service: RelayService = request.app.state.service
-    actor = await run_in_threadpool(service.authenticate, token) if token else None
+    actor = service.cached_actor(token)
+    if actor is None and token:
+        actor = await run_in_threadpool(service.authenticate, token)
     if actor is None:
         raise HTTPException(
             status_code=401,
@@ -53,6 +57,7 @@ async def current_actor(
             headers={"WWW-Authenticate": "Bearer"},
         )
     request.state.actor = actor
+    request.state.token_digest = hash_token(token) if token else ""
     return actor
 
 
@@ -63,7 +68,7 @@ async def write_guard(request: Request, actor: ActorDep) -> Actor:
     """Rate-limit hook for writes (see the module docstring)."""
     limiter = getattr(request.app.state, "rate_limiter", None)
     if limiter is not None:
-        wait_s = limiter.check(actor, request.url.path)
+        wait_s = limiter.check("token:" + request.state.token_digest, "write")
         if wait_s is not None:
             raise HTTPException(
                 status_code=429,

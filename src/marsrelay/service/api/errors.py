@@ -7,11 +7,13 @@ id: 404."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from marsrelay.errors import InputError
@@ -26,9 +28,35 @@ from marsrelay.service.domain.errors import (
 )
 from marsrelay.service.ops import TooLargeError
 
-__all__ = ["install_error_handlers"]
+__all__ = ["ERROR_RESPONSES", "install_error_handlers"]
 
 log = logging.getLogger("marsrelay.service")
+
+
+class ErrorOut(BaseModel):
+    """Every refusal: ``detail`` says why (a list of field problems for 422)."""
+
+    detail: str | list[dict[str, Any]]
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorOut, "description": description}
+
+
+#: The refusals any API route can answer, declared in the OpenAPI schema.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _error("Malformed request (e.g. a Content-Length that is not a number)"),
+    401: _error("Missing or invalid API token"),
+    403: _error("The caller may not do this"),
+    404: _error("No such record, or not visible to the caller"),
+    405: _error("Method not allowed"),
+    408: _error("The request body came too slowly"),
+    409: _error("Stale version, a state that does not allow it, or an overlap"),
+    413: _error("The body or file is over its size limit"),
+    422: _error("The input does not validate (detail names each field)"),
+    429: _error("Too many writes for this token: wait Retry-After seconds"),
+    503: _error("The database cannot take the operation now (Retry-After)"),
+}
 
 STATUS: dict[type[ServiceError], int] = {
     NotFoundError: 404,

@@ -81,12 +81,21 @@ _CATALOG_FINGERPRINT = text(
 
 class Repository:
     """``cache``: a per-process dict that keeps the catalogue between read transactions
-    (None in write transactions, which always read it afresh and never store it)."""
+    (None in write transactions, which always read it afresh and never store it). With a
+    cache the repository is read-only: lists come back as plain rows (the same attribute
+    names as the models, several times cheaper than ORM objects); in write transactions they
+    are ORM objects that can be changed."""
 
     def __init__(self, session: Session, cache: dict[str, Any] | None = None) -> None:
         self.session = session
         self._catalog: Catalog | None = None
         self._cache = cache
+        self.read_only = cache is not None
+
+    def _all(self, query: Any, model: Any) -> Sequence[Any]:
+        if self.read_only:
+            return self.session.execute(query.with_only_columns(*model.__table__.c)).all()
+        return self.session.scalars(query).all()
 
     # -- catalogue, meta -----------------------------------------------------------------
     def catalog(self) -> Catalog:
@@ -152,6 +161,11 @@ class Repository:
         ).first()
         return None if row is None else (row[0], row[1])
 
+    def tokens_of(self, user_id: int) -> Sequence[Token]:
+        return self.session.scalars(
+            select(Token).where(Token.user_id == user_id).order_by(Token.id)
+        ).all()
+
     # -- trajectories and overflights ----------------------------------------------------
     def trajectory(self, orbiter_id: int, version: int) -> Trajectory | None:
         return self.session.scalar(
@@ -185,7 +199,7 @@ class Repository:
         q = q.where(*cond).order_by(Overflight.start_ms, Overflight.id).offset(offset)
         if limit is not None:
             q = q.limit(limit)
-        return self.session.scalars(q).all()
+        return self._all(q, Overflight)
 
     def count_overflights(self) -> int:
         return int(self.session.scalar(select(func.count(Overflight.id))) or 0)
@@ -223,7 +237,7 @@ class Repository:
         q = select(RelayRequest).where(*cond).order_by(RelayRequest.id).offset(offset)
         if limit is not None:
             q = q.limit(limit)
-        return self.session.scalars(q).all()
+        return self._all(q, RelayRequest)
 
     def live_requests(self, orbiter_id: int | None = None) -> Sequence[RelayRequest]:
         return self.requests(
@@ -246,9 +260,10 @@ class Repository:
             cond.append(RelayRequest.orbiter_id == orbiter_id)
         if exclude_id is not None:
             cond.append(RelayRequest.id != exclude_id)
-        return self.session.scalars(
-            select(RelayRequest).where(*cond).order_by(RelayRequest.start_ms, RelayRequest.id)
-        ).all()
+        return self._all(
+            select(RelayRequest).where(*cond).order_by(RelayRequest.start_ms, RelayRequest.id),
+            RelayRequest,
+        )
 
     def requests_on_overflights(self, overflight_ids: Sequence[int]) -> Sequence[RelayRequest]:
         if not overflight_ids:
@@ -321,9 +336,7 @@ class Repository:
                     Event.orbiter_agency_id == agency_id,
                 )
             )
-        return self.session.scalars(
-            select(Event).where(*cond).order_by(Event.id).limit(limit)
-        ).all()
+        return self._all(select(Event).where(*cond).order_by(Event.id).limit(limit), Event)
 
     def add_audit(
         self,
@@ -351,9 +364,10 @@ class Repository:
         )
 
     def audit(self, *, after: int, limit: int) -> Sequence[AuditEntry]:
-        return self.session.scalars(
-            select(AuditEntry).where(AuditEntry.id > after).order_by(AuditEntry.id).limit(limit)
-        ).all()
+        return self._all(
+            select(AuditEntry).where(AuditEntry.id > after).order_by(AuditEntry.id).limit(limit),
+            AuditEntry,
+        )
 
     # -- accounting ----------------------------------------------------------------------
     def implemented(
@@ -370,4 +384,4 @@ class Repository:
                     RelayRequest.orbiter_agency_id == agency_id,
                 )
             )
-        return self.session.scalars(select(RelayRequest).where(and_(*cond))).all()
+        return self._all(select(RelayRequest).where(and_(*cond)), RelayRequest)

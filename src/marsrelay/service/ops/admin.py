@@ -34,9 +34,10 @@ from marsrelay.service.timefmt import format_ms, now_ms
 
 __all__ = ["AdminOps", "backup_database"]
 
-#: How long an authenticated token is remembered in memory (s): revocations and expiry take
-#: effect within this time.
-TOKEN_CACHE_S = 5.0
+#: How long a server process remembers a token it has checked (s): a revocation made by
+#: another process (``marsrelay service revoke-token``) takes effect within this time; an
+#: expiry is never passed (the memory ends at the token's expiry at the latest).
+TOKEN_CACHE_S = 2.0
 
 _NAME_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")
 
@@ -163,11 +164,23 @@ class AdminOps(ServiceCore):
 
     # -- users and tokens ----------------------------------------------------------------
     def add_user(
-        self, name: str, agency: str, role: str, password: str | None = None
+        self,
+        name: str,
+        agency: str,
+        role: str,
+        password: str | None = None,
+        expires_days: float | None = None,
     ) -> tuple[str, str]:
         """Create ``name`` (or, for an existing user of the same agency and role, add a
         token); returns the new API token (the only time it is shown) and the agency's name
-        as stored (an existing agency is matched ignoring case)."""
+        as stored (an existing agency is matched ignoring case). ``expires_days``: the token
+        stops working that many days from now (None: until revoked)."""
+        if expires_days is not None and not 0 < expires_days <= 36500:
+            raise InputError(
+                f"{expires_days} is not a usable lifetime",
+                field="--expires-days",
+                allowed="a number of days above 0 (and at most 36500)",
+            )
         name = _check_name(name, "NAME")
         agency = _check_name(agency, "--agency")
         try:
@@ -204,7 +217,15 @@ class AdminOps(ServiceCore):
                 action = "add_token"
             if password is not None:
                 user.password_hash = hash_password(password)
-            uow.session.add(Token(user_id=user.id, token_hash=hash_token(token), created_ms=now))
+            expires_ms = None if expires_days is None else now + int(expires_days * 86_400_000)
+            uow.session.add(
+                Token(
+                    user_id=user.id,
+                    token_hash=hash_token(token),
+                    created_ms=now,
+                    expires_ms=expires_ms,
+                )
+            )
             uow.repo.add_audit(
                 actor="service add-user",
                 user_id=None,
@@ -217,11 +238,48 @@ class AdminOps(ServiceCore):
                     "agency": agency_row.name,
                     "role": role_value,
                     "password": password is not None,
+                    "token_expires_utc": None if expires_ms is None else format_ms(expires_ms),
                 },
                 time_ms=now,
             )
             agency_name = agency_row.name
         return token, agency_name
+
+    def revoke_tokens(self, *, user: str | None = None, token: str | None = None) -> int:
+        """Revoke every live token of ``user``, or the one ``token``; returns how many. Every
+        server process stops accepting them within :data:`TOKEN_CACHE_S` (this one at once).
+        InputError when the user or the token is unknown."""
+        now = now_ms()
+        with self.uow(write=True) as uow:
+            if token is not None:
+                found = uow.repo.token_owner(hash_token(token.strip()))
+                if found is None:
+                    raise InputError("no such token", field="--token-stdin",
+                                     allowed="an API token that `service add-user` printed")
+                rows = [found[1]]
+                owner = found[0].name
+            else:
+                row = uow.repo.user(user or "")
+                if row is None:
+                    raise InputError(f"no user called {user!r}", field="NAME",
+                                     allowed="a user made by `service add-user`")
+                rows = list(uow.repo.tokens_of(row.id))
+                owner = row.name
+            live = [t for t in rows if t.revoked_ms is None]
+            for t in live:
+                t.revoked_ms = now
+            uow.repo.add_audit(
+                actor="service revoke-token",
+                user_id=None,
+                action="revoke_token",
+                entity="user",
+                entity_id=owner,
+                before={"live_tokens": len(live)},
+                after={"revoked": [t.id for t in live]},
+                time_ms=now,
+            )
+        self.forget_tokens()
+        return len(live)
 
     def login(self, name: str, password: str) -> Actor | None:
         """The user whose web-page password this is (argon2id), or None (for the pages)."""
@@ -234,8 +292,25 @@ class AdminOps(ServiceCore):
             return Actor(name=user.name, agency=user.agency.name, role=Role(user.role),
                          user_id=user.id)
 
+    def cached_actor(self, token: str | None) -> Actor | None:
+        """The caller of ``token`` if this process checked it less than
+        :data:`TOKEN_CACHE_S` ago (no database access: the event loop may call it)."""
+        if not token or len(token) > 256:
+            return None
+        hit = self.__dict__.get("_token_cache", {}).get(hash_token(token))
+        if hit is not None and hit[1] > time.monotonic():
+            return hit[0]
+        return None
+
+    def forget_tokens(self) -> None:
+        """Drop this process's memory of checked tokens (after a revocation)."""
+        self.__dict__.get("_token_cache", {}).clear()
+
     def authenticate(self, token: str | None) -> Actor | None:
-        """The user a bearer token belongs to (None: missing, unknown, revoked, expired)."""
+        """The user a bearer token belongs to (None: missing, unknown, revoked, expired).
+
+        The token is hashed first: only its SHA-256 is looked up (the database never sees
+        the token), and the stored digest is compared in constant time."""
         if not token or len(token) > 256:
             return None
         digest = hash_token(token)
@@ -258,9 +333,12 @@ class AdminOps(ServiceCore):
             actor = Actor(
                 name=user.name, agency=user.agency.name, role=Role(user.role), user_id=user.id
             )
+            remember_s = TOKEN_CACHE_S
+            if row.expires_ms is not None:
+                remember_s = min(remember_s, (row.expires_ms - now) / 1000.0)
         if len(cache) > 10_000:
             cache.clear()
-        cache[digest] = (actor, time.monotonic() + TOKEN_CACHE_S)
+        cache[digest] = (actor, time.monotonic() + remember_s)
         return actor
 
 
@@ -291,7 +369,10 @@ def backup_database(url: str, dest: str | Path) -> Path:
                 src = sqlite3.connect(f"file:{src_path}?mode=ro", uri=True, timeout=30)
                 dst = sqlite3.connect(tmp)
                 try:
-                    src.backup(dst, pages=1024)
+                        # One step: the copy is the snapshot of one read transaction. (In
+                    # steps, a write by another process between two steps restarts the
+                    # copy; under a steady stream of writes it might never finish.)
+                    src.backup(dst, pages=-1)
                     dst.execute("PRAGMA journal_mode=DELETE")
                 finally:
                     dst.close()
@@ -306,12 +387,20 @@ def backup_database(url: str, dest: str | Path) -> Path:
                     field="--db",
                     allowed="PostgreSQL's client tools (Debian: postgresql-client)",
                 )
-            libpq_url = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+            # The password goes through the environment: a command line is visible to every
+            # user of the machine (ps).
+            libpq_url = parsed.set(drivername="postgresql", password=None).render_as_string(
+                hide_password=False
+            )
+            env = dict(os.environ)
+            if parsed.password:
+                env["PGPASSWORD"] = str(parsed.password)
             done = subprocess.run(
                 [pg_dump, "--format=custom", f"--file={tmp}", libpq_url],
                 capture_output=True,
                 text=True,
                 check=False,
+                env=env,
             )
             if done.returncode != 0:
                 raise InputError(f"pg_dump failed: {done.stderr.strip()[:300]}", field="--db")

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from marsrelay.service.api.deps import ActorDep, ServiceDep
+from marsrelay.service.api.responses import json_response
 from marsrelay.service.schemas import AssetOut, OverflightOut
 
 router = APIRouter(tags=["network"])
 
 
 @router.get("/assets", response_model=list[AssetOut])
-def list_assets(_actor: ActorDep, service: ServiceDep) -> list[dict[str, Any]]:
+def list_assets(_actor: ActorDep, service: ServiceDep) -> Response:
     """Orbiters, landers and stations with their agencies (orbiters: trajectory version)."""
-    return service.assets()
+    return json_response(service.assets())
 
 
 @router.get("/overflights", response_model=list[OverflightOut])
@@ -29,21 +31,23 @@ def list_overflights(
     include_superseded: bool = False,
     limit: Annotated[int | None, Query(ge=1)] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> list[dict[str, Any]]:
+) -> Response:
     """Predicted overflights of the current trajectories overlapping ``[start, end)``,
     time-ordered (``include_superseded`` adds those of older trajectories)."""
-    return service.overflights(
-        orbiter=orbiter,
-        lander=lander,
-        start=start,
-        end=end,
-        include_superseded=include_superseded,
-        limit=limit,
-        offset=offset,
+    return json_response(
+        service.overflights(
+            orbiter=orbiter,
+            lander=lander,
+            start=start,
+            end=end,
+            include_superseded=include_superseded,
+            limit=limit,
+            offset=offset,
+        )
     )
 
 
 @router.get("/overflights/{overflight_id}", response_model=OverflightOut)
-def get_overflight(overflight_id: int, _actor: ActorDep, service: ServiceDep) -> dict[str, Any]:
+def get_overflight(overflight_id: int, _actor: ActorDep, service: ServiceDep) -> Response:
     """One overflight (also a superseded one)."""
-    return service.overflight(overflight_id)
+    return json_response(service.overflight(overflight_id))

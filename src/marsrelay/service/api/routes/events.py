@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from marsrelay.service.api.deps import ActorDep, ServiceDep
+from marsrelay.service.api.responses import json_response
 from marsrelay.service.schemas import AuditOut, EventOut
 
 router = APIRouter(tags=["events"])
@@ -18,10 +20,10 @@ def events(
     service: ServiceDep,
     after: int = 0,
     limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
-) -> list[dict[str, Any]]:
+) -> Response:
     """Visible events with ``id > after`` in id order, at most ``limit`` (default and
     maximum 1000)."""
-    return service.events(actor, after, limit)
+    return json_response(service.events(actor, after, limit))
 
 
 @router.get("/audit", response_model=list[AuditOut])
@@ -30,6 +32,6 @@ def audit(
     service: ServiceDep,
     after: int = 0,
     limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
-) -> list[dict[str, Any]]:
+) -> Response:
     """Every change (who, when, action, before, after), for admins; nothing writes it."""
-    return service.audit(actor, after, limit)
+    return json_response(service.audit(actor, after, limit))

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from marsrelay.service.api.deps import ActorDep, ServiceDep, WriterDep
+from marsrelay.service.api.limits import SlowBodyError
 from marsrelay.service.schemas import FileOut
 
 router = APIRouter(tags=["files"])
@@ -52,6 +53,8 @@ async def upload_file(
     content = filename = content_type = sha = None
     try:
         form = await request.form(max_files=1, max_fields=8)
+    except SlowBodyError:
+        raise
     except Exception:  # malformed multipart: validated (422) after the 404/403 checks
         form = None
     if form is not None:

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from marsrelay.service.api.deps import ServiceDep, WriterDep
+from marsrelay.service.api.limits import SlowBodyError
 from marsrelay.service.schemas import ElementsBody, TrajectoryOut
 
 router = APIRouter(tags=["network"])
@@ -47,6 +48,8 @@ async def publish_trajectory(
             if isinstance(part, UploadFile):
                 content = await part.read()
             await form.close()
+        except SlowBodyError:
+            raise
         except Exception:  # malformed multipart: refused as an unusable body (422) later
             content = b""
     else:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from marsrelay.service.api.deps import ActorDep, ServiceDep, WriterDep, read_body
+from marsrelay.service.api.responses import json_response
 from marsrelay.service.api.routes._body import json_body
 from marsrelay.service.domain.permissions import Action
 from marsrelay.service.schemas import (
@@ -27,10 +29,10 @@ BodyDep = Annotated[Body, Depends(read_body)]
 @router.post(
     "/requests", status_code=201, response_model=RequestOut, openapi_extra=json_body(RequestCreate)
 )
-async def create_request(actor: WriterDep, service: ServiceDep, body: BodyDep) -> dict[str, Any]:
+async def create_request(actor: WriterDep, service: ServiceDep, body: BodyDep) -> Response:
     """Ask for (part of) an overflight: a planner of the lander's agency. The window defaults
     to the whole overflight and must lie inside it."""
-    return await run_in_threadpool(service.create_request, actor, body)
+    return json_response(await run_in_threadpool(service.create_request, actor, body), 201)
 
 
 @router.get("/requests", response_model=list[RequestOut])
@@ -44,30 +46,32 @@ def list_requests(
     end: str | None = None,
     limit: Annotated[int | None, Query(ge=1)] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> list[dict[str, Any]]:
+) -> Response:
     """The requests the caller sees (its landers' and its orbiters'; admins: all), by id."""
-    return service.list_requests(
-        actor,
-        state=state,
-        orbiter=orbiter,
-        lander=lander,
-        start=start,
-        end=end,
-        limit=limit,
-        offset=offset,
+    return json_response(
+        service.list_requests(
+            actor,
+            state=state,
+            orbiter=orbiter,
+            lander=lander,
+            start=start,
+            end=end,
+            limit=limit,
+            offset=offset,
+        )
     )
 
 
 @router.get("/requests/{request_id}", response_model=RequestOut)
-def get_request(request_id: int, actor: ActorDep, service: ServiceDep) -> dict[str, Any]:
-    return service.get_request(actor, request_id)
+def get_request(request_id: int, actor: ActorDep, service: ServiceDep) -> Response:
+    return json_response(service.get_request(actor, request_id))
 
 
 def _action_route(action: Action, model: type, path: str, doc: str) -> None:
     async def endpoint(
         request_id: int, actor: WriterDep, service: ServiceDep, body: BodyDep
-    ) -> dict[str, Any]:
-        return await run_in_threadpool(service.act, actor, request_id, action, body)
+    ) -> Response:
+        return json_response(await run_in_threadpool(service.act, actor, request_id, action, body))
 
     endpoint.__name__ = f"{action.value}_request"
     endpoint.__doc__ = doc

@@ -8,7 +8,8 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from marsrelay.service.api.deps import ActorDep, ServiceDep
+from marsrelay.service.api.deps import ActorDep, ServiceDep, WriterDep
+from marsrelay.service.api.responses import json_response
 from marsrelay.service.api.routes._body import json_body
 from marsrelay.service.api.routes.requests import BodyDep
 from marsrelay.service.schemas import BusyOut, ConflictOut, PlanBody, PlanOut
@@ -19,10 +20,10 @@ router = APIRouter(tags=["schedule"])
 @router.get("/conflicts", response_model=list[ConflictOut])
 def conflicts(
     actor: ActorDep, service: ServiceDep, orbiter: str | None = None
-) -> list[dict[str, Any]]:
+) -> Response:
     """Pairs of live requests on one orbiter whose windows overlap (split windows that only
     touch are no conflict)."""
-    return service.conflicts(actor, orbiter)
+    return json_response(service.conflicts(actor, orbiter))
 
 
 @router.get("/busy", response_model=list[BusyOut])
@@ -32,13 +33,13 @@ def busy(
     orbiter: str | None = None,
     start: str | None = None,
     end: str | None = None,
-) -> list[dict[str, Any]]:
+) -> Response:
     """Acknowledged and implemented windows of an orbiter, without owner or volumes."""
-    return service.busy(orbiter, start, end)
+    return json_response(service.busy(orbiter, start, end))
 
 
 @router.post("/plan", response_model=PlanOut, openapi_extra=json_body(PlanBody))
-async def plan(actor: ActorDep, service: ServiceDep, body: BodyDep) -> dict[str, Any]:
+async def plan(actor: WriterDep, service: ServiceDep, body: BodyDep) -> dict[str, Any]:
     """marsrelay's optimiser over the orbiter's live requests: which to acknowledge, split
     windows where sharing serves more, the volume each gets. Proposes only; says how long
     it took (``elapsed_ms``)."""
