@@ -51,15 +51,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from helpers.service_kit import PgServer, free_port, start_postgres  # noqa: E402
-from marsrelay.scenario.load import builtin_scenario_path  # noqa: E402
-from marsrelay.service.db.engine import Database  # noqa: E402
-from marsrelay.service.ops import RelayService  # noqa: E402
-from marsrelay.service.timefmt import format_ms, parse_ms  # noqa: E402
+from helpers.service_kit import (
+    PgServer,
+    free_port,
+    lost_and_half_written,
+    start_postgres,
+)
+from marsrelay.scenario.load import builtin_scenario_path
+from marsrelay.service.db.engine import Database
+from marsrelay.service.ops import RelayService
+from marsrelay.service.timefmt import format_ms, parse_ms
 
 #: Landers added to exomars-2030 (sites: NASA/JPL MSL landing release; CNSA Tianwen-1 landing
 #: release, 25.066 N 109.925 E).
@@ -295,27 +299,6 @@ def cpu_s(pid: int) -> float:
     return total
 
 
-def check(url: str, acked: list[tuple[int, int, str]]) -> tuple[int, int]:
-    """(lost_writes, half_written): see the module docstring."""
-    db = Database.open(url)
-    try:
-        with db.engine.connect() as conn:
-            audit = {}
-            for entity_id, after in conn.execute(text(
-                    "SELECT entity_id, after FROM audit WHERE entity = 'request'")):
-                a = json.loads(after)
-                audit[(int(entity_id), a["version"])] = a["state"]
-            lost = sum(1 for rid, v, state in acked if audit.get((rid, v)) != state)
-            half = conn.execute(text(
-                "SELECT count(*) FROM requests r WHERE r.version <> "
-                "(SELECT count(*) FROM events e WHERE e.request_id = r.id) OR r.version <> "
-                "(SELECT count(*) FROM audit a WHERE a.entity = 'request' "
-                "AND a.entity_id = CAST(r.id AS VARCHAR(64)))")).scalar_one()
-    finally:
-        db.dispose()
-    return lost, int(half)
-
-
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -382,7 +365,7 @@ def main() -> None:
         server_cpu, client_cpu = cpu_s(proc.pid) - cpu0, time.process_time() - c0
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=60)
-        lost, half = check(url, tally.acked)
+        lost, half = lost_and_half_written(url, tally.acked)
         st = tally.statuses
         print(json.dumps({
             "clients": args.clients,

@@ -9,10 +9,12 @@ PostgreSQL cases skip with the reason; with ``MARSRELAY_CI=1`` they fail instead
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import itertools
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -136,6 +138,7 @@ class PgServer:
     bindir: Path
     prefix: list[str]
     counter: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    opts: str = ""
 
     def url(self, dbname: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{dbname}"
@@ -150,6 +153,15 @@ class PgServer:
     def stop(self) -> None:
         subprocess.run([*self.prefix, str(self.bindir / "pg_ctl"), "-D", str(self.datadir),
                         "-m", "fast", "-w", "stop"], capture_output=True, check=False)
+
+    def start(self) -> None:
+        """Start the server again after :meth:`stop` (same port, same data)."""
+        done = subprocess.run([*self.prefix, str(self.bindir / "pg_ctl"), "-D",
+                               str(self.datadir), "-o", self.opts,
+                               "-l", str(self.datadir.parent / "server.log"),
+                               "-w", "-t", "60", "start"], capture_output=True, text=True,
+                              check=False)
+        assert done.returncode == 0, done.stderr
 
 
 def free_port() -> int:
@@ -191,7 +203,7 @@ def start_postgres() -> PgServer:
                            "-l", str(root / "server.log"), "-w", "-t", "60", "start"],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr + (root / "server.log").read_text()
-    return PgServer(port, datadir, bindir, prefix)
+    return PgServer(port, datadir, bindir, prefix, opts=opts)
 
 
 # -------------------------------------------------------------------------------------------
@@ -338,3 +350,127 @@ def env(request, tmp_path) -> Iterator[Env]:
         if request.param == "postgres":
             name = url.rsplit("/", 1)[1]
             request.getfixturevalue("pg_server").sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+# -------------------------------------------------------------------------------------------
+# ``marsrelay serve`` as a real process (fault and attack tests, the benchmark)
+# -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ServeProcess:
+    """A running ``marsrelay serve``; everything it prints is collected in ``output``."""
+
+    proc: subprocess.Popen
+    port: int
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v1"
+
+    def client(self, token: str | None = None, timeout_s: float = 30.0):
+        import httpx
+
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.base, headers=headers, timeout=timeout_s)
+
+    def up(self) -> bool:
+        import httpx
+
+        try:
+            return httpx.get(f"{self.base}/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def text(self) -> str:
+        return "".join(self.output)
+
+    def pids(self) -> list[int]:
+        """The server's process and its workers."""
+        out = [self.proc.pid]
+        with contextlib.suppress(OSError):
+            out += [int(p) for p in Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+                    .read_text().split()]
+        return out
+
+    def stop(self, sig: int = signal.SIGINT, timeout_s: float = 60.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        return self.proc.wait(timeout=timeout_s)
+
+    def kill9(self) -> None:
+        """SIGKILL to the server and every worker: no shutdown, no flush."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+
+def start_serve(url: str, *args: str, env: dict[str, str] | None = None,
+                timeout_s: float = 90.0) -> ServeProcess:
+    """``marsrelay serve --db URL --port P ARGS...`` in its own process group, once it
+    answers ``/health``."""
+    import sys
+    import threading
+
+    port = free_port()
+    exe = str(Path(sys.executable).parent / "marsrelay")
+    proc = subprocess.Popen([exe, "serve", "--db", url, "--port", str(port), *args],
+                            env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    server = ServeProcess(proc, port)
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            server.output.append(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        wait_for(lambda: server.up() or proc.poll() is not None, timeout_s, "marsrelay serve")
+    except AssertionError:
+        server.kill9()
+        raise
+    assert proc.poll() is None, server.text()
+    return server
+
+
+def copy_template(template: Template, tmp_path: Path, name: str = "service.db") -> str:
+    """A fresh SQLite database copied from the template; its URL."""
+    dst = tmp_path / name
+    shutil.copyfile(template.url.removeprefix("sqlite:///"), dst)
+    return f"sqlite:///{dst}"
+
+
+def lost_and_half_written(url: str, acked: list[tuple[int, int, str]]) -> tuple[int, int]:
+    """Read the database directly: how many acknowledged writes ``(request id, version,
+    state)`` are not in the audit log with that version and state, and how many requests
+    do not have exactly one event and one audit row per version (half-written)."""
+    import json as _json
+
+    from sqlalchemy import text
+
+    db = Database.open(url)
+    try:
+        with db.engine.connect() as conn:
+            audit = {}
+            for entity_id, after in conn.execute(text(
+                    "SELECT entity_id, after FROM audit WHERE entity = 'request'")):
+                a = _json.loads(after)
+                audit[(int(entity_id), a["version"])] = a["state"]
+            lost = sum(1 for rid, v, state in acked if audit.get((rid, v)) != state)
+            half = conn.execute(text(
+                "SELECT count(*) FROM requests r WHERE r.version <> "
+                "(SELECT count(*) FROM events e WHERE e.request_id = r.id) OR r.version <> "
+                "(SELECT count(*) FROM audit a WHERE a.entity = 'request' "
+                "AND a.entity_id = CAST(r.id AS VARCHAR(64)))")).scalar_one()
+    finally:
+        db.dispose()
+    return lost, int(half)
+
+
+def sqlite_integrity(path: str | Path) -> str:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return conn.execute("PRAGMA integrity_check").fetchone()[0]
