@@ -168,10 +168,15 @@ class Database:
 def _discard_broken_connections(engine: Engine) -> None:
     """Read-only, disk-full, I/O and connection errors count as a lost connection: SQLAlchemy
     then drops that connection (and the pool's older ones) and opens fresh ones."""
+    sqlite = engine.dialect.name == "sqlite"
+
     @event.listens_for(engine, "handle_error")
     def _on_error(context: Any) -> None:
         if is_discard_error(context.original_exception):
             context.is_disconnect = True
+            # SQLite: only this connection (the others may be fine, and reads go on);
+            # PostgreSQL: a restart or a fail-over concerns every connection.
+            context.invalidate_pool_on_disconnect = not sqlite
 
 
 def _sqlite_events(engine: Engine) -> None:

@@ -65,12 +65,13 @@ def database_unavailable(exc: BaseException) -> UnavailableError:
     return err
 
 
-#: Errors after which a pooled connection is not reused: a connection opened while the file
-#: was read-only stays read-only, and one that failed to write may hold a broken state; the
-#: pool opens fresh ones, so the service recovers by itself once the fault is gone.
-_DISCARD_SQLITE = ("SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_FULL", "SQLITE_CANTOPEN",
-                   "SQLITE_CORRUPT", "SQLITE_NOTADB")
-_DISCARD_POSTGRES = ("25006", "08", "57P", "53100")
+#: Errors after which a pooled connection is not reused. SQLite: a connection opened while the
+#: file was read-only stays read-only (a failed write to a full disk leaves the connection
+#: usable, and opening new ones could fail as well). PostgreSQL: lost connections, and
+#: sessions opened read-only (a standby). The pool opens fresh ones, so the service recovers
+#: by itself once the fault is gone.
+_DISCARD_SQLITE = ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_NOTADB")
+_DISCARD_POSTGRES = ("25006", "08", "57P")
 
 
 def is_discard_error(orig: BaseException | None) -> bool:
