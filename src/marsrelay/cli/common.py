@@ -39,6 +39,7 @@ __all__ = [
     "console",
     "err_console",
     "parse_utc_option",
+    "path_option",
     "stage_progress",
 ]
 
@@ -132,6 +133,15 @@ def parse_utc_option(text: str, option: str) -> float:
             field=option,
             allowed="a UTC ISO 8601 time such as 2030-06-01T12:00:00Z",
         ) from None
+
+
+def path_option(text: str, option: str) -> Path:
+    """A path given to ``option``; an empty string is an error (``Path("")`` would silently
+    mean the current folder)."""
+    if not text.strip():
+        raise InputError("the path is an empty string", field=option,
+                         allowed="a file or folder path")
+    return Path(text).expanduser()
 
 
 def check_output_file(path: Path, option: str) -> Path:

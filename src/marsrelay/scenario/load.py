@@ -101,6 +101,10 @@ def load_scenario(source: str | Path) -> Scenario:
     """Load and validate a scenario: a built-in name (see :func:`builtin_scenario_names`) or
     the path of a TOML file. Raises :class:`ScenarioError` (one line) on any problem."""
     text = str(source)
+    if not text.strip():
+        raise ScenarioError("the scenario is an empty string", field="SCENARIO",
+                            allowed="a path to a .toml file or a built-in: "
+                            + ", ".join(builtin_scenario_names()))
     path = Path(source)
     if isinstance(source, str) and text in builtin_scenario_names():
         path = BUILTIN_DIR / f"{text}.toml"
@@ -242,6 +246,37 @@ class _Builder:
             self.errors.append(exc)
             return default
 
+    def check_references(self, raw: ScenarioFile) -> None:
+        """Names in the stage tables must be nodes of the right kind (checked before any work:
+        a typo must not surface after minutes of contact search)."""
+        orbiters = [o.name for o in raw.orbiter]
+        landers = [la.name for la in raw.lander]
+        stations = [st.name for st in raw.station]
+
+        def check(name: str, where: str, kinds: str, names: list[str]) -> None:
+            if name not in names:
+                near = difflib.get_close_matches(name, names, n=1)
+                hint = f"; did you mean {near[0]!r}?" if near else ""
+                self.errors.append(self.error(f"{name!r} is not a {kinds} of this scenario{hint}",
+                                              where, ", ".join(names) or f"no {kinds} here"))
+
+        for k, src in enumerate(raw.traffic.source):
+            check(src.node, f"traffic.source[{k}].node", "lander or orbiter", landers + orbiters)
+        for k, d in enumerate(raw.schedule.demand):
+            check(d.lander, f"schedule.demand[{k}].lander", "lander", landers)
+        for k, lim in enumerate(raw.schedule.orbiter_limits):
+            check(lim.orbiter, f"schedule.orbiter_limits[{k}].orbiter", "orbiter", orbiters)
+        for k, f in enumerate(raw.schedule.fixed):
+            check(f.lander, f"schedule.fixed[{k}].lander", "lander", landers)
+            check(f.orbiter, f"schedule.fixed[{k}].orbiter", "orbiter", orbiters)
+        for k, node in enumerate(raw.simulation.node):
+            check(node.name, f"simulation.node[{k}].name", "lander or orbiter",
+                  landers + orbiters)
+        for name in raw.links.spacecraft:
+            check(name, f"links.spacecraft.{name}", "lander or orbiter", landers + orbiters)
+        for name in raw.links.stations:
+            check(name, f"links.stations.{name}", "station", stations)
+
     def build(self, raw: ScenarioFile) -> Scenario:
         s = raw.scenario
         ephemeris_path = None
@@ -278,6 +313,7 @@ class _Builder:
                 self.errors.append(self.error(
                     f"ION node {number} names {name!r}, which is not an orbiter, lander or "
                     "station here", f"ion.nodes.{number}", ", ".join(names)))
+        self.check_references(raw)
         for k, partner in enumerate(s.compare_without):
             if partner.strip().casefold() not in seen.keys() | agencies - {""}:
                 named = sorted({t.agency for t in (*raw.orbiter, *raw.lander, *raw.station)
