@@ -29,7 +29,7 @@ import numpy as np
 
 from marsrelay.geometry.time import tdb_to_utc
 from marsrelay.schedule.problem import KBIT, WEIGHT_SCALE, RelayProblem
-from marsrelay.schedule.solvers import Selection
+from marsrelay.schedule.selection import Selection
 
 __all__ = [
     "REASONS",

@@ -11,9 +11,11 @@ from marsrelay.config.traffic import DEFAULT_BITS_PER_SOL as DEFAULT_TRAFFIC_BIT
 from marsrelay.contacts.table import ContactTable
 from marsrelay.errors import InputError
 from marsrelay.io import atomic_write_text
-from marsrelay.schedule.problem import LanderNode, OrbiterNode, Windows, build_problem
+from marsrelay.schedule.build import build_problem
+from marsrelay.schedule.cpsat import solve_cpsat
+from marsrelay.schedule.greedy import solve_greedy
+from marsrelay.schedule.problem import LanderNode, OrbiterNode, Windows
 from marsrelay.schedule.result import Schedule, make_schedule
-from marsrelay.schedule.solvers import solve_cpsat, solve_greedy
 
 if TYPE_CHECKING:
     from rich.console import Console
