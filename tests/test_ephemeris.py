@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import spiceypy as sp
 
-from marsrelay.geometry.ephemeris import BODIES, Ephemeris, EphemerisCoverageError
+from marsrelay.errors import EphemerisCoverageError
+from marsrelay.geometry.ephemeris import BODIES, Ephemeris
 from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
 from spicekit import LoadedKernels, write_lsk, write_planetary_spk
 

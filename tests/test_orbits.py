@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
 from marsrelay import constants
+from marsrelay.errors import TrajectoryError
 from marsrelay.geometry.orbits import (
     J2Orbit,
     MeanElements,
     OemTrajectory,
     SpkTrajectory,
     Trajectory,
-    TrajectoryError,
     j2_secular_rates,
     solve_kepler,
     two_body_derivative_norm,

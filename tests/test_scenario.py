@@ -12,14 +12,9 @@ import pytest
 import spiceypy as sp
 
 from conftest import BASE_TOML
-from marsrelay.errors import InputError
+from marsrelay.errors import InputError, ScenarioError
 from marsrelay.geometry.orbits import J2Orbit, write_oem
-from marsrelay.scenario import (
-    Scenario,
-    ScenarioError,
-    builtin_scenario_names,
-    load_scenario,
-)
+from marsrelay.scenario import Scenario, builtin_scenario_names, load_scenario
 from spicekit import LoadedKernels, write_lsk
 
 

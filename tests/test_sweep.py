@@ -18,9 +18,10 @@ from typer.testing import CliRunner
 from marsrelay.cli.main import app
 from marsrelay.contacts.table import ContactTable
 from marsrelay.errors import InputError
+from marsrelay.scenario import builtin_scenario_path
 from marsrelay.sweep import CaseResult, load_sweep, run_sweep
 from marsrelay.sweep.case import result_from_contacts
-from marsrelay.sweep.paths import apply_params, check_path, parse_path, to_toml
+from marsrelay.sweep.paths import apply_params, case_scenario, check_path, parse_path
 from marsrelay.sweep.plot import sweep_figure
 from sweep_cases import prox_case
 
@@ -172,9 +173,12 @@ def test_paths_apply_to_the_scenario_data():
     assert data["scenario"]["end"] == (start + dt.timedelta(hours=84)).strftime(
         "%Y-%m-%dT%H:%M:%SZ")
     assert tomllib.loads(BASE) == base  # the base is not modified by parsing
-    # TOML writer round trip, with TOML date-times and nested tables
+    # the case's scenario validates straight from the data (TOML date-times included)
     data["scenario"]["start"] = dt.datetime(2030, 11, 1, 0, 0, tzinfo=dt.UTC)
-    assert tomllib.loads(to_toml(data)) == data
+    sc = case_scenario(data)
+    assert sc.start_utc == "2030-11-01T00:00:00Z"
+    assert [la.site.elevation_mask_deg for la in sc.landers] == [10.0, 15.0]
+    assert [s.name for s in sc.stations] == ["DSS-63"]
 
 
 def test_path_checks_name_what_is_allowed():
@@ -389,9 +393,8 @@ def test_a_different_sweep_cannot_resume_into_the_same_folder(tmp_path):
 
 
 def test_builtin_base_and_zipped_axes():
-    import importlib.resources
 
-    builtin = importlib.resources.files("marsrelay") / "scenarios" / "exomars-2030.toml"
+    builtin = builtin_scenario_path("exomars-2030")
     text = """\
 [sweep]
 base = "exomars-2030"

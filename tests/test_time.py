@@ -9,7 +9,8 @@ import spiceypy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from marsrelay.geometry.time import TimeError, tdb_to_tt, tdb_to_utc, tt_to_tdb, utc_to_tdb
+from marsrelay.errors import TimeError
+from marsrelay.geometry.time import tdb_to_tt, tdb_to_utc, tt_to_tdb, utc_to_tdb
 from spicekit import LEAP_SECONDS, LoadedKernels, write_lsk
 
 N_RANDOM = 1000

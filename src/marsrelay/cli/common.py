@@ -19,10 +19,8 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from marsrelay.errors import InputError
-from marsrelay.geometry.ephemeris import EphemerisCoverageError
-from marsrelay.geometry.orbits import TrajectoryError
-from marsrelay.geometry.time import TimeError, utc_to_tdb
+from marsrelay.errors import EphemerisCoverageError, InputError, TimeError, TrajectoryError
+from marsrelay.geometry.time import utc_to_tdb
 
 __all__ = [
     "USER_ERRORS",

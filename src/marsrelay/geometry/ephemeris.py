@@ -30,8 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from marsrelay.constants import DAY_S, J2000_JD
+from marsrelay.errors import EphemerisCoverageError
 
-__all__ = ["BODIES", "Ephemeris", "EphemerisCoverageError"]
+__all__ = ["BODIES", "Ephemeris"]
 
 #: Bodies this ephemeris answers for, by marsrelay name.
 BODIES: tuple[str, ...] = ("sun", "earth", "moon", "mars", "emb", "ssb")
@@ -42,10 +43,6 @@ BODIES: tuple[str, ...] = ("sun", "earth", "moon", "mars", "emb", "ssb")
 _DOCUMENTED_COVERAGE_UTC: dict[str, tuple[str, str]] = {
     "de421": ("1900-01-01T00:00:00Z", "2051-01-01T00:00:00Z"),
 }
-
-
-class EphemerisCoverageError(ValueError):
-    """Times outside the ephemeris' coverage (the message gives the covered UTC span)."""
 
 
 @dataclass

@@ -94,9 +94,9 @@ class Case:
 
     def scenario(self):  # -> marsrelay.scenario.Scenario
         """The case's :class:`marsrelay.scenario.Scenario` (validated by the scenario loader)."""
-        from marsrelay.sweep.paths import scenario_from_data
+        from marsrelay.sweep.paths import case_scenario
 
-        return scenario_from_data(self.scenario_data, self.base_path)
+        return case_scenario(self.scenario_data, self.base_path)
 
     def param(self, path: str) -> Any:
         """Value of the parameter ``path`` in this case (``KeyError`` if not swept)."""

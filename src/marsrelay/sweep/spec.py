@@ -47,7 +47,6 @@ Every case gets an id, the first 16 hex digits of the SHA-256 of its parameter v
 from __future__ import annotations
 
 import hashlib
-import importlib.resources
 import itertools
 import json
 import tomllib
@@ -59,8 +58,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from marsrelay.errors import InputError
+from marsrelay.scenario import builtin_scenario_names, builtin_scenario_path
 from marsrelay.sweep.case import FIGURE_NAMES, Case
-from marsrelay.sweep.paths import check_path, describe_value_error, scenario_from_data
+from marsrelay.sweep.paths import case_scenario, check_path, describe_value_error
 
 __all__ = [
     "DEFAULT_CASE_FUNCTION",
@@ -211,11 +211,9 @@ def _resolve_base(base: str, sweep_dir: Path | None, file: str) -> Path:
             raise InputError(f"base scenario file {str(candidate)!r} not found", file=file,
                              field="sweep.base", allowed="a built-in name or a .toml path")
         return candidate
-    builtin = importlib.resources.files("marsrelay") / "scenarios" / f"{base}.toml"
-    if builtin.is_file():
-        return Path(str(builtin))
-    names = sorted(p.name[:-5] for p in (importlib.resources.files("marsrelay") / "scenarios")
-                   .iterdir() if p.name.endswith(".toml"))
+    names = builtin_scenario_names()
+    if base in names:
+        return builtin_scenario_path(base)
     raise InputError(f"unknown base scenario {base!r}", file=file, field="sweep.base",
                      allowed=", ".join(names) + (", " if names else "") + "or a .toml path")
 
@@ -457,7 +455,7 @@ def _validate_values(axes: list[Axis], base: dict[str, Any], base_path: Path,
             seen.add(key)
             case = Case("check", 0, params, base, base_path)
             try:
-                scenario_from_data(case.scenario_data, base_path)
+                case_scenario(case.scenario_data, base_path)
             except ImportError:
                 return  # no scenario loader installed: nothing more to check here
             except (ValueError, KeyError, TypeError) as err:
