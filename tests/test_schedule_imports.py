@@ -36,7 +36,7 @@ def imports_of(path: Path) -> set[str]:
                 here = module_name(path).split(".")
                 if path.name != "__init__.py":
                     here = here[:-1]
-                base = ".".join(here[:len(here) - node.level + 1] + [node.module])
+                base = ".".join([*here[:len(here) - node.level + 1], node.module])
             if base.startswith("marsrelay"):
                 out.add(base)
                 out.update(f"{base}.{a.name}" for a in node.names)
