@@ -36,14 +36,16 @@ __all__ = [
 @dataclass(frozen=True)
 class CandidatePasses:
     """Candidate passes (columnar, sorted by start, then lander, then orbiter): ``lander`` and
-    ``orbiter`` (indices into the scheduled nodes), ``start_tdb_s``/``end_tdb_s`` (TDB s) and
-    ``volume_bits`` (what the links stage says the pass can carry, bits)."""
+    ``orbiter`` (indices into the scheduled nodes), ``start_tdb_s``/``end_tdb_s`` (TDB s),
+    ``volume_bits`` (what the links stage says the pass can carry, bits) and ``contact_row``
+    (the pass's row in the contact table it was taken from)."""
 
     lander: np.ndarray
     orbiter: np.ndarray
     start_tdb_s: np.ndarray
     end_tdb_s: np.ndarray
     volume_bits: np.ndarray
+    contact_row: np.ndarray
 
     def __len__(self) -> int:
         return len(self.lander)
@@ -76,11 +78,13 @@ def candidate_passes(
     volume (the links stage has not run)."""
     lnames = [n.name for n in landers]
     onames = [n.name for n in orbiters]
-    prox = contacts.select(kind="proximity")
+    prox_rows = np.flatnonzero(contacts.kind == "proximity")
+    prox = contacts.take(prox_rows)
     src_l = np.isin(prox.source, lnames) & np.isin(prox.target, onames)
     tgt_l = np.isin(prox.target, lnames) & np.isin(prox.source, onames)
     keep = (src_l | tgt_l) & (prox.start_tdb_s >= start_tdb_s) & (prox.start_tdb_s < end_tdb_s)
     prox = prox.take(keep)
+    prox_rows = prox_rows[keep]
     src_l = src_l[keep]
     if np.isnan(prox.volume_bits).any():
         raise InputError("proximity contacts have no link volumes (volume_bits is NaN): "
@@ -92,7 +96,8 @@ def candidate_passes(
     start, end = prox.start_tdb_s.copy(), prox.end_tdb_s.copy()
     order = np.lexsort((oidx, lidx, start))
     return CandidatePasses(lander=lidx[order], orbiter=oidx[order], start_tdb_s=start[order],
-                           end_tdb_s=end[order], volume_bits=prox.volume_bits[order])
+                           end_tdb_s=end[order], volume_bits=prox.volume_bits[order],
+                           contact_row=prox_rows[order])
 
 
 def optimiser_kbit(volume_bits: np.ndarray) -> np.ndarray:

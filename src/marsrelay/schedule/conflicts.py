@@ -7,7 +7,8 @@ Steps of :func:`~marsrelay.schedule.build.build_problem`:
 2. :func:`radio_cliques`: a lander talks to one orbiter at a time, an orbiter serves one lander
    at a time and leaves ``min_gap_s`` between passes. Both are interval conflicts, stored as the
    maximal cliques of the interval graphs (:func:`interval_cliques`: exact, and the strongest
-   linear form of "at most one of these").
+   linear form of "at most one of these"). With split passes the orbiter's rule also depends on
+   who is served (:func:`orbiter_cliques`).
 3. :func:`pass_limits`: at most ``max_passes_per_sol`` passes of an orbiter per Mars sol (Mars
    coordinated time, :func:`mtc_sols`), kept only where an orbiter sol has more candidates.
 4. :func:`check_required`: required passes that conflict, or exceed a limit, are an input error.
@@ -30,6 +31,7 @@ __all__ = [
     "check_required",
     "interval_cliques",
     "mtc_sols",
+    "orbiter_cliques",
     "orbiter_rules",
     "pass_limits",
     "radio_cliques",
@@ -93,18 +95,99 @@ def radio_cliques(
     usable: np.ndarray,
     n_landers: int,
     min_gap_s: np.ndarray,
+    share_of: np.ndarray | None = None,
+    handover_s: np.ndarray | None = None,
 ) -> list[np.ndarray]:
     """Cliques of usable passes (pass indices) that share a radio: per lander the overlapping
-    passes, then per orbiter the passes whose windows widened by its ``min_gap_s`` overlap."""
+    passes, then per orbiter the passes whose windows widened by its ``min_gap_s`` overlap.
+
+    With split passes (``share_of``: whole pass of each share, -1 for whole passes;
+    ``handover_s`` per orbiter, s) the orbiter rule also keeps a share ``handover_s`` from
+    another lander's pass (:func:`orbiter_cliques`), and each whole pass with its shares is
+    one more clique (at most one part of an overflight per lander)."""
     cliques: list[np.ndarray] = []
     for i in range(n_landers):
         ids = np.flatnonzero(usable & (lander == i))
         cliques += [ids[c] for c in interval_cliques(start_tdb_s[ids], end_tdb_s[ids])]
+    shares = share_of is not None and bool((share_of >= 0).any())
     for j in range(len(min_gap_s)):
         ids = np.flatnonzero(usable & (orbiter == j))
-        cliques += [ids[c] for c in interval_cliques(start_tdb_s[ids],
-                                                     end_tdb_s[ids] + min_gap_s[j])]
+        if not shares or not (share_of[ids] >= 0).any():
+            cliques += [ids[c] for c in interval_cliques(start_tdb_s[ids],
+                                                         end_tdb_s[ids] + min_gap_s[j])]
+            continue
+        assert share_of is not None and handover_s is not None
+        cliques += orbiter_cliques(ids, lander, start_tdb_s, end_tdb_s, share_of,
+                                   float(min_gap_s[j]), float(handover_s[j]))
+    if shares:
+        assert share_of is not None
+        kids = np.flatnonzero(share_of >= 0)
+        for p in np.unique(share_of[kids]).tolist():
+            cliques.append(np.r_[p, kids[share_of[kids] == p]].astype(np.int64))
     return cliques
+
+
+def orbiter_cliques(
+    ids: np.ndarray,
+    lander: np.ndarray,
+    start_tdb_s: np.ndarray,
+    end_tdb_s: np.ndarray,
+    share_of: np.ndarray,
+    min_gap_s: float,
+    handover_s: float,
+) -> list[np.ndarray]:
+    """Maximal cliques of one orbiter's conflicts among passes ``ids`` when some are shares.
+
+    Two uses of the orbiter conflict when they overlap or are closer than ``min_gap_s``, or,
+    for a share and a pass of another lander, closer than ``handover_s``; parts of one pass
+    (the whole pass and its shares) are treated as conflicting too (they exclude each other
+    anyway). Not an interval graph, so: the cliques of the intervals widened by
+    ``max(handover_s, min_gap_s)`` (a superset of the conflicts), each split into the maximal
+    cliques of the true conflicts among its members (Bron-Kerbosch) where it holds a pair that
+    does not conflict. Every conflict is in some clique and every clique is a conflict set."""
+    root = np.where(share_of >= 0, share_of, np.arange(len(share_of)))
+    widest = max(handover_s, min_gap_s)
+    out: list[np.ndarray] = []
+    seen: set[tuple[int, ...]] = set()
+    for c in interval_cliques(start_tdb_s[ids], end_tdb_s[ids] + widest):
+        members = ids[c]
+        s, e = start_tdb_s[members], end_tdb_s[members]
+        gap = np.maximum(s[None, :] - e[:, None], s[:, None] - e[None, :])
+        mixed = (lander[members][:, None] != lander[members][None, :]) & (
+            (share_of[members][:, None] >= 0) | (share_of[members][None, :] >= 0))
+        conflict = (gap < np.where(mixed, widest, min_gap_s)) | (
+            root[members][:, None] == root[members][None, :])
+        if conflict.all():
+            found = [members]
+        else:
+            found = [members[sorted(k)] for k in _maximal_cliques(conflict) if len(k) >= 2]
+        for clique in found:
+            key = tuple(clique.tolist())
+            if key not in seen:
+                seen.add(key)
+                out.append(clique)
+    return out
+
+
+def _maximal_cliques(adjacent: np.ndarray) -> list[set[int]]:
+    """Maximal cliques of a small graph given by its symmetric boolean adjacency matrix
+    (Bron-Kerbosch with pivoting; the diagonal is ignored)."""
+    n = len(adjacent)
+    nbrs = [set(np.flatnonzero(adjacent[v]).tolist()) - {v} for v in range(n)]
+    out: list[set[int]] = []
+
+    def expand(r: set[int], p: set[int], x: set[int]) -> None:
+        if not p and not x:
+            out.append(r)
+            return
+        pivot = max(p | x, key=lambda v: len(nbrs[v] & p))
+        for v in list(p - nbrs[pivot]):
+            expand(r | {v}, p & nbrs[v], x & nbrs[v])
+            p = p - {v}
+            x = x | {v}
+
+    expand(set(), set(range(n)), set())
+    return out
 
 
 def mtc_sols(start_tdb_s: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ from marsrelay.schedule.decompose import solve_decomposed
 from marsrelay.schedule.lp_bound import lp_bound
 from marsrelay.schedule.problem import RelayProblem
 from marsrelay.schedule.selection import Selection, objective_of
+from marsrelay.schedule.splits import whole_where_possible
 
 __all__ = ["solve_cpsat", "solve_one_model"]
 
@@ -64,6 +65,7 @@ def solve_cpsat(
     _trim_to_demand(pb, selected, planned)
     obj = objective_of(pb, planned)
     _drop_idle(pb, selected, planned)
+    whole_where_possible(pb, selected, planned)
     if name != "OPTIMAL":
         lp = lp_bound(pb) if not decompose else float("inf")
         bound = min(bound, np.floor(lp))

@@ -2,8 +2,9 @@
 
 Required passes first, then the others by weighted usable volume (largest first); a pass is
 taken if it conflicts with nothing taken, its orbiter's per-sol limit allows it, and it can
-still carry something (lander sol demand and orbiter-to-Earth capacity left). Its plan is also
-the exact optimiser's warm start.
+still carry something (lander sol demand and orbiter-to-Earth capacity left). A share of a split
+pass comes after any whole pass of equal value and is taken only where its whole pass is
+blocked. Its plan is also the exact optimiser's warm start.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 
 from marsrelay.schedule.problem import RelayProblem
 from marsrelay.schedule.selection import Selection, objective_of
+from marsrelay.schedule.splits import whole_where_possible
 
 __all__ = ["solve_greedy"]
 
@@ -32,7 +34,11 @@ def solve_greedy(pb: RelayProblem) -> Selection:
     dem_left = pb.group_demand_kbit.copy()
     usable = np.minimum(pb.volume_kbit, pb.group_demand_kbit[pb.group])
     key = -(pb.weight * usable).astype(float)
-    order = act[np.lexsort((pb.start_tdb_s[act], key[act], -pb.fixed[act]))]
+    if (pb.share_of >= 0).any():  # at equal value a whole pass before a share (split pass)
+        order = act[np.lexsort((pb.start_tdb_s[act], pb.share_of[act] >= 0, key[act],
+                                -pb.fixed[act]))]
+    else:
+        order = act[np.lexsort((pb.start_tdb_s[act], key[act], -pb.fixed[act]))]
     for p in order.tolist():
         if any(selected[q] for q in nbrs[p]):
             continue
@@ -50,6 +56,7 @@ def solve_greedy(pb: RelayProblem) -> Selection:
             cap_left[k] -= room
         for k in lims_of[p]:
             lim_left[k] -= 1
+    whole_where_possible(pb, selected, planned)
     obj = objective_of(pb, planned)
     return Selection("greedy", "FEASIBLE", selected, planned, obj, float("nan"), float("nan"),
                      time.perf_counter() - t0)

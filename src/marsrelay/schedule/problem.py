@@ -24,6 +24,11 @@ together and how much each may carry:
   coordinated time, the LMST of longitude 0).
 - **blackouts and fixed requests**: passes touching a lander's or orbiter's blackout and passes
   marked ``forbid`` are excluded (with that reason); passes marked ``require`` must be taken.
+- **split passes** (``split_passes = true``): where two landers' passes on one orbiter overlap,
+  each lander's part of the overflight before or after a hand-over is a candidate of its own (a
+  share of the pass, :mod:`marsrelay.schedule.splits`); at most one of a pass and its shares is
+  taken, and a share keeps ``max(switch_time_s, min_gap_s)`` from another lander's pass on the
+  same orbiter.
 
 Volumes inside the optimiser are integers in kbit (``floor(bits / 1000)``).
 
@@ -137,6 +142,11 @@ class RelayProblem:
     Group arrays (one per lander sol inside the horizon): ``group_lander``, ``group_sol``
     (local sol number), ``group_start_tdb_s``/``group_end_tdb_s`` (clipped to the horizon),
     ``group_deadline_tdb_s``, ``group_demand_bits``, ``group_demand_kbit``.
+
+    Split passes: the whole passes come first; shares of them (split passes, see
+    :mod:`marsrelay.schedule.splits`) follow, with ``share_of`` the index of their whole pass
+    (-1 for a whole pass), the whole pass's lander, orbiter and group, and their own window
+    and volume. ``handover_s`` is each orbiter's hand-over time inside a split pass (s).
     """
 
     landers: tuple[LanderNode, ...]
@@ -169,9 +179,22 @@ class RelayProblem:
     capacity: list[CapacityWindow] = field(default_factory=list)
     flows: list[DownlinkFlow] = field(default_factory=list)
     earth_capacity_modelled: bool = True
+    share_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    handover_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def __post_init__(self) -> None:
+        if len(self.share_of) != len(self.lander):
+            self.share_of = np.full(len(self.lander), -1, dtype=np.int64)
+        if len(self.handover_s) != len(self.orbiters):
+            self.handover_s = np.asarray(self.min_gap_s, dtype=float).copy()
 
     def __len__(self) -> int:
         return len(self.lander)
+
+    @property
+    def n_whole(self) -> int:
+        """Number of whole passes (the first rows; shares follow)."""
+        return int(np.count_nonzero(self.share_of < 0))
 
     @property
     def active(self) -> np.ndarray:
@@ -211,11 +234,17 @@ class RelayProblem:
 
     def conflict_kind(self, p: int, q: int) -> str:
         """Why passes ``p`` and ``q`` exclude each other: ``orbiter_busy`` (same orbiter,
-        overlapping), ``min_gap`` (same orbiter, too close) or ``lander_busy``."""
+        overlapping), ``min_gap`` (same orbiter, too close), ``switch_time`` (a share and
+        another lander's pass on the same orbiter, closer than the hand-over time) or
+        ``lander_busy``."""
         overlap = (self.start_tdb_s[p] < self.end_tdb_s[q]) and (
             self.start_tdb_s[q] < self.end_tdb_s[p])
         if self.orbiter[p] == self.orbiter[q]:
-            return "orbiter_busy" if overlap else "min_gap"
+            if overlap:
+                return "orbiter_busy"
+            gap = max(self.start_tdb_s[q] - self.end_tdb_s[p],
+                      self.start_tdb_s[p] - self.end_tdb_s[q])
+            return "min_gap" if gap < self.min_gap_s[self.orbiter[p]] else "switch_time"
         return "lander_busy"
 
     def memberships(self) -> tuple[list[list[int]], list[list[int]]]:

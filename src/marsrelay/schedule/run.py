@@ -6,21 +6,26 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from marsrelay.config.schedule import DemandSpec, ScheduleConfig
 from marsrelay.config.traffic import DEFAULT_BITS_PER_SOL as DEFAULT_TRAFFIC_BITS_PER_SOL
 from marsrelay.contacts.table import ContactTable
 from marsrelay.errors import InputError
 from marsrelay.io import atomic_write_text
+from marsrelay.links.compute import RateProfile, compute_links
 from marsrelay.schedule.build import build_problem
 from marsrelay.schedule.cpsat import solve_cpsat
 from marsrelay.schedule.greedy import solve_greedy
 from marsrelay.schedule.problem import LanderNode, OrbiterNode, Windows
 from marsrelay.schedule.result import Schedule, make_schedule
+from marsrelay.schedule.splits import ShareVolume, rate_profile_share_volume
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 __all__ = [
+    "link_share_volume",
     "nodes_from_scenario",
     "print_schedule",
     "run_schedule",
@@ -40,18 +45,21 @@ def schedule_passes(
     station_blackouts: Mapping[str, Windows] | None = None,
     solver: str | None = None,
     time_limit_s: float | None = None,
+    share_volume: ShareVolume | None = None,
 ) -> Schedule:
     """Choose relay passes over ``[start_tdb_s, end_tdb_s)`` (TDB s) and explain the choice.
 
     ``solver`` (``"cpsat"`` or ``"greedy"``) and ``time_limit_s`` (s) override the config. The
     greedy plan is always computed (it is the baseline and CP-SAT's warm start).
+    ``share_volume`` gives the volume of parts of passes when the config allows split passes
+    (default: each pass's mean rate; see :mod:`marsrelay.schedule.splits`).
     """
     solver = solver or config.solver
     if solver not in ("cpsat", "greedy"):
         raise InputError(f"unknown solver {solver!r}", field="schedule.solver",
                          allowed="cpsat, greedy")
     pb = build_problem(contacts, landers, orbiters, config, start_tdb_s, end_tdb_s,
-                       station_blackouts)
+                       station_blackouts, share_volume)
     greedy = solve_greedy(pb)
     if solver == "greedy":
         sel = greedy
@@ -104,17 +112,44 @@ def schedule_scenario(
     horizon, nodes and blackouts); config errors name the scenario file."""
     landers, orbiters = nodes_from_scenario(scenario)
     config = demand_from_traffic(scenario)
+    share_volume = link_share_volume(scenario, contacts) if config.split_passes else None
     try:
         return schedule_passes(
             contacts, landers, orbiters, config, scenario.start_tdb_s,
             scenario.end_tdb_s, getattr(scenario, "station_blackouts", None), solver,
-            time_limit_s)
+            time_limit_s, share_volume)
     except InputError as err:
         path = getattr(scenario, "path", None)
         if err.file is None and path is not None:
             raise InputError(err.problem, file=str(path), field=err.field,
                              allowed=err.allowed) from err
         raise
+
+
+def link_share_volume(scenario: Any, contacts: ContactTable) -> ShareVolume:
+    """Volumes of parts of passes (split passes) from the links stage's rate profiles.
+
+    The stage's entry points receive the linked contact table, not the links stage's result, so
+    the profiles of the passes that get shares are computed here once more (only those rows;
+    about 0.5 s for the built-in 2019 scenario). When the links result reaches this stage, pass
+    its ``rate_profile`` to :func:`~marsrelay.schedule.splits.rate_profile_share_volume`
+    instead: this function is the one place to change."""
+    profiles: dict[int, RateProfile] = {}
+
+    def profile(row: int) -> RateProfile:
+        return profiles[row]
+
+    by_profile = rate_profile_share_volume(profile)
+
+    def volume(rows: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+        need = sorted(set(np.asarray(rows).tolist()) - profiles.keys())
+        if need:
+            linked = compute_links(scenario, contacts.take(np.array(need, dtype=np.int64)))
+            for k, row in enumerate(need):
+                profiles[row] = linked.rate_profile(k)
+        return by_profile(rows, start, end)
+
+    return volume
 
 
 def write_schedule(schedule: Schedule, out_dir: str | Path) -> list[Path]:

@@ -72,7 +72,7 @@ from marsrelay.schedule.selection import Selection
 __all__ = ["Piece", "find_pieces", "solve_decomposed"]
 
 #: Pieces with more passes than this (or than half of all) get no envelope: one solve of such a
-#: piece is most of the hard problem.
+#: piece is most of the hard problem. Counted in whole passes (a pass with its shares is one).
 MAX_ENVELOPE_PASSES: int = 80
 #: Fractions of the time limit by which the envelopes, the first restricted master, the
 #: Lagrangian cuts and the second restricted master must be done (the rest: step 7).
@@ -115,9 +115,11 @@ def solve_decomposed(
     # Steps 1-3: pieces, envelopes (cuts and candidates), smallest pieces first, so that a
     # timeout costs the largest. A piece holding most of the problem is left to the last step:
     # its envelope would cost several solves of nearly the whole problem.
-    most = min(MAX_ENVELOPE_PASSES, len(pb.active) // 2)
-    todo = sorted((k for k in range(len(pieces)) if len(pieces[k].passes) <= most),
-                  key=lambda k: len(pieces[k].passes))
+    # Sizes count whole passes: a pass and its shares (split passes) are one choice.
+    whole = pb.share_of < 0
+    size = [int(whole[piece.passes].sum()) for piece in pieces]
+    most = min(MAX_ENVELOPE_PASSES, int(whole[pb.active].sum()) // 2)
+    todo = sorted((k for k in range(len(pieces)) if size[k] <= most), key=lambda k: size[k])
     envelopes: list[Envelope | None] = [None] * len(pieces)
     found = map_threads(lambda k: envelope_cuts(data, pieces[k], at(ENVELOPE_SHARE), seed),
                         todo, workers)

@@ -1,0 +1,200 @@
+"""Split passes: two landers sharing one orbiter overflight, one after the other.
+
+An orbiter's relay radio serves one lander at a time. When two landers' passes on one orbiter
+overlap, the whole passes exclude each other (``orbiter_busy``); with ``[schedule]
+split_passes = true`` the orbiter may instead serve one lander until a hand-over instant ``tau``
+and the other from ``tau + h`` on, where ``h = max(switch_time_s, min_gap_s)`` of that orbiter.
+Each lander's part of the overflight is a *share*: a shorter candidate pass of the same lander,
+orbiter and lander sol, appended to the problem after the whole passes
+(:attr:`~marsrelay.schedule.problem.RelayProblem.share_of` names its whole pass).
+
+:func:`pass_shares` makes the shares. For every overlap ``[o0, o1)`` of two usable, not-fixed
+passes of different landers on one orbiter, ``split_cuts + 1`` hand-over instants spread
+evenly over ``[o0 - h, o1]`` (at the ends one lander keeps its whole pass), in both orders
+(which lander goes first). The first lander's share runs from its pass's start to ``tau`` (a
+*head*), the second's from ``tau + h`` to its pass's end (a *tail*). Shares equal to a whole
+pass are not repeated; shares carrying no whole kbit (or less than ``min_pass_bits``) are
+dropped.
+
+The solvers see shares as ordinary passes; the rules that make them exact live in
+:mod:`marsrelay.schedule.conflicts`: a whole pass and its shares exclude each other (at most
+one of them, so a lander never gets two parts of one overflight), and a share and a pass of
+another lander on the same orbiter must be ``h`` apart (their lander radios and the orbiter's
+pass limits count a share like any pass). Because the whole passes keep exactly the conflicts
+they have without splits, the optimum with splits is never below the optimum without.
+
+A share's volume is the link's volume over the share's window (:data:`ShareVolume`):
+:func:`rate_profile_share_volume` integrates the links stage's rate profile (the same samples
+and trapezoid rule as the pass's own volume); :func:`mean_rate_share_volume`, used when no
+profile is available (hand-made contact tables), assumes the pass's mean rate throughout.
+
+:func:`whole_where_possible` runs after every solve: a chosen share whose whole pass fits the
+rest of the plan is replaced by the whole pass (same planned volume), so a plan marks a pass
+``split`` only where another lander really uses the rest of the overflight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from marsrelay.schedule.problem import KBIT, RelayProblem
+
+__all__ = [
+    "PassShares",
+    "RateProfileLike",
+    "ShareVolume",
+    "mean_rate_share_volume",
+    "pass_shares",
+    "rate_profile_share_volume",
+    "whole_where_possible",
+]
+
+#: Volume of sub-windows of passes: ``f(contact_row, start_tdb_s, end_tdb_s) -> bits``, arrays
+#: of equal length; ``contact_row`` indexes the contact table given to ``build_problem``.
+ShareVolume = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+#: Shares shorter than this are not made, s (their window is mostly rounding).
+MIN_SHARE_S: float = 1.0
+
+
+class RateProfileLike(Protocol):
+    """What :func:`rate_profile_share_volume` reads of a rate profile (the links stage's
+    :class:`marsrelay.links.RateProfile`): samples ``t_tdb_s`` (TDB s) and ``rate_bps``."""
+
+    t_tdb_s: np.ndarray
+    rate_bps: np.ndarray
+
+
+@dataclass(frozen=True)
+class PassShares:
+    """Shares of passes (columnar): ``parent`` (index of the whole pass), ``start_tdb_s`` and
+    ``end_tdb_s`` (the share's window, TDB s) and ``volume_bits``."""
+
+    parent: np.ndarray
+    start_tdb_s: np.ndarray
+    end_tdb_s: np.ndarray
+    volume_bits: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.parent)
+
+    @staticmethod
+    def none() -> PassShares:
+        """No shares."""
+        return PassShares(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0))
+
+
+def mean_rate_share_volume(contacts_volume_bits: np.ndarray, contacts_start_tdb_s: np.ndarray,
+                           contacts_end_tdb_s: np.ndarray) -> ShareVolume:
+    """Share volumes at each pass's mean rate (``volume_bits / duration``), from the contact
+    table's columns: a stand-in where no rate profile is available."""
+
+    def volume(rows: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+        dur = contacts_end_tdb_s[rows] - contacts_start_tdb_s[rows]
+        frac = np.divide(end - start, dur, out=np.zeros(len(rows)), where=dur > 0)
+        return contacts_volume_bits[rows] * np.clip(frac, 0.0, 1.0)
+
+    return volume
+
+
+def rate_profile_share_volume(profile: Callable[[int], RateProfileLike]) -> ShareVolume:
+    """Share volumes from rate profiles (``profile(contact_row)``): the trapezoid integral of the
+    sampled rate, cumulated and interpolated at the share's edges."""
+
+    def volume(rows: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(rows))
+        for row in np.unique(rows).tolist():
+            prof = profile(int(row))
+            t, rate = np.asarray(prof.t_tdb_s, float), np.asarray(prof.rate_bps, float)
+            cum = np.concatenate([[0.0], np.cumsum(0.5 * (rate[1:] + rate[:-1]) * np.diff(t))])
+            mine = rows == row
+            out[mine] = np.interp(end[mine], t, cum) - np.interp(start[mine], t, cum)
+        return np.maximum(out, 0.0)
+
+    return volume
+
+
+def pass_shares(
+    lander: np.ndarray,
+    orbiter: np.ndarray,
+    start_tdb_s: np.ndarray,
+    end_tdb_s: np.ndarray,
+    contact_row: np.ndarray,
+    candidate: np.ndarray,
+    handover_s: Sequence[float],
+    cuts: int,
+    share_volume: ShareVolume,
+    min_pass_bits: float,
+) -> PassShares:
+    """Shares of the passes where ``candidate`` is true (usable and not fixed), see the module
+    docstring. ``handover_s`` is ``h`` per orbiter (s), ``cuts`` the number of intervals the
+    hand-over range of an overlap is cut into."""
+    parent: list[int] = []
+    s_out: list[float] = []
+    e_out: list[float] = []
+    seen: set[tuple[int, float, float]] = set()
+
+    def add(p: int, s: float, e: float) -> None:
+        if e - s < MIN_SHARE_S or (s == start_tdb_s[p] and e == end_tdb_s[p]):
+            return
+        key = (p, round(s, 3), round(e, 3))
+        if key not in seen:
+            seen.add(key)
+            parent.append(p)
+            s_out.append(s)
+            e_out.append(e)
+
+    for j, h in enumerate(handover_s):
+        ids = np.flatnonzero(candidate & (orbiter == j))
+        ids = ids[np.argsort(start_tdb_s[ids], kind="stable")]
+        for a, p in enumerate(ids.tolist()):
+            for q in ids[a + 1:].tolist():
+                if start_tdb_s[q] >= end_tdb_s[p]:
+                    break
+                if lander[p] == lander[q]:
+                    continue
+                o0 = max(start_tdb_s[p], start_tdb_s[q])
+                o1 = min(end_tdb_s[p], end_tdb_s[q])
+                for tau in np.linspace(o0 - h, o1, cuts + 1).tolist():
+                    for first, second in ((p, q), (q, p)):
+                        head = (start_tdb_s[first], min(tau, end_tdb_s[first]))
+                        tail = (max(tau + h, start_tdb_s[second]), end_tdb_s[second])
+                        if head[1] - head[0] < MIN_SHARE_S or tail[1] - tail[0] < MIN_SHARE_S:
+                            continue
+                        add(first, *head)
+                        add(second, *tail)
+    if not parent:
+        return PassShares.none()
+    par = np.array(parent, dtype=np.int64)
+    s_arr, e_arr = np.array(s_out), np.array(e_out)
+    order = np.lexsort((e_arr, s_arr, par))
+    par, s_arr, e_arr = par[order], s_arr[order], e_arr[order]
+    vol = share_volume(contact_row[par], s_arr, e_arr)
+    keep = (np.floor(vol / KBIT) > 0) & (vol >= min_pass_bits)
+    return PassShares(par[keep], s_arr[keep], e_arr[keep], vol[keep])
+
+
+def whole_where_possible(pb: RelayProblem, selected: np.ndarray, planned_kbit: np.ndarray
+                         ) -> None:
+    """Replace each chosen share by its whole pass where the whole pass fits the rest of the
+    plan (no radio conflict, room in its orbiter's pass limits), keeping the planned volume
+    (the whole pass's capacity windows are among the share's: it starts no later), in place."""
+    chosen = np.flatnonzero(selected & (pb.share_of >= 0))
+    if chosen.size == 0:
+        return
+    nbrs = pb.neighbours()
+    lims_of = pb.memberships()[1]
+    for s in chosen.tolist():
+        p = int(pb.share_of[s])
+        if pb.excluded[p] or any(selected[q] for q in nbrs[p] if q != s):
+            continue
+        counts = {k: int(selected[pb.limits[k].members].sum()) - (k in lims_of[s])
+                  for k in lims_of[p]}
+        if any(counts[k] + 1 > pb.limits[k].limit for k in counts):
+            continue
+        selected[s], selected[p] = False, True
+        planned_kbit[p], planned_kbit[s] = min(int(planned_kbit[s]), int(pb.volume_kbit[p])), 0
