@@ -28,7 +28,7 @@ from marsrelay.schedule.decompose import solve_decomposed
 from marsrelay.schedule.lp_bound import lp_bound
 from marsrelay.schedule.problem import RelayProblem
 from marsrelay.schedule.selection import Selection, objective_of
-from marsrelay.schedule.splits import whole_where_possible
+from marsrelay.schedule.splits import prefer_whole_passes
 
 __all__ = ["solve_cpsat", "solve_one_model"]
 
@@ -65,7 +65,7 @@ def solve_cpsat(
     _trim_to_demand(pb, selected, planned)
     obj = objective_of(pb, planned)
     _drop_idle(pb, selected, planned)
-    whole_where_possible(pb, selected, planned)
+    prefer_whole_passes(pb, selected, planned)
     if name != "OPTIMAL":
         lp = lp_bound(pb) if not decompose else float("inf")
         bound = min(bound, np.floor(lp))

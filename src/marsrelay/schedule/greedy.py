@@ -15,7 +15,7 @@ import numpy as np
 
 from marsrelay.schedule.problem import RelayProblem
 from marsrelay.schedule.selection import Selection, objective_of
-from marsrelay.schedule.splits import whole_where_possible
+from marsrelay.schedule.splits import prefer_whole_passes
 
 __all__ = ["solve_greedy"]
 
@@ -56,7 +56,7 @@ def solve_greedy(pb: RelayProblem) -> Selection:
             cap_left[k] -= room
         for k in lims_of[p]:
             lim_left[k] -= 1
-    whole_where_possible(pb, selected, planned)
+    prefer_whole_passes(pb, selected, planned)
     obj = objective_of(pb, planned)
     return Selection("greedy", "FEASIBLE", selected, planned, obj, float("nan"), float("nan"),
                      time.perf_counter() - t0)

@@ -160,14 +160,17 @@ def write_schedule(schedule: Schedule, out_dir: str | Path) -> list[Path]:
 
 
 def print_schedule(schedule: Schedule, console: Console) -> None:
-    """Print the plan's headline figures and, per lander, delivered vs demanded volume."""
+    """Print the plan's headline figures (passes used, of which split) and, per lander,
+    delivered vs demanded volume."""
     from rich.table import Table
 
     n_sel = int(schedule.passes.selected.sum())
+    n_split = int(schedule.passes.split.sum())
     gap = "" if schedule.gap != schedule.gap else f", gap {100 * schedule.gap:.2f}%"
+    split = f" ({n_split} split)" if n_split else ""
     console.print(
         f"schedule: {schedule.solver} {schedule.status}, {n_sel} of {len(schedule.passes)} "
-        f"passes, {schedule.solve_s:.2f} s{gap}")
+        f"passes{split}, {schedule.solve_s:.2f} s{gap}")
     table = Table("lander", "demand Mbit", "delivered Mbit", "%", "sols short", "binding")
     short = {s.lander: s for s in schedule.shortfalls}
     for name, demand, delivered in schedule.lander_totals():

@@ -28,9 +28,11 @@ A share's volume is the link's volume over the share's window (:data:`ShareVolum
 and trapezoid rule as the pass's own volume); :func:`mean_rate_share_volume`, used when no
 profile is available (hand-made contact tables), assumes the pass's mean rate throughout.
 
-:func:`whole_where_possible` runs after every solve: a chosen share whose whole pass fits the
-rest of the plan is replaced by the whole pass (same planned volume), so a plan marks a pass
-``split`` only where another lander really uses the rest of the overflight.
+After every solve, :func:`prefer_whole_passes` undoes splits that are not needed (the
+objective unchanged, every constraint kept): a chosen share becomes its whole pass where the
+other landers' passes in the way can give their volume to their other passes of the same sol,
+or is dropped where its own lander can carry its volume elsewhere. A plan marks a pass
+``split`` only where that is not possible.
 """
 
 from __future__ import annotations
@@ -49,8 +51,8 @@ __all__ = [
     "ShareVolume",
     "mean_rate_share_volume",
     "pass_shares",
+    "prefer_whole_passes",
     "rate_profile_share_volume",
-    "whole_where_possible",
 ]
 
 #: Volume of sub-windows of passes: ``f(contact_row, start_tdb_s, end_tdb_s) -> bits``, arrays
@@ -178,23 +180,113 @@ def pass_shares(
     return PassShares(par[keep], s_arr[keep], e_arr[keep], vol[keep])
 
 
-def whole_where_possible(pb: RelayProblem, selected: np.ndarray, planned_kbit: np.ndarray
-                         ) -> None:
-    """Replace each chosen share by its whole pass where the whole pass fits the rest of the
-    plan (no radio conflict, room in its orbiter's pass limits), keeping the planned volume
-    (the whole pass's capacity windows are among the share's: it starts no later), in place."""
+class _TentativePlan:
+    """A plan being edited: chosen passes, kbit per pass, use of capacity windows and pass
+    limits; every edit keeps each lander sol's total, hence the objective."""
+
+    def __init__(self, pb: RelayProblem, selected: np.ndarray, planned_kbit: np.ndarray,
+                 nbrs: list[set[int]], caps_of: list[list[int]], lims_of: list[list[int]],
+                 usable_kbit: np.ndarray) -> None:
+        self.pb, self.nbrs, self.caps_of, self.lims_of = pb, nbrs, caps_of, lims_of
+        self.usable = usable_kbit
+        self.selected = selected.copy()
+        self.planned = planned_kbit.copy()
+        self.cap_left = np.array([w.cap_kbit - int(planned_kbit[w.members].sum())
+                                  for w in pb.capacity], dtype=np.int64)
+        self.lim_left = np.array([lim.limit - int(selected[lim.members].sum())
+                                  for lim in pb.limits], dtype=np.int64)
+
+    def copy(self) -> _TentativePlan:
+        """An independent copy (to try an edit on)."""
+        out = _TentativePlan.__new__(_TentativePlan)
+        out.pb, out.nbrs, out.caps_of, out.lims_of = self.pb, self.nbrs, self.caps_of, self.lims_of
+        out.usable = self.usable
+        out.selected, out.planned = self.selected.copy(), self.planned.copy()
+        out.cap_left, out.lim_left = self.cap_left.copy(), self.lim_left.copy()
+        return out
+
+    def remove(self, q: int) -> int:
+        """Unchoose ``q``; its kbit (returned) must be placed again by the caller."""
+        amount = int(self.planned[q])
+        for k in self.caps_of[q]:
+            self.cap_left[k] += amount
+        for k in self.lims_of[q]:
+            self.lim_left[k] += 1
+        self.selected[q], self.planned[q] = False, 0
+        return amount
+
+    def room(self, t: int) -> int:
+        """kbit ``t`` can still take (0 when it cannot be chosen next to the plan)."""
+        if not self.selected[t] and (any(self.selected[q] for q in self.nbrs[t])
+                                     or any(self.lim_left[k] < 1 for k in self.lims_of[t])):
+            return 0
+        left = int(self.usable[t]) - int(self.planned[t])
+        for k in self.caps_of[t]:
+            left = min(left, int(self.cap_left[k]))
+        return max(left, 0)
+
+    def put(self, t: int, amount: int) -> None:
+        """Add ``amount`` kbit on ``t`` (choosing it); the caller checked :meth:`room`."""
+        if not self.selected[t]:
+            for k in self.lims_of[t]:
+                self.lim_left[k] -= 1
+            self.selected[t] = True
+        for k in self.caps_of[t]:
+            self.cap_left[k] -= amount
+        self.planned[t] += amount
+
+    def place(self, lander: int, group: int, amount: int) -> bool:
+        """Put ``amount`` kbit on the lander's passes of lander sol ``group``: chosen ones with
+        room first, then whole passes that fit the plan. False (the plan then partly edited)
+        when it does not fit."""
+        pb = self.pb
+        rows = np.flatnonzero((pb.excluded == "") & (pb.group == group) & (pb.lander == lander))
+        rows = [t for t in rows.tolist() if self.selected[t] or pb.share_of[t] < 0]
+        rows.sort(key=lambda t: (not self.selected[t], t))
+        for t in rows:
+            if amount <= 0:
+                break
+            take = min(self.room(t), amount)
+            if take > 0:
+                self.put(t, take)
+                amount -= take
+        return amount <= 0
+
+
+def prefer_whole_passes(pb: RelayProblem, selected: np.ndarray, planned_kbit: np.ndarray
+                        ) -> None:
+    """Among plans of equal value prefer whole passes, in place: for each chosen share, first
+    try its whole pass instead (the lander's volume moves there; the other landers' passes in
+    the way give their volume to their other passes of the same sol), then try without it (its
+    volume to its lander's other passes). An edit is kept only when everything fits (conflicts,
+    pass limits, capacity windows); each lander sol's delivery is unchanged."""
     chosen = np.flatnonzero(selected & (pb.share_of >= 0))
     if chosen.size == 0:
         return
     nbrs = pb.neighbours()
-    lims_of = pb.memberships()[1]
-    for s in chosen.tolist():
-        p = int(pb.share_of[s])
-        if pb.excluded[p] or any(selected[q] for q in nbrs[p] if q != s):
-            continue
-        counts = {k: int(selected[pb.limits[k].members].sum()) - (k in lims_of[s])
-                  for k in lims_of[p]}
-        if any(counts[k] + 1 > pb.limits[k].limit for k in counts):
-            continue
-        selected[s], selected[p] = False, True
-        planned_kbit[p], planned_kbit[s] = min(int(planned_kbit[s]), int(pb.volume_kbit[p])), 0
+    caps_of, lims_of = pb.memberships()
+    plan = _TentativePlan(pb, selected, planned_kbit, nbrs, caps_of, lims_of, pb.usable_kbit())
+    changed = True
+    while changed:  # each edit removes a share and adds none: this ends
+        changed = False
+        for s in np.flatnonzero(plan.selected & (pb.share_of >= 0)).tolist():
+            if not plan.selected[s]:
+                continue
+            p = int(pb.share_of[s])
+            for attempt in ("whole", "without"):
+                trial = plan.copy()
+                amount = trial.remove(s)
+                if attempt == "whole":
+                    moved = [(int(pb.lander[q]), int(pb.group[q]), trial.remove(q))
+                             for q in sorted(nbrs[p]) if trial.selected[q]]
+                    if trial.room(p) < amount:
+                        continue
+                    trial.put(p, amount)
+                    if not all(trial.place(*m) for m in moved):
+                        continue
+                elif not trial.place(int(pb.lander[s]), int(pb.group[s]), amount):
+                    continue
+                plan, changed = trial, True
+                break
+    selected[:] = plan.selected
+    planned_kbit[:] = plan.planned
