@@ -52,7 +52,7 @@ from marsrelay.schedule import (
     solve_greedy,
 )
 from marsrelay.schedule.decompose import find_pieces
-from marsrelay.schedule.run import link_share_volume
+from marsrelay.schedule.splits import rate_profile_share_volume
 
 STEP_S = 10.0
 
@@ -125,7 +125,8 @@ def main() -> None:
     except ImportError:
         contacts = standin_contacts(sc)
         source = "synthetic stand-in: marsrelay geometry at 10 s sampling (no contacts stage yet)"
-    linked = compute_links(sc, contacts).contacts
+    links = compute_links(sc, contacts)
+    linked = links.contacts
 
     landers, orbs = nodes_from_scenario(sc)
     t0 = time.perf_counter()
@@ -146,7 +147,7 @@ def main() -> None:
     cfg_split = cfg.model_copy(update={"split_passes": True})
     t0 = time.perf_counter()
     pb_split = build_problem(linked, landers, orbs, cfg_split, sc.start_tdb_s, sc.end_tdb_s,
-                             sc.station_blackouts, link_share_volume(sc, linked))
+                             sc.station_blackouts, rate_profile_share_volume(links.rate_profile))
     build_split_s = time.perf_counter() - t0
     g_split = solve_greedy(pb_split)
     o_split = solve_cpsat(pb_split, cfg.time_limit_s, cfg.workers, hint=g_split)

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import spiceypy as sp
 
+from helpers.spicekit import LoadedKernels, write_lsk, write_planetary_spk
 from marsrelay.errors import EphemerisCoverageError
 from marsrelay.geometry.ephemeris import BODIES, Ephemeris
 from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
-from spicekit import LoadedKernels, write_lsk, write_planetary_spk
 
 #: IAU 2012 Resolution B2 astronomical unit, km (ERFA's results are in au).
 AU_KM = 149597870.7

@@ -21,10 +21,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from links_standin import proximity_windows
+from helpers.links_standin import proximity_windows
 from marsrelay.config.links import LinksConfig
 from marsrelay.geometry.solar_time import lmst_hours
-from marsrelay.links import compute_links, run_links
+from marsrelay.links import compute_links
+from marsrelay.rundir.tables import write_table
 from marsrelay.scenario import load_scenario
 
 DAYS = 4
@@ -108,7 +109,8 @@ def test_fixed_rate_rounds_down_to_the_pair_ladder(scenario, windows) -> None:
 
 
 def test_per_sol_table_and_csv(scenario, windows, tmp_path: Path) -> None:
-    lk = run_links(scenario, windows, tmp_path)
+    lk = compute_links(scenario, windows)
+    write_table(tmp_path, lk.per_sol.output_table())
     ps = lk.per_sol
     assert ps.volume_bits.sum() == pytest.approx(lk.contacts.volume_bits.sum(), rel=1e-9)
     assert ps.passes.sum() == len(lk.contacts)
@@ -121,7 +123,7 @@ def test_per_sol_table_and_csv(scenario, windows, tmp_path: Path) -> None:
     assert list(rows[0]) == [
         "lander", "partner", "kind", "sol", "sol_start_utc", "passes", "contact_s",
         "volume_bits", "volume_adr_bits", "volume_fixed_bits",
-    ]
+    ]  # the TDB column sol_start_tdb_s is in the Parquet file only
     assert sum(float(r["volume_bits"]) for r in rows) == pytest.approx(
         ps.volume_bits.sum(), rel=1e-6
     )
@@ -152,10 +154,12 @@ def test_earth_links_follow_the_ladder_and_sum_per_day(scenario) -> None:
 def test_cli_links_summary(scenario, windows, monkeypatch) -> None:
     from typer.testing import CliRunner
 
-    import marsrelay.cli.links as cli_links
+    import marsrelay.contacts
     from marsrelay.cli.main import app
+    from marsrelay.contacts import ContactsResult
 
-    monkeypatch.setattr(cli_links, "_find_contacts", lambda sc: windows)
+    monkeypatch.setattr(marsrelay.contacts, "run",
+                        lambda sc, config=None, progress=None: ContactsResult(windows, (), 2.0))
     res = CliRunner().invoke(app, ["links", "curiosity-insight-tgo-2019"])
     assert res.exit_code == 0, res.output
     assert "per sol per lander" in res.output and "Curiosity" in res.output

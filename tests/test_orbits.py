@@ -11,6 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
+from helpers.spicekit import (
+    LoadedKernels,
+    pole_from_spice,
+    write_lsk,
+    write_mars_eq_fk,
+    write_orbiter_spk,
+    write_pck,
+)
 from marsrelay import constants
 from marsrelay.errors import TrajectoryError
 from marsrelay.geometry.orbits import (
@@ -26,14 +34,6 @@ from marsrelay.geometry.orbits import (
 )
 from marsrelay.geometry.rotation import rotation_model
 from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
-from spicekit import (
-    LoadedKernels,
-    pole_from_spice,
-    write_lsk,
-    write_mars_eq_fk,
-    write_orbiter_spk,
-    write_pck,
-)
 
 # Constants typed in from their sources (project reference facts), so a typo in
 # marsrelay.constants fails here.

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import spiceypy as sp
 
+from helpers.spicekit import LoadedKernels, write_planetary_spk
 from marsrelay.contacts import find_contacts
 from marsrelay.errors import InputError
 from marsrelay.geometry.ephemeris import Ephemeris, SpkEphemeris
 from marsrelay.scenario import load_scenario
-from spicekit import LoadedKernels, write_planetary_spk
 
 T0 = 9.72e8  # 2030-10-20
 SPAN = 20 * 86400.0

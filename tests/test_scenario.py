@@ -12,10 +12,10 @@ import pytest
 import spiceypy as sp
 
 from conftest import BASE_TOML
+from helpers.spicekit import LoadedKernels, write_lsk
 from marsrelay.errors import InputError, ScenarioError
 from marsrelay.geometry.orbits import J2Orbit, write_oem
 from marsrelay.scenario import Scenario, builtin_scenario_names, load_scenario
-from spicekit import LoadedKernels, write_lsk
 
 
 def _edit(old: str, new: str):

@@ -26,8 +26,9 @@ from marsrelay.config.schedule import ScheduleConfig
 from marsrelay.contacts.table import ContactTable
 from marsrelay.geometry.solar_time import sol_start_tdb_s
 from marsrelay.geometry.time import utc_to_tdb
+from marsrelay.rundir.schema import SCHEDULE
+from marsrelay.rundir.tables import csv_text
 from marsrelay.schedule import (
-    SCHEDULE_COLUMNS,
     LanderNode,
     OrbiterNode,
     build_problem,
@@ -63,7 +64,8 @@ def plan(contacts, demand_mbit, split=True, switch_s=60.0, landers=("A", "B"),
 
 
 def rows_of(schedule) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(schedule.to_csv())))
+    """``schedule.csv`` as written to a run folder, row by row."""
+    return list(csv.DictReader(io.StringIO(csv_text(schedule.tables()[0]))))
 
 
 def used_windows(rows: list[dict[str, str]]) -> list[tuple[str, str, float, float, bool]]:
@@ -154,12 +156,13 @@ def test_no_split_when_one_lander_can_use_the_pass_and_demand_is_met(solver) -> 
 
 
 def test_split_columns_are_added_after_the_existing_ones() -> None:
-    assert SCHEDULE_COLUMNS[:14] == (
+    names = SCHEDULE.csv_names
+    assert names[:14] == (
         "pass_id", "lander", "orbiter", "status", "start_utc", "end_utc", "start_tdb_s",
         "end_tdb_s", "duration_s", "lander_sol", "volume_bits", "planned_bits", "reason",
         "detail")
-    assert SCHEDULE_COLUMNS[14:] == ("share_start_utc", "share_end_utc", "share_start_tdb_s",
-                                     "share_end_tdb_s", "share_volume_bits", "split_with")
+    assert names[14:] == ("share_start_utc", "share_end_utc", "share_start_tdb_s",
+                          "share_end_tdb_s", "share_volume_bits", "split_with")
 
 
 @st.composite
@@ -236,10 +239,10 @@ def builtin_2019():
 
 
 def scheduled(sc, linked, **update):
-    from marsrelay.schedule import schedule_scenario
+    """The schedule stage on the scenario with its ``[schedule]`` table updated."""
+    from marsrelay.schedule import run
 
-    config = ScheduleConfig(**{**sc.schedule.model_dump(), **update})
-    return schedule_scenario(sc.with_overrides(schedule=config), linked.contacts)
+    return run(sc, linked, ScheduleConfig(**{**sc.schedule.model_dump(), **update}))
 
 
 def test_builtin_2019_splits_tgo_passes_where_overlaps_and_demand_need_them(builtin_2019):

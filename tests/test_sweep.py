@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from helpers.sweep_cases import prox_case
 from marsrelay.cli.main import app
 from marsrelay.contacts.table import ContactTable
 from marsrelay.errors import InputError
@@ -23,7 +24,6 @@ from marsrelay.sweep import CaseResult, load_sweep, run_sweep
 from marsrelay.sweep.case import result_from_contacts
 from marsrelay.sweep.paths import apply_params, case_scenario, check_path, parse_path
 from marsrelay.sweep.plot import sweep_figure
-from sweep_cases import prox_case
 
 SOL_S = 88775.244  # Allison & McEwen (2000), Mars24 mean solar day
 
@@ -78,7 +78,7 @@ SWEEP = """\
 [sweep]
 base = "base.toml"
 figures = ["passes_per_sol", "contact_min_per_sol", "max_gap_h"]
-case = "sweep_cases:prox_case"
+case = "helpers.sweep_cases:prox_case"
 
 [[axis]]
 path = "lander[0].lat_deg"
@@ -130,7 +130,7 @@ base = "base.toml"
 mode = "random"
 samples = 25
 seed = 7
-case = "sweep_cases:prox_case"
+case = "helpers.sweep_cases:prox_case"
 
 [[axis]]
 path = "lander[*].elevation_mask_deg"
@@ -244,7 +244,7 @@ def test_contact_figures_from_a_hand_made_table():
 def test_serial_run_writes_partitions_results_summary_and_plot(tmp_path):
     sweep = load_sweep(write(tmp_path))
     out = tmp_path / "out"
-    outcome = run_sweep(sweep, out, workers=0)
+    outcome = run_sweep(sweep, out, workers=0, allow_code=True)
     assert (outcome.n_cases, outcome.n_computed, outcome.n_failed) == (6, 6, 0)
     parts = sorted(p.name for p in (out / "results").iterdir())
     assert parts == sorted(f"part-{c.case_id}.parquet" for c in sweep.cases)
@@ -270,7 +270,7 @@ def test_serial_run_writes_partitions_results_summary_and_plot(tmp_path):
     assert float(row["max"]) == pytest.approx(vals.max())
     assert row["case_id_max"] == res["case_id"][int(np.argmax(vals))].as_py()
     # a second run computes nothing
-    again = run_sweep(sweep, out, workers=0)
+    again = run_sweep(sweep, out, workers=0, allow_code=True)
     assert (again.n_skipped, again.n_computed) == (6, 0)
     assert pq.read_table(out / "results.parquet").equals(res)
     # the plot: one trace per lander, colours = mean per site over the other parameter
@@ -288,7 +288,7 @@ def test_serial_run_writes_partitions_results_summary_and_plot(tmp_path):
 def test_failures_are_reported_and_retried_on_the_next_run(tmp_path):
     from functools import partial
 
-    from sweep_cases import fail_one
+    from helpers.sweep_cases import fail_one
 
     sweep = load_sweep(write(tmp_path))
     out = tmp_path / "out"
@@ -319,10 +319,24 @@ def test_cli_serial_sweep(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(Path(__file__).parent))
     path = write(tmp_path)
     result = runner.invoke(app, ["sweep", str(path), "--out", str(tmp_path / "o"),
-                                 "--workers", "0"])
+                                 "--workers", "0", "--allow-code"])
     assert result.exit_code == 0, result.output
     assert "Sweep summary" in result.stdout
     assert pq.read_table(tmp_path / "o" / "results.parquet").num_rows == 12
+
+
+@pytest.mark.parametrize("case", ["os:system", "helpers.sweep_cases:prox_case", "no-such-case"])
+def test_case_functions_outside_the_registry_need_allow_code(tmp_path, case):
+    """A sweep file may name only registered case functions; any other 'module:function'
+    (e.g. os:system) runs only with --allow-code, and is refused before any work."""
+    path = write(tmp_path, SWEEP.replace('case = "helpers.sweep_cases:prox_case"',
+                                         f'case = "{case}"'))
+    out = tmp_path / "o"
+    result = runner.invoke(app, ["sweep", str(path), "--out", str(out), "--workers", "0"])
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.stderr.split())
+    assert "sweep.case" in message and "--allow-code" in message and "pipeline" in message
+    assert not out.exists()
 
 
 BAD = [
@@ -351,7 +365,7 @@ def test_cli_bad_sweep_files_exit_2_with_one_clear_line(tmp_path, edit, words):
     assert old in SWEEP
     path = write(tmp_path, SWEEP.replace(old, new, 1))
     result = runner.invoke(app, ["sweep", str(path), "--out", str(tmp_path / "o"),
-                                 "--workers", "0"])
+                                 "--workers", "0", "--allow-code"])
     assert result.exit_code == 2, result.output
     message = " ".join(result.stderr.split())
     assert message.startswith("error: ")
@@ -383,9 +397,10 @@ def test_random_ranges_and_subsets_are_checked(tmp_path):
 
 def test_a_different_sweep_cannot_resume_into_the_same_folder(tmp_path):
     out = tmp_path / "o"
-    run_sweep(load_sweep(write(tmp_path)), out, workers=0)
+    run_sweep(load_sweep(write(tmp_path)), out, workers=0, allow_code=True)
     other = write(tmp_path, SWEEP.replace("num = 3", "num = 4"), name="other.toml")
-    result = runner.invoke(app, ["sweep", str(other), "--out", str(out), "--workers", "0"])
+    result = runner.invoke(app, ["sweep", str(other), "--out", str(out), "--workers", "0",
+                                 "--allow-code"])
     assert result.exit_code == 2, result.output
     message = " ".join(result.stderr.split())
     assert "sweep_manifest.json" in message and "different sweep" in message
@@ -418,7 +433,7 @@ values = [["DSA-1", "DSA-2", "DSA-3"], ["DSS-14", "DSS-43", "DSS-63"]]
     sc = sweep.cases[3].scenario()
     assert (sc.landers[0].site.lat_deg, sc.landers[0].site.lon_east_deg) == (-4.5895, 137.4417)
     assert [s.name for s in sc.stations] == ["DSS-14", "DSS-43", "DSS-63"]
-    assert sweep.case_function == "marsrelay.sweep.case:evaluate_case"
+    assert sweep.case_function == "pipeline"
 
 
 def test_default_case_function_agrees_with_an_independent_sampler(tmp_path):

@@ -21,7 +21,6 @@ Worked example::
 from __future__ import annotations
 
 import functools
-import importlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -128,12 +127,13 @@ class Ephemeris(_Queries):
     @functools.cache
     def de421(cls) -> Ephemeris:
         """DE421 (1900-2050) from the ``de421`` package (loaded on first use, then cached)."""
-        return cls.from_package("de421")
+        import de421
+
+        return cls._from_package_dir("de421", os.path.dirname(de421.__file__ or ""))
 
     @classmethod
-    def from_package(cls, module_name: str) -> Ephemeris:
-        module = importlib.import_module(module_name)
-        dirpath = os.path.dirname(module.__file__ or "")
+    def _from_package_dir(cls, module_name: str, dirpath: str) -> Ephemeris:
+        """An ephemeris stored as the ``jplephem``-style arrays of a PyPI package."""
         raw = np.load(os.path.join(dirpath, "constants.npy"))
         constants = {k.decode("ascii").strip(): float(v) for k, v in raw}
         start = (constants["jalpha"] - J2000_JD) * DAY_S if "jalpha" in constants else None

@@ -4,9 +4,8 @@
 - :mod:`marsrelay.links.catalogue` - radios, spacecraft downlinks and stations, with sources;
 - :mod:`marsrelay.links.model` - a scenario's resolved link parameters (``[links]`` overrides);
 - :mod:`marsrelay.links.geometry` - geometry sampled inside contact windows;
-- :mod:`marsrelay.links.compute` - volumes per contact (ADR and fixed rate), per sol, per day.
-
-Public entry points: :func:`compute_links` and :func:`run_links`.
+- :mod:`marsrelay.links.compute` - volumes per contact (ADR and fixed rate), per sol, per day;
+- :mod:`marsrelay.links.stage` - :func:`run`, the stage as the pipeline runs it.
 """
 
 from marsrelay.links.compute import (
@@ -16,9 +15,9 @@ from marsrelay.links.compute import (
     PerSolVolumes,
     RateProfile,
     compute_links,
-    run_links,
 )
 from marsrelay.links.model import LinkModel, build_link_model
+from marsrelay.links.stage import run
 
 __all__ = [
     "LinkModel",
@@ -29,5 +28,5 @@ __all__ = [
     "RateProfile",
     "build_link_model",
     "compute_links",
-    "run_links",
+    "run",
 ]

@@ -23,19 +23,17 @@ one spacecraft by two stations count twice (the schedule stage picks one).
 from __future__ import annotations
 
 import datetime as _dt
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from marsrelay.contacts.stage import contacts_output_table
 from marsrelay.contacts.table import ContactTable
-from marsrelay.geometry.ephemeris import Ephemeris
+from marsrelay.geometry.ephemeris import Ephemeris, SpkEphemeris
 from marsrelay.geometry.solar_time import local_sol, sol_start_tdb_s
 from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
-from marsrelay.io import atomic_write_text
 from marsrelay.links.geometry import (
     LinkGeometry,
     earth_geometry,
@@ -44,24 +42,18 @@ from marsrelay.links.geometry import (
     sample_windows,
 )
 from marsrelay.links.model import LinkModel, build_link_model
+from marsrelay.rundir import schema
+from marsrelay.rundir.tables import OutputTable, utc_column
+from marsrelay.scenario import Scenario
 
 __all__ = [
-    "VOLUMES_PER_SOL_COLUMNS",
     "LinkResult",
     "LinkedContacts",
     "PerDayVolumes",
     "PerSolVolumes",
     "RateProfile",
     "compute_links",
-    "run_links",
 ]
-
-#: Columns of ``volumes_per_sol.csv``, in order.
-VOLUMES_PER_SOL_COLUMNS: tuple[str, ...] = (
-    "lander", "partner", "kind", "sol", "sol_start_utc", "passes", "contact_s",
-    "volume_bits", "volume_adr_bits", "volume_fixed_bits",
-)
-
 
 @dataclass(frozen=True)
 class RateProfile:
@@ -116,19 +108,16 @@ class PerSolVolumes:
             out[(str(lander), int(sol))] = out.get((str(lander), int(sol)), 0.0) + float(v)
         return out
 
-    def to_csv_text(self) -> str:
-        """The table as CSV (columns :data:`VOLUMES_PER_SOL_COLUMNS`, UTC with milliseconds)."""
-        buf = io.StringIO()
-        buf.write(",".join(VOLUMES_PER_SOL_COLUMNS) + "\n")
-        utc = tdb_to_utc(self.sol_start_tdb_s) if len(self) else []
-        for k in range(len(self)):
-            buf.write(
-                f"{_csv(self.lander[k])},{_csv(self.partner[k])},{self.kind[k]},"
-                f"{int(self.sol[k])},{utc[k]},{int(self.passes[k])},{self.contact_s[k]:.3f},"
-                f"{self.volume_bits[k]:.0f},{self.volume_adr_bits[k]:.0f},"
-                f"{self.volume_fixed_bits[k]:.0f}\n"
-            )
-        return buf.getvalue()
+    def output_table(self) -> OutputTable:
+        """The ``volumes_per_sol`` table of the run folder."""
+        return OutputTable(schema.VOLUMES_PER_SOL, {
+            "lander": self.lander, "partner": self.partner, "kind": self.kind,
+            "sol": self.sol, "sol_start_utc": utc_column(self.sol_start_tdb_s),
+            "passes": self.passes, "contact_s": self.contact_s,
+            "volume_bits": self.volume_bits, "volume_adr_bits": self.volume_adr_bits,
+            "volume_fixed_bits": self.volume_fixed_bits,
+            "sol_start_tdb_s": self.sol_start_tdb_s,
+        })
 
 
 @dataclass(frozen=True)
@@ -164,10 +153,9 @@ class LinkedContacts:
             raise IndexError(f"contact index {index} out of range 0..{len(self.contacts) - 1}")
         return self._profile(index, step_s)
 
-
-def _csv(text: object) -> str:
-    s = str(text)
-    return f'"{s}"' if ("," in s or '"' in s) else s
+    def tables(self) -> tuple[OutputTable, ...]:
+        """``contacts`` (with the link columns) and ``volumes_per_sol`` for the run folder."""
+        return (contacts_output_table(self.contacts), self.per_sol.output_table())
 
 
 # -------------------------------------------------------------------------------------------
@@ -176,25 +164,20 @@ def _csv(text: object) -> str:
 class _Evaluator:
     """Geometry + link model of one scenario; evaluates groups of contacts of one node pair."""
 
-    def __init__(self, scenario: Any, model: LinkModel) -> None:
+    def __init__(self, scenario: Scenario, model: LinkModel) -> None:
         self.model = model
         self.rotation = scenario.rotation
         self.landers = {spec.name: spec for spec in scenario.landers}
         self.orbiters = {spec.name: spec for spec in scenario.orbiters}
         self.stations = {st.name: st for st in scenario.stations}
         self._traj: dict[str, Any] = {}
-        self._eph: Ephemeris | None = getattr(scenario, "ephemeris", None)
+        self.ephemeris: Ephemeris | SpkEphemeris = scenario.ephemeris
 
     def trajectory(self, name: str) -> Any:
         if name not in self._traj:
             self._traj[name] = self.orbiters[name].trajectory(self.rotation)
         return self._traj[name]
 
-    @property
-    def ephemeris(self) -> Ephemeris:
-        if self._eph is None:
-            self._eph = Ephemeris.de421()
-        return self._eph
 
     def step(self, kind: str) -> float:
         cfg = self.model.config
@@ -326,7 +309,7 @@ def _utc_day_edges(t0: float, t1: float) -> tuple[np.ndarray, list[str]]:
     return np.asarray(edges), days
 
 
-def compute_links(scenario: Any, contacts: ContactTable) -> LinkedContacts:
+def compute_links(scenario: Scenario, contacts: ContactTable) -> LinkedContacts:
     """Rates and volumes of every contact of ``scenario`` (see the module docstring).
 
     Returns a :class:`LinkedContacts` whose ``contacts`` has ``rate_bps_mean`` (bps) and
@@ -393,7 +376,7 @@ def compute_links(scenario: Any, contacts: ContactTable) -> LinkedContacts:
     )
 
 
-def _per_sol_table(parts: list, scenario: Any) -> PerSolVolumes:
+def _per_sol_table(parts: list, scenario: Scenario) -> PerSolVolumes:
     cols: dict[str, list] = {c: [] for c in (
         "lander", "partner", "kind", "sol", "start", "passes", "contact_s", "vol", "adr", "fix")}
     lons = {spec.name: spec.site.lon_east_deg for spec in scenario.landers}
@@ -425,7 +408,7 @@ def _per_sol_table(parts: list, scenario: Any) -> PerSolVolumes:
     return PerSolVolumes(*(getattr(table, f)[order] for f in table.__dataclass_fields__))
 
 
-def _per_day_table(parts: list, scenario: Any) -> PerDayVolumes:
+def _per_day_table(parts: list, scenario: Scenario) -> PerDayVolumes:
     if not parts:
         e = np.empty(0)
         return PerDayVolumes(e.astype(object), e.astype(object), e.astype(np.int64), e, e)
@@ -449,22 +432,3 @@ def _per_day_table(parts: list, scenario: Any) -> PerDayVolumes:
         np.asarray([by[k][1] for k in keys]),
         np.asarray([by[k][2] for k in keys]),
     )
-
-
-def run_links(
-    scenario: Any, contacts: ContactTable, out_dir: str | Path, console: Any | None = None
-) -> LinkedContacts:
-    """Links stage for ``marsrelay run``: compute, write ``out_dir/volumes_per_sol.csv``
-    (atomically), print notes and a one-line summary on ``console`` (a rich Console) if given."""
-    linked = compute_links(scenario, contacts)
-    atomic_write_text(Path(out_dir) / "volumes_per_sol.csv", linked.per_sol.to_csv_text())
-    if console is not None:
-        for note in linked.notes:
-            console.print(f"[yellow]note:[/yellow] {note}")
-        prox = linked.contacts.kind == "proximity"
-        total = float(np.sum(linked.contacts.volume_bits[prox]))
-        console.print(
-            f"links: {len(linked.contacts)} contacts, relay volume {total / 1e9:.2f} Gbit "
-            f"over {int(np.sum(prox))} proximity passes -> volumes_per_sol.csv"
-        )
-    return linked

@@ -47,6 +47,7 @@ from marsrelay.links.catalogue import (
     ProximityRadio,
     canonical_spacecraft,
 )
+from marsrelay.scenario import Scenario
 
 __all__ = [
     "RETURN_FREQUENCY_HZ",
@@ -197,8 +198,8 @@ class _Checker:
             self.fail(field_path, f"unknown {what} {value!r}", ", ".join(allowed))
 
 
-def _scenario_file(scenario: Any) -> str | None:
-    path = getattr(scenario, "path", None)
+def _scenario_file(scenario: Scenario) -> str | None:
+    path = scenario.path
     return str(path) if path is not None else None
 
 
@@ -347,13 +348,13 @@ def _resolve_receiver(chk: _Checker, station: Any, band: str, cfg: LinksConfig,
     return Receiver(station.name, band, cls, float(gain), float(t_zen))
 
 
-def build_link_model(scenario: Any) -> LinkModel:
+def build_link_model(scenario: Scenario) -> LinkModel:
     """Resolve and check the link parameters of a :class:`marsrelay.scenario.Scenario`.
 
     Raises :class:`~marsrelay.errors.InputError` naming the scenario file, the key (e.g.
     ``links.radios.electra.tx_power_w``) and the allowed values.
     """
-    cfg: LinksConfig = getattr(scenario, "links", None) or LinksConfig()
+    cfg: LinksConfig = scenario.links
     chk = _Checker(_scenario_file(scenario))
     notes: list[str] = []
     chk.name("links.earth_band", cfg.earth_band, BANDS, "band")

@@ -24,9 +24,8 @@ from marsrelay.geometry.tracks import (
     ground_track,
     small_circle_deg,
 )
-from marsrelay.report import schema
 from marsrelay.report.compare import Comparison
-from marsrelay.report.rundir import RunData, tdb_to_plot_time
+from marsrelay.report.run_data import PROXIMITY, RunData, tdb_to_plot_time
 from marsrelay.report.summary import bundle_latency_s, per_sol_series
 
 __all__ = [
@@ -114,8 +113,6 @@ def _conjunction_windows(run: RunData) -> list[tuple[float, float]]:
         s, e = run.conjunction.get("start_tdb_s"), run.conjunction.get("end_tdb_s")
         return [(float(a), float(b)) for a, b in zip(s, e, strict=True)
                 if math.isfinite(a) and math.isfinite(b)]
-    if run.scenario.conjunction_windows_tdb_s:
-        return [tuple(map(float, w)) for w in run.scenario.conjunction_windows_tdb_s]
     return []
 
 
@@ -134,12 +131,12 @@ def _shade_windows(fig: go.Figure, windows: list[tuple[float, float]], label: st
 
 
 def _row_label(kind: str, source: str, target: str) -> str:
-    arrow = "⇄" if kind == schema.PROXIMITY else "→"
+    arrow = "⇄" if kind == PROXIMITY else "→"
     return f"{source} {arrow} {target}"
 
 
 def _colour_node(kind: str, source: str, target: str, orbiters: set[str]) -> str:
-    if kind == schema.PROXIMITY:
+    if kind == PROXIMITY:
         return source if source in orbiters else target
     return source
 
@@ -165,7 +162,7 @@ def timeline_figure(run: RunData, colors: NodeColors) -> go.Figure | None:
     info = run.scenario
     orbiters = {o.name for o in info.orbiters}
     kinds, src, tgt = c["kind"], c["source"], c["target"]
-    order_kind = {schema.PROXIMITY: 0, "direct_earth": 1, "orbiter_earth": 2}
+    order_kind = {PROXIMITY: 0, "direct_earth": 1, "orbiter_earth": 2}
     rows = sorted({(order_kind.get(k, 3), _row_label(k, s, t)) for k, s, t in zip(kinds, src, tgt,
                    strict=True)})
     labels = [r[1] for r in rows]
@@ -205,14 +202,11 @@ def timeline_figure(run: RunData, colors: NodeColors) -> go.Figure | None:
     if scheduled:
         s = run.schedule
         assert s is not None
-        sk = s.columns.get("kind")
-        s_kind = sk if sk is not None else np.array(
-            [schema.PROXIMITY if (a in orbiters) != (b in orbiters) else "orbiter_earth"
-             for a, b in zip(s["source"], s["target"], strict=True)], dtype=object)
-        s_rows = [_row_label(k, a, b) for k, a, b in zip(s_kind, s["source"], s["target"],
+        s_kind = np.full(len(s), PROXIMITY, dtype=object)
+        s_rows = [_row_label(k, a, b) for k, a, b in zip(s_kind, s["lander"], s["orbiter"],
                   strict=True)]
         s_node = np.array([_colour_node(k, a, b, orbiters) for k, a, b in zip(
-            s_kind, s["source"], s["target"], strict=True)], dtype=object)
+            s_kind, s["lander"], s["orbiter"], strict=True)], dtype=object)
         for node in dict.fromkeys(s_node):
             m = np.flatnonzero(s_node == node)
             txt = [f"<b>scheduled</b> {s_rows[i]}" for i in m]
@@ -300,8 +294,8 @@ def latency_figure(run: RunData, colors: NodeColors) -> go.Figure | None:
         edges = np.histogram_bin_edges(vals, bins=min(60, max(10, int(np.sqrt(vals.size)))))
         centers = 0.5 * (edges[:-1] + edges[1:])
         fig = go.Figure()
-        for name in dict.fromkeys(b["lander"][delivered]):
-            m = delivered & (b["lander"] == name)
+        for name in dict.fromkeys(b["source"][delivered]):
+            m = delivered & (b["source"] == name)
             counts, _ = np.histogram(lat_h[m], bins=edges)
             fig.add_trace(go.Bar(
                 x=centers, y=counts, width=np.diff(edges), name=name,
@@ -374,30 +368,19 @@ def buffer_figure(run: RunData, colors: NodeColors) -> tuple[go.Figure, str] | N
         for node in dict.fromkeys(bf["node"]):
             m = bf["node"] == node
             order = np.argsort(bf["time_tdb_s"][m])
-            t, y = bf["time_tdb_s"][m][order], bf["occupancy_bits"][m][order]
+            t, y = bf["time_tdb_s"][m][order], bf["used_bits"][m][order]
             t, y = _thin_max(t, y)
             curves.append((node, t, y))
         source = bf.path.name
-    elif run.bundles is not None and (run.bundles.has("created_tdb_s")):
+    elif run.bundles is not None:
         b = run.bundles
-        delivered = b.get("delivered_tdb_s")
+        delivered = np.where(b["status"] == "delivered", b["done_tdb_s"], np.nan)
         created = b["created_tdb_s"]
-        if b.has("relay_rx_tdb_s") and b.has("relay"):
-            left = b["relay_rx_tdb_s"]
-            for name in dict.fromkeys(b["lander"]):
-                m = b["lander"] == name
-                curves.append((name, *_occupancy(created[m], left[m], b["size_bits"][m], t_end)))
-            for relay in dict.fromkeys(r for r in b["relay"] if r):
-                m = (b["relay"] == relay) & np.isfinite(left)
-                curves.append((relay, *_occupancy(left[m], delivered[m], b["size_bits"][m],
-                                                  t_end)))
-            source = f"{b.path.name} (creation, relay and delivery times)"
-        else:
-            for name in dict.fromkeys(b["lander"]):
-                m = b["lander"] == name
-                curves.append((f"{name} (in the network)",
-                               *_occupancy(created[m], delivered[m], b["size_bits"][m], t_end)))
-            source = f"{b.path.name} (data created but not yet on Earth)"
+        for name in dict.fromkeys(b["source"]):
+            m = b["source"] == name
+            curves.append((f"{name} (in the network)",
+                           *_occupancy(created[m], delivered[m], b["size_bits"][m], t_end)))
+        source = f"{b.path.name} (data created but not yet on Earth)"
     if not curves:
         return None
     fig = go.Figure()
@@ -504,7 +487,7 @@ def map_figure(
             hovertemplate=f"{name}<br>lat %{{y:.1f}}°, lon %{{x:.1f}}°E<extra></extra>",
         ))
         if c is not None:
-            prox = (c["kind"] == schema.PROXIMITY) & ((c["source"] == name) | (c["target"] == name))
+            prox = (c["kind"] == PROXIMITY) & ((c["source"] == name) | (c["target"] == name))
             active = np.zeros(t.size, dtype=bool)
             for a, b in zip(c["start_tdb_s"][prox], c["end_tdb_s"][prox], strict=True):
                 if b >= t0 and a <= t1:

@@ -20,7 +20,6 @@ import plotly.graph_objects as go
 
 from marsrelay import __version__
 from marsrelay.io import atomic_write_text
-from marsrelay.report import schema
 from marsrelay.report.compare import (
     Comparison,
     compare_summaries,
@@ -39,8 +38,9 @@ from marsrelay.report.figures import (
     per_sol_figure,
     timeline_figure,
 )
-from marsrelay.report.rundir import RunData, load_run, tdb_to_plot_time
+from marsrelay.report.run_data import RunData, load_run, tdb_to_plot_time
 from marsrelay.report.summary import Summary, summarise_run
+from marsrelay.rundir.schema import SCENARIO_JSON
 
 __all__ = ["SECTIONS", "build_report_html", "write_report"]
 
@@ -193,12 +193,7 @@ def _overview(run: RunData, s: Summary, colors: NodeColors, several: bool) -> st
     nodes = (_chips([o.name for o in info.orbiters], colors, "orbiters")
              + _chips([o.name for o in info.landers], colors, "landers")
              + _chips([o.name for o in info.stations], colors, "stations"))
-    problems = ""
-    if s.problems:
-        items = "".join(f"<li>{_esc(p)}</li>" for p in s.problems)
-        problems = f'<div class="problems"><b>Files not read:</b><ul>{items}</ul></div>'
-    return (f'<div class="run-overview">{title}{desc}{span}{nodes}{_cards(s, colors)}'
-            f"{problems}</div>")
+    return f'<div class="run-overview">{title}{desc}{span}{nodes}{_cards(s, colors)}</div>'
 
 
 # ---------------------------------------------------------------------------------------------
@@ -375,9 +370,7 @@ def _files_read(run: RunData) -> list[str]:
     tables = (run.contacts, run.volumes, run.schedule, run.bundles, run.delivery, run.buffers,
               run.conjunction)
     names = [t.path.name for t in tables if t is not None]
-    if (run.run_dir / schema.SCENARIO_JSON).is_file():
-        names.insert(0, schema.SCENARIO_JSON)
-    return names
+    return [SCENARIO_JSON, *names]
 
 
 def write_report(
@@ -506,9 +499,6 @@ main { padding-top: 22px; padding-bottom: 10px; }
 .missing-tag { display: inline-block; font-size: 11px; font-weight: 700; letter-spacing: .06em;
   text-transform: uppercase; color: #8a5a00; background: #fff3cd; border-radius: 4px;
   padding: 2px 7px; margin-right: 10px; }
-.problems { margin-top: 12px; font-size: 13px; color: #8a5a00; background: #fffaeb;
-  border: 1px solid #fde7a9; border-radius: 8px; padding: 8px 12px; }
-.problems ul { margin: 4px 0 0 18px; padding: 0; }
 .plot { width: 100%; }
 .run-divider { margin: 34px 0 14px; padding-left: 4px; scroll-margin-top: 56px; }
 .run-divider span { font-size: 11.5px; font-weight: 700; letter-spacing: .08em;

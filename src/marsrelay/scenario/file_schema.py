@@ -11,7 +11,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from marsrelay.config import LinksConfig, ScheduleConfig, SimulationConfig, TrafficConfig
+from marsrelay.config import (
+    IonConfig,
+    LinksConfig,
+    ScheduleConfig,
+    SimulationConfig,
+    TrafficConfig,
+)
 from marsrelay.constants import MARS_EQ_RADIUS_KM
 
 
@@ -137,5 +143,6 @@ class ScenarioFile(FileTable):
     traffic: TrafficConfig = Field(default_factory=TrafficConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     simulation: SimulationConfig = Field(default_factory=SimulationConfig)
+    ion: IonConfig = Field(default_factory=IonConfig)
 
 

@@ -18,6 +18,7 @@ Layout of a file (all keys; ``*`` marks the required ones)::
     [[station]]   name*, agency, lat_deg*, lon_east_deg*, height_m, elevation_mask_deg, dish_m,
                   blackouts
     [links] [traffic] [schedule] [simulation]   stage settings (marsrelay.config)
+    [ion]         nodes: ION node numbers -> node names for ION contact plans
 
 Times are UTC ISO 8601 strings (or TOML date-times) and must lie inside the DE421 ephemeris
 (1900 through 2050). An element ``epoch`` defaults to the scenario start; ``e``, ``raan_deg``,
@@ -258,6 +259,12 @@ class _Builder:
                                      "names unique among orbiters, landers and stations "
                                      "(ignoring case)")
                 seen[key] = f"{kind}[{k}]"
+        names = [t.name for t in (*raw.orbiter, *raw.lander, *raw.station)]
+        for number, name in raw.ion.nodes.items():
+            if name not in names:
+                raise self.error(f"ION node {number} names {name!r}, which is not an orbiter, "
+                                 "lander or station here", f"ion.nodes.{number}",
+                                 ", ".join(names))
         orbiters = tuple(self.orbiter(k, o, start) for k, o in enumerate(raw.orbiter))
         landers = tuple(
             LanderSpec(
@@ -301,4 +308,5 @@ class _Builder:
             traffic=raw.traffic,
             schedule=raw.schedule,
             simulation=raw.simulation,
+            ion=raw.ion,
         )

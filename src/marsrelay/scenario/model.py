@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from marsrelay.config import LinksConfig, ScheduleConfig, SimulationConfig, TrafficConfig
+from marsrelay.config import (
+    IonConfig,
+    LinksConfig,
+    ScheduleConfig,
+    SimulationConfig,
+    TrafficConfig,
+)
 from marsrelay.errors import (
     ScenarioError,
     TrajectoryError,
@@ -29,6 +35,12 @@ from marsrelay.geometry.orbits import (
 )
 from marsrelay.geometry.rotation import RotationModel, rotation_model
 from marsrelay.geometry.sites import EarthStation, MarsSite
+from marsrelay.geometry.snapshot import (
+    GeometrySnapshot,
+    SnapshotLander,
+    SnapshotOrbiter,
+    geometry_snapshot,
+)
 from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
 
 __all__ = ["LanderSpec", "OrbiterSpec", "Scenario", "Window"]
@@ -120,6 +132,7 @@ class Scenario:
     traffic: TrafficConfig = field(default_factory=TrafficConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     simulation: SimulationConfig = field(default_factory=SimulationConfig)
+    ion: IonConfig = field(default_factory=IonConfig)
 
     @property
     def rotation(self) -> RotationModel:
@@ -135,6 +148,22 @@ class Scenario:
     def duration_s(self) -> float:
         """Length of the span, s (TDB)."""
         return self.end_tdb_s - self.start_tdb_s
+
+    def geometry_at(self, tdb_s: float) -> GeometrySnapshot:
+        """The scenario's geometry at ``tdb_s`` (TDB s past J2000): sub-orbiter points, what
+        each lander sees, Earth-Mars distance and Sun-Earth-Mars angle
+        (:func:`marsrelay.geometry.snapshot.geometry_snapshot`)."""
+        trajectories = [o.trajectory(self.rotation) for o in self.orbiters]
+        try:
+            return geometry_snapshot(
+                tdb_s, self.rotation,
+                [SnapshotOrbiter(o.name, traj, o.max_range_km)
+                 for o, traj in zip(self.orbiters, trajectories, strict=True)],
+                [SnapshotLander(la.name, la.site) for la in self.landers], self.ephemeris)
+        finally:
+            for traj in trajectories:
+                if isinstance(traj, SpkTrajectory):
+                    traj.close()
 
     def node_names(self) -> list[str]:
         """Names of all nodes: orbiters, then landers, then stations (file order)."""
@@ -164,7 +193,8 @@ class Scenario:
     def without(self, partner: str) -> Scenario:
         """The same scenario without a partner's assets: every orbiter, lander and station
         whose agency or name is ``partner`` (case-insensitive) is removed, with the
-        ``[schedule]``, ``[traffic]``, ``[simulation]`` and ``[links]`` entries that name them.
+        ``[schedule]``, ``[traffic]``, ``[simulation]``, ``[links]`` and ``[ion]`` entries that
+        name them.
 
         The copy is called ``<name>-without-<partner>``. Raises :class:`ScenarioError` if
         nothing matches (naming the agencies and nodes there are) or if no lander would remain.
@@ -216,6 +246,8 @@ class Scenario:
             station_blackouts={k: v for k, v in self.station_blackouts.items()
                                if k not in removed},
             schedule=sched, traffic=traffic, simulation=simulation, links=links,
+            ion=self.ion.model_copy(update={
+                "nodes": {n: v for n, v in self.ion.nodes.items() if v not in removed}}),
             compare_without=(),
         )
 
@@ -282,6 +314,7 @@ class Scenario:
             "traffic": self.traffic.model_dump(mode="json"),
             "schedule": self.schedule.model_dump(mode="json"),
             "simulation": self.simulation.model_dump(mode="json"),
+            "ion": self.ion.model_dump(mode="json"),
         }
 
     def to_json(self) -> str:

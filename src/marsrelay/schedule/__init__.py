@@ -38,11 +38,13 @@ How the package reads, in the order the data flows (each module's docstring says
 - Solvers: :mod:`~marsrelay.schedule.greedy` (baseline), :mod:`~marsrelay.schedule.cpsat`
   (exact, CP-SAT; by :mod:`~marsrelay.schedule.decompose` or as one model) and
   :mod:`~marsrelay.schedule.lp_bound` (certified LP bounds).
-- :mod:`~marsrelay.schedule.result`: the explained :class:`Schedule` and its CSV files.
-- :mod:`~marsrelay.schedule.run`: the stage's entry points.
+- :mod:`~marsrelay.schedule.splits`: split passes (two landers sharing one overflight).
+- :mod:`~marsrelay.schedule.result`: the explained :class:`Schedule` and its run-folder tables.
+- :mod:`~marsrelay.schedule.stage`: the stage's entry points (:func:`run`,
+  :func:`schedule_passes`).
 
 Modules import one way: problem <- steps <- build; problem <- selection <- solvers
-(decompose <- cpsat) <- result <- run.
+(decompose <- cpsat) <- result <- stage.
 """
 
 from marsrelay.schedule.build import build_problem
@@ -59,28 +61,22 @@ from marsrelay.schedule.problem import (
 )
 from marsrelay.schedule.result import (
     REASONS,
-    SCHEDULE_COLUMNS,
-    SOL_COLUMNS,
     DemandShortfall,
     PassPlan,
     Schedule,
     SolDelivery,
     make_schedule,
 )
-from marsrelay.schedule.run import (
-    nodes_from_scenario,
-    print_schedule,
-    run_schedule,
-    schedule_passes,
-    schedule_scenario,
-    write_schedule,
-)
 from marsrelay.schedule.selection import Selection, objective_of
+from marsrelay.schedule.stage import (
+    demand_from_traffic,
+    nodes_from_scenario,
+    run,
+    schedule_passes,
+)
 
 __all__ = [
     "REASONS",
-    "SCHEDULE_COLUMNS",
-    "SOL_COLUMNS",
     "CapacityWindow",
     "DemandShortfall",
     "DownlinkFlow",
@@ -93,15 +89,13 @@ __all__ = [
     "Selection",
     "SolDelivery",
     "build_problem",
+    "demand_from_traffic",
     "lp_bound",
     "make_schedule",
     "nodes_from_scenario",
     "objective_of",
-    "print_schedule",
-    "run_schedule",
+    "run",
     "schedule_passes",
-    "schedule_scenario",
     "solve_cpsat",
     "solve_greedy",
-    "write_schedule",
 ]

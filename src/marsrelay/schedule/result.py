@@ -1,7 +1,7 @@
 """The schedule: chosen passes, why the others were dropped, delivered vs demanded per sol.
 
-Tables are columnar (numpy arrays, one row per pass or per lander sol); their file columns are
-:data:`SCHEDULE_COLUMNS` (``schedule.csv``) and :data:`SOL_COLUMNS` (``schedule_sols.csv``).
+Tables are columnar (numpy arrays, one row per pass or per lander sol); :meth:`Schedule.tables`
+gives the run folder's ``schedule`` and ``schedule_sols`` (:mod:`marsrelay.rundir.schema`).
 
 Reason codes (:data:`REASONS`) of a pass not taken, or taken but not filled:
 
@@ -26,21 +26,19 @@ could not carry, and each reason above for the unused volume of the passes it dr
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 
 from marsrelay.geometry.time import tdb_to_utc
+from marsrelay.rundir import schema
+from marsrelay.rundir.tables import OutputTable, utc_column
 from marsrelay.schedule.problem import KBIT, WEIGHT_SCALE, RelayProblem
 from marsrelay.schedule.selection import Selection
 
 __all__ = [
     "REASONS",
-    "SCHEDULE_COLUMNS",
-    "SOL_COLUMNS",
     "DemandShortfall",
     "PassPlan",
     "Schedule",
@@ -52,27 +50,6 @@ REASONS: tuple[str, ...] = (
     "demand_met", "orbiter_busy", "lander_busy", "min_gap", "max_passes", "switch_time",
     "capacity", "blackout", "forbidden", "no_volume", "not_chosen",
 )
-
-#: Columns of ``schedule.csv``: one row per candidate pass; ``status`` is ``selected``,
-#: ``split`` (only the share in ``share_*`` is used: the orbiter serves another lander, pass
-#: ``split_with``, for the rest of the overflight) or ``dropped``; ``reason``/``detail`` explain
-#: a dropped pass or a partly used one. ``volume_bits`` is what the whole pass could carry,
-#: ``planned_bits`` what the plan puts on it (on its share when split); the ``share_*``
-#: columns and ``split_with`` are empty unless the pass is split (``split_with`` also when no
-#: other lander uses the rest of the pass: then a radio conflict or pass limit shortened it).
-SCHEDULE_COLUMNS: tuple[str, ...] = (
-    "pass_id", "lander", "orbiter", "status", "start_utc", "end_utc", "start_tdb_s",
-    "end_tdb_s", "duration_s", "lander_sol", "volume_bits", "planned_bits", "reason", "detail",
-    "share_start_utc", "share_end_utc", "share_start_tdb_s", "share_end_tdb_s",
-    "share_volume_bits", "split_with",
-)
-
-#: Columns of ``schedule_sols.csv``: one row per lander sol inside the horizon.
-SOL_COLUMNS: tuple[str, ...] = (
-    "lander", "sol", "start_utc", "end_utc", "deadline_utc", "demand_bits", "delivered_bits",
-    "shortfall_bits", "binding", "detail",
-)
-
 
 @dataclass
 class PassPlan:
@@ -196,51 +173,33 @@ class Schedule:
                         float(self.sols.delivered_bits[m].sum())))
         return out
 
-    def to_csv(self) -> str:
-        """``schedule.csv`` text (:data:`SCHEDULE_COLUMNS`)."""
-        p = self.passes
-        split = p.split
-        share_s, share_e = np.asarray(p.share_start_tdb_s), np.asarray(p.share_end_tdb_s)
-        rows = zip(
-            p.pass_id, p.lander, p.orbiter, p.status,
-            _utc(p.start_tdb_s), _utc(p.end_tdb_s), p.start_tdb_s, p.end_tdb_s,
-            p.end_tdb_s - p.start_tdb_s, p.lander_sol, p.volume_bits, p.planned_bits, p.reason,
-            p.detail, _where(split, _utc(np.where(split, share_s, 0.0))),
-            _where(split, _utc(np.where(split, share_e, 0.0))),
-            _where(split, share_s, "{:.3f}"), _where(split, share_e, "{:.3f}"),
-            _where(split, np.asarray(p.share_volume_bits), "{:.0f}"),
-            _where(np.asarray(p.split_with) > 0, np.asarray(p.split_with)), strict=True,
-        )
-        return _csv(SCHEDULE_COLUMNS, rows, {6: "{:.3f}", 7: "{:.3f}", 8: "{:.3f}", 10: "{:.0f}",
-                                             11: "{:.0f}"})
-
-    def sols_to_csv(self) -> str:
-        """``schedule_sols.csv`` text (:data:`SOL_COLUMNS`)."""
-        s = self.sols
-        rows = zip(
-            s.lander, s.sol, _utc(s.start_tdb_s), _utc(s.end_tdb_s), _utc(s.deadline_tdb_s),
-            s.demand_bits, s.delivered_bits, s.shortfall_bits, s.binding, s.detail, strict=True,
-        )
-        return _csv(SOL_COLUMNS, rows, {5: "{:.0f}", 6: "{:.0f}", 7: "{:.0f}"})
-
-
-def _utc(tdb_s: np.ndarray) -> np.ndarray:
-    return tdb_to_utc(tdb_s) if len(tdb_s) else np.empty(0, dtype=str)
-
-
-def _where(mask: np.ndarray, values: np.ndarray, fmt: str = "{}") -> list[str]:
-    """``values`` formatted where ``mask``, empty strings elsewhere (optional columns)."""
-    return [fmt.format(v) if m else "" for m, v in zip(mask.tolist(), values.tolist(),
-                                                       strict=True)]
-
-
-def _csv(columns: tuple[str, ...], rows, formats: dict[int, str]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([formats[k].format(v) if k in formats else v for k, v in enumerate(row)])
-    return buf.getvalue()
+    def tables(self) -> tuple[OutputTable, ...]:
+        """``schedule`` (one row per candidate pass; a split pass with its share's window, see
+        :data:`marsrelay.rundir.schema.SCHEDULE`) and ``schedule_sols`` (per lander sol) for
+        the run folder."""
+        p, s = self.passes, self.sols
+        split_with = np.asarray(p.split_with)
+        passes = OutputTable(schema.SCHEDULE, {
+            "pass_id": p.pass_id, "lander": p.lander, "orbiter": p.orbiter,
+            "status": p.status.astype(object),
+            "start_utc": utc_column(p.start_tdb_s), "end_utc": utc_column(p.end_tdb_s),
+            "start_tdb_s": p.start_tdb_s, "end_tdb_s": p.end_tdb_s,
+            "duration_s": p.end_tdb_s - p.start_tdb_s, "lander_sol": p.lander_sol,
+            "volume_bits": p.volume_bits, "planned_bits": p.planned_bits,
+            "reason": p.reason, "detail": p.detail,
+            "share_start_utc": utc_column(p.share_start_tdb_s),
+            "share_end_utc": utc_column(p.share_end_tdb_s),
+            "share_start_tdb_s": p.share_start_tdb_s, "share_end_tdb_s": p.share_end_tdb_s,
+            "share_volume_bits": p.share_volume_bits,
+            "split_with": np.where(split_with > 0, split_with, np.nan),
+        })
+        sols = OutputTable(schema.SCHEDULE_SOLS, {
+            "lander": s.lander, "sol": s.sol, "start_utc": utc_column(s.start_tdb_s),
+            "end_utc": utc_column(s.end_tdb_s), "deadline_utc": utc_column(s.deadline_tdb_s),
+            "demand_bits": s.demand_bits, "delivered_bits": s.delivered_bits,
+            "shortfall_bits": s.shortfall_bits, "binding": s.binding, "detail": s.detail,
+        })
+        return passes, sols
 
 
 def _mbit(bits: float) -> str:

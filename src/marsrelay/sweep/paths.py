@@ -27,8 +27,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from marsrelay.errors import InputError
 from marsrelay.scenario import Scenario, scenario_from_data
+from marsrelay.scenario.file_schema import ScenarioFile
 
 __all__ = [
     "CONFIG_SECTIONS",
@@ -60,7 +63,7 @@ _NESTED: dict[tuple[str, str], tuple[str, ...]] = {
 SCENARIO_KEYS: tuple[str, ...] = ("start", "end", "rotation_model", "conjunction_sep_deg",
                                   "grazing_height_km", "description")
 #: Stage configuration sections (pydantic models in :mod:`marsrelay.config`).
-CONFIG_SECTIONS: tuple[str, ...] = ("links", "traffic", "schedule", "simulation")
+CONFIG_SECTIONS: tuple[str, ...] = ("links", "traffic", "schedule", "simulation", "ion")
 _SHORTCUTS = ("span_days",)
 
 _PATH_RE = re.compile(
@@ -195,12 +198,7 @@ def check_path(text: str, base: dict[str, Any]) -> ParamPath:
 
 def _check_config_keys(p: ParamPath) -> None:
     """Walk the pydantic config model of section ``p.head`` along ``p.keys``."""
-    import importlib
-
-    from pydantic import BaseModel
-
-    module = importlib.import_module(f"marsrelay.config.{p.head}")
-    model = getattr(module, f"{p.head.capitalize()}Config")
+    model: Any = ScenarioFile.model_fields[p.head].annotation
     for depth, key in enumerate(p.keys):
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise ValueError(f"[{p.head}] {'.'.join(p.keys[:depth])} is not a table")

@@ -6,7 +6,9 @@ Example (a grid: every combination of the axes' values)::
     name = "oxia-sites"
     base = "exomars-2030"            # built-in scenario name, or a path relative to this file
     figures = ["passes_per_sol", "contact_min_per_sol"]   # default: DEFAULT_FIGURES
-    # case = "mypackage.module:function"   # custom case function (default: the pipeline)
+    # case = "pipeline"               # the case function: "pipeline" (default), a name another
+    #                                  # package registers (entry points "marsrelay.sweep_cases"),
+    #                                  # or "module:function", run only with --allow-code
 
     [[axis]]
     path = 'orbiter["TGO"].elements.raan_deg'
@@ -78,7 +80,7 @@ MAX_CASES: int = 1_000_000
 DEFAULT_FIGURES: tuple[str, ...] = ("passes_per_sol", "contact_min_per_sol", "max_gap_h",
                                     "data_mbit_per_sol")
 #: The case function used when a sweep file does not name one.
-DEFAULT_CASE_FUNCTION: str = "marsrelay.sweep.case:evaluate_case"
+DEFAULT_CASE_FUNCTION: str = "pipeline"
 
 
 class _AxisModel(BaseModel):
@@ -276,9 +278,9 @@ def _build_sweep(model: _SweepFile, path: Path, validate_values: bool) -> Sweep:
                          allowed=", ".join(FIGURE_NAMES))
     if len(set(sec.figures)) != len(sec.figures):
         raise InputError("a figure is listed twice", file=file, field="sweep.figures")
-    if ":" not in sec.case or not all(sec.case.split(":", 1)):
-        raise InputError(f"case function {sec.case!r} must be 'module:function'", file=file,
-                         field="sweep.case", allowed=DEFAULT_CASE_FUNCTION)
+    if not sec.case.strip():
+        raise InputError("the case function is empty", file=file, field="sweep.case",
+                         allowed=f"a registered case function such as {DEFAULT_CASE_FUNCTION!r}")
     if sec.mode == "random" and sec.samples is None:
         raise InputError("random sweeps need a number of samples", file=file,
                          field="sweep.samples", allowed="an integer >= 1")
@@ -456,8 +458,6 @@ def _validate_values(axes: list[Axis], base: dict[str, Any], base_path: Path,
             case = Case("check", 0, params, base, base_path)
             try:
                 case_scenario(case.scenario_data, base_path)
-            except ImportError:
-                return  # no scenario loader installed: nothing more to check here
             except (ValueError, KeyError, TypeError) as err:
                 shown = value[0] if len(value) == 1 else list(value)
                 raise InputError(

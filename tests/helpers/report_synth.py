@@ -1,7 +1,8 @@
 """Synthetic run directories for the report and comparison tests.
 
-Files follow the run-directory schema (contacts.csv/.parquet with the ContactTable columns,
-volumes_per_sol.csv, schedule.csv, bundles.parquet, delivery.csv, scenario.json). The relay
+Files follow the run-folder schema (:mod:`marsrelay.rundir.schema`: contacts, conjunction,
+volumes_per_sol, schedule, bundles, delivery, scenario.json, run.json), written with the
+project's table writer. The relay
 passes come from the orbits (elevation above a 10 deg mask, sampled every 10 s), Earth windows
 and rates are made up; the data flow is self-consistent: each bundle rides the first relay pass
 after its creation and reaches Earth in that orbiter's next Earth window, so the data-flow files
@@ -10,20 +11,19 @@ agree with the contacts. Nothing here calls marsrelay's report code.
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from marsrelay.contacts.table import CSV_COLUMNS
 from marsrelay.geometry.orbits import J2Orbit, MeanElements
 from marsrelay.geometry.rotation import rotation_model
 from marsrelay.geometry.sites import MarsSite
 from marsrelay.geometry.solar_time import local_sol
-from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
+from marsrelay.geometry.time import utc_to_tdb
+from marsrelay.rundir import schema
+from marsrelay.rundir.folder import write_run_record
+from marsrelay.rundir.tables import OutputTable, utc_column, write_table
 
 START_UTC = "2030-11-01T00:00:00Z"
 END_UTC = "2030-11-03T00:00:00Z"
@@ -118,11 +118,23 @@ def _contacts(rng: np.random.Generator, orbiters: list[str]) -> dict[str, np.nda
             for n, c in zip(names, cols, strict=True)}
 
 
-def _write_csv(path: Path, header: list[str], rows: list[list]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
+def _table(spec, **cols) -> OutputTable:
+    """An output table of ``spec`` from the given columns (UTC columns from their TDB
+    partners, missing ones filled with NaN or empty texts)."""
+    n = len(next(iter(cols.values())))
+    out = {}
+    for col in spec.columns:
+        if col.name in cols:
+            out[col.name] = np.asarray(cols[col.name])
+        elif col.type == "utc" and col.name.replace("_utc", "_tdb_s") in cols:
+            out[col.name] = utc_column(np.asarray(cols[col.name.replace("_utc", "_tdb_s")]))
+        elif col.type in ("text", "utc"):
+            out[col.name] = np.full(n, "", dtype=object)
+        elif col.type == "int":
+            out[col.name] = np.zeros(n, dtype=np.int64)
+        else:
+            out[col.name] = np.full(n, np.nan)
+    return OutputTable(spec, out)
 
 
 def write_run(
@@ -133,59 +145,51 @@ def write_run(
     simulation: bool = True,
     conjunction: tuple[str, str] | None = None,
 ) -> Path:
-    """Write a synthetic run directory; ``simulation=False`` stops after the contacts."""
+    """Write a synthetic run folder; ``simulation=False`` stops after the contacts."""
     run_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     c = _contacts(rng, list(orbiters))
     (run_dir / "scenario.json").write_text(json.dumps(scenario_dict(name, list(orbiters))))
-    n = len(c["start_tdb_s"])
-    start_utc = tdb_to_utc(c["start_tdb_s"])
-    end_utc = tdb_to_utc(c["end_tdb_s"])
-    max_el_utc = tdb_to_utc(0.5 * (c["start_tdb_s"] + c["end_tdb_s"]))
-    rows = []
-    for k in range(n):
-        row = {
-            "source": c["source"][k], "target": c["target"][k], "kind": c["kind"][k],
-            "start_utc": start_utc[k], "end_utc": end_utc[k],
-            "duration_s": c["end_tdb_s"][k] - c["start_tdb_s"][k],
-            "max_elevation_deg": c["max_elevation_deg"][k], "max_elevation_utc": max_el_utc[k],
-            "min_range_km": c["min_range_km"][k], "max_range_km": c["max_range_km"][k],
-            "owlt_s": c["owlt_s"][k], "rate_bps_mean": c["rate_bps_mean"][k],
-            "volume_bits": c["volume_bits"][k],
-        }
-        rows.append([row[h] for h in CSV_COLUMNS])
-    _write_csv(run_dir / "contacts.csv", list(CSV_COLUMNS), rows)
+    mid = 0.5 * (c["start_tdb_s"] + c["end_tdb_s"])
+    write_table(run_dir, _table(
+        schema.CONTACTS, **c, duration_s=c["end_tdb_s"] - c["start_tdb_s"],
+        max_elevation_tdb_s=mid))
     if conjunction is not None:
-        _write_csv(run_dir / "conjunction.csv", ["start_utc", "end_utc", "min_sep_deg"],
-                   [[conjunction[0], conjunction[1], 1.2]])
+        a, b = (float(x) for x in utc_to_tdb(list(conjunction)))
+        write_table(run_dir, _table(schema.CONJUNCTION, start_tdb_s=[a], end_tdb_s=[b],
+                                    duration_s=[b - a], threshold_deg=[2.0]))
     if not simulation:
+        write_run_record(run_dir, name, ("contacts",), {})
         return run_dir
     t0, t1 = float(utc_to_tdb(START_UTC)), float(utc_to_tdb(END_UTC))
     prox = c["kind"] == "proximity"
     earth = c["kind"] == "orbiter_earth"
-    # volumes per sol (per lander, orbiter, local sol counted from the span's first sol)
-    vrows = []
+    # volumes per sol (per lander, orbiter, local sol)
+    v: dict[str, list] = {k: [] for k in ("lander", "partner", "sol", "volume_bits", "passes",
+                                          "contact_s")}
     for lander, (_, lon) in LANDERS.items():
-        first = int(local_sol(t0, lon))
         for orb in orbiters:
             m = prox & (c["source"] == lander) & (c["target"] == orb)
-            sols = local_sol(c["start_tdb_s"][m], lon) - first
+            sols = local_sol(c["start_tdb_s"][m], lon)
             for s in np.unique(sols):
                 mm = sols == s
                 dur = (c["end_tdb_s"] - c["start_tdb_s"])[m][mm]
-                vrows.append([lander, orb, int(s), float(c["volume_bits"][m][mm].sum()),
-                              int(mm.sum()), float(dur.sum())])
-    _write_csv(run_dir / "volumes_per_sol.csv",
-               ["lander", "orbiter", "sol", "volume_bits", "passes", "contact_s"], vrows)
+                for key, val in (("lander", lander), ("partner", orb), ("sol", int(s)),
+                                 ("volume_bits", float(c["volume_bits"][m][mm].sum())),
+                                 ("passes", int(mm.sum())), ("contact_s", float(dur.sum()))):
+                    v[key].append(val)
+    write_table(run_dir, _table(
+        schema.VOLUMES_PER_SOL, **v, kind=np.full(len(v["sol"]), "proximity", dtype=object),
+        volume_adr_bits=v["volume_bits"], volume_fixed_bits=v["volume_bits"]))
     # bundles: 20 Mbit every 30 min per lander, first relay pass after creation, then that
     # orbiter's next Earth window (+ light time)
-    b_lander, b_size, b_created, b_relay, b_rx, b_deliv = [], [], [], [], [], []
+    b_lander, b_created, b_relay, b_deliv = [], [], [], []
     used = set()
     for lander in LANDERS:
         mp = np.flatnonzero(prox & (c["source"] == lander))
         for tc in np.arange(t0, t1, 1800.0):
             nxt = mp[c["start_tdb_s"][mp] >= tc]
-            relay, rx, deliv = "", np.nan, np.nan
+            relay, deliv = "", np.nan
             if nxt.size:
                 k = nxt[0]
                 used.add(int(k))
@@ -195,39 +199,41 @@ def write_run(
                     used.add(int(me[0]))
                     deliv = c["start_tdb_s"][me[0]] + 967.0 + rng.uniform(0, 600)
             b_lander.append(lander)
-            b_size.append(20e6)
             b_created.append(tc)
             b_relay.append(relay)
-            b_rx.append(rx)
             b_deliv.append(deliv)
     created = np.array(b_created)
     delivered = np.array(b_deliv)
-    pq.write_table(pa.table({
-        "bundle_id": np.arange(created.size),
-        "lander": b_lander,
-        "size_bits": np.array(b_size),
-        "created_tdb_s": created,
-        "relay": b_relay,
-        "relay_rx_tdb_s": np.array(b_rx),
-        "delivered_tdb_s": delivered,
-        "latency_s": delivered - created,
-    }), run_dir / "bundles.parquet")
+    ok = np.isfinite(delivered)
+    n_b = created.size
+    write_table(run_dir, _table(
+        schema.BUNDLES, bundle_id=np.arange(n_b), source=np.array(b_lander, dtype=object),
+        priority=np.ones(n_b, dtype=np.int64), size_bits=np.full(n_b, 20e6),
+        created_tdb_s=created, done_tdb_s=delivered,
+        status=np.where(ok, "delivered", "stored").astype(object),
+        latency_s=np.where(ok, delivered - created, np.nan),
+        relay=np.array(b_relay, dtype=object), expiry_tdb_s=np.full(n_b, np.inf)))
     # delivery per lander and local sol of delivery
-    drows = []
+    d: dict[str, list] = {k: [] for k in ("lander", "sol", "delivered_bits", "latency_p50_s",
+                                          "latency_p95_s")}
     lander_arr = np.array(b_lander, dtype=object)
     for lander, (_, lon) in LANDERS.items():
-        first = int(local_sol(t0, lon))
-        m = (lander_arr == lander) & np.isfinite(delivered)
-        sols = local_sol(delivered[m], lon) - first
+        m = (lander_arr == lander) & ok
+        sols = local_sol(delivered[m], lon)
         lat = (delivered - created)[m]
         for s in np.unique(sols):
             mm = sols == s
-            drows.append([lander, int(s), 20e6 * int(mm.sum()),
-                          float(np.percentile(lat[mm], 50)), float(np.percentile(lat[mm], 95))])
-    _write_csv(run_dir / "delivery.csv",
-               ["lander", "sol", "delivered_bits", "latency_p50_s", "latency_p95_s"], drows)
-    srows = [[c["source"][k], c["target"][k], c["kind"][k], start_utc[k], end_utc[k],
-              c["volume_bits"][k]] for k in sorted(used)]
-    _write_csv(run_dir / "schedule.csv",
-               ["source", "target", "kind", "start_utc", "end_utc", "volume_bits"], srows)
+            for key, val in (("lander", lander), ("sol", int(s)),
+                             ("delivered_bits", 20e6 * int(mm.sum())),
+                             ("latency_p50_s", float(np.percentile(lat[mm], 50))),
+                             ("latency_p95_s", float(np.percentile(lat[mm], 95)))):
+                d[key].append(val)
+    write_table(run_dir, _table(schema.DELIVERY, **d))
+    sel = np.array(sorted(k for k in used if prox[k]), dtype=np.int64)
+    write_table(run_dir, _table(
+        schema.SCHEDULE, pass_id=sel, lander=c["source"][sel], orbiter=c["target"][sel],
+        status=np.full(sel.size, "selected", dtype=object), start_tdb_s=c["start_tdb_s"][sel],
+        end_tdb_s=c["end_tdb_s"][sel], volume_bits=c["volume_bits"][sel],
+        planned_bits=c["volume_bits"][sel]))
+    write_run_record(run_dir, name, ("contacts", "links", "schedule", "simulation"), {})
     return run_dir
