@@ -89,7 +89,7 @@ def build_problem(
         volume_of = share_volume or mean_rate_share_volume(
             contacts.volume_bits, contacts.start_tdb_s, contacts.end_tdb_s)
         shares = pass_shares(passes.lander, passes.orbiter, passes.start_tdb_s,
-                             passes.end_tdb_s, passes.contact_row,
+                             passes.end_tdb_s, passes.contact_row, exclusions.usable,
                              exclusions.usable & (fixed == 0), handover_s, config.split_cuts,
                              volume_of, config.min_pass_bits)
     rows = _PassRows.of(passes, volume_kbit, sols.of_pass, fixed, exclusions.reason,

@@ -8,13 +8,13 @@ Each lander's part of the overflight is a *share*: a shorter candidate pass of t
 orbiter and lander sol, appended to the problem after the whole passes
 (:attr:`~marsrelay.schedule.problem.RelayProblem.share_of` names its whole pass).
 
-:func:`pass_shares` makes the shares. For every overlap ``[o0, o1)`` of two usable, not-fixed
-passes of different landers on one orbiter, ``split_cuts + 1`` hand-over instants spread
-evenly over ``[o0 - h, o1]`` (at the ends one lander keeps its whole pass), in both orders
-(which lander goes first). The first lander's share runs from its pass's start to ``tau`` (a
-*head*), the second's from ``tau + h`` to its pass's end (a *tail*). Shares equal to a whole
-pass are not repeated; shares carrying no whole kbit (or less than ``min_pass_bits``) are
-dropped.
+:func:`pass_shares` makes the shares. For every overlap ``[o0, o1)`` of two usable passes of
+different landers on one orbiter, ``split_cuts + 1`` hand-over instants spread evenly over
+``[o0 - h, o1]`` (at the ends one lander keeps its whole pass), in both orders (which lander
+goes first). The first lander's share runs from its pass's start to ``tau`` (a *head*), the
+second's from ``tau + h`` to its pass's end (a *tail*). Passes fixed by ``[[schedule.fixed]]``
+get no shares (a required pass is taken whole). Shares equal to a whole pass are not
+repeated; shares carrying no whole kbit (or less than ``min_pass_bits``) are dropped.
 
 The solvers see shares as ordinary passes; the rules that make them exact live in
 :mod:`marsrelay.schedule.conflicts`: a whole pass and its shares exclude each other (at most
@@ -126,22 +126,25 @@ def pass_shares(
     start_tdb_s: np.ndarray,
     end_tdb_s: np.ndarray,
     contact_row: np.ndarray,
-    candidate: np.ndarray,
+    usable: np.ndarray,
+    splittable: np.ndarray,
     handover_s: Sequence[float],
     cuts: int,
     share_volume: ShareVolume,
     min_pass_bits: float,
 ) -> PassShares:
-    """Shares of the passes where ``candidate`` is true (usable and not fixed), see the module
-    docstring. ``handover_s`` is ``h`` per orbiter (s), ``cuts`` the number of intervals the
-    hand-over range of an overlap is cut into."""
+    """Shares of the ``splittable`` passes (usable and not fixed) where they overlap another
+    lander's ``usable`` pass on the same orbiter, see the module docstring. ``handover_s`` is
+    ``h`` per orbiter (s), ``cuts`` the number of intervals the hand-over range of an overlap is
+    cut into."""
     parent: list[int] = []
     s_out: list[float] = []
     e_out: list[float] = []
     seen: set[tuple[int, float, float]] = set()
 
     def add(p: int, s: float, e: float) -> None:
-        if e - s < MIN_SHARE_S or (s == start_tdb_s[p] and e == end_tdb_s[p]):
+        if not splittable[p] or e - s < MIN_SHARE_S or (s == start_tdb_s[p]
+                                                        and e == end_tdb_s[p]):
             return
         key = (p, round(s, 3), round(e, 3))
         if key not in seen:
@@ -151,13 +154,13 @@ def pass_shares(
             e_out.append(e)
 
     for j, h in enumerate(handover_s):
-        ids = np.flatnonzero(candidate & (orbiter == j))
+        ids = np.flatnonzero(usable & (orbiter == j))
         ids = ids[np.argsort(start_tdb_s[ids], kind="stable")]
         for a, p in enumerate(ids.tolist()):
             for q in ids[a + 1:].tolist():
                 if start_tdb_s[q] >= end_tdb_s[p]:
                     break
-                if lander[p] == lander[q]:
+                if lander[p] == lander[q] or not (splittable[p] or splittable[q]):
                     continue
                 o0 = max(start_tdb_s[p], start_tdb_s[q])
                 o1 = min(end_tdb_s[p], end_tdb_s[q])
