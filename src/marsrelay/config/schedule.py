@@ -118,9 +118,10 @@ class ScheduleConfig(BaseModel):
     #: figure found). A share and a pass of another lander on the same orbiter are at least
     #: ``max(switch_time_s, min_gap_s)`` apart; whole passes keep ``min_gap_s`` alone.
     switch_time_s: float = Field(60.0, ge=0.0)
-    #: Candidate hand-over instants per overlap of two landers' passes (evenly spaced over the
-    #: overlap, its ends included): more give finer shares and a larger problem.
-    split_cuts: int = Field(4, ge=1, le=32)
+    #: Split passes: the range of hand-over instants of each overlap of two landers' passes is
+    #: cut into this many equal parts (``split_cuts + 1`` candidate instants, its ends
+    #: included): more give finer shares and a larger problem.
+    split_cuts: int = Field(2, ge=1, le=32)
     #: How far before a pass's start a ``[[schedule.fixed]]`` instant may lie, s.
     fixed_match_tolerance_s: float = Field(120.0, ge=0.0)
     demand: list[DemandSpec] = Field(default_factory=list)

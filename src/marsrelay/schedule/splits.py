@@ -44,6 +44,7 @@ from typing import Protocol
 import numpy as np
 
 from marsrelay.schedule.problem import KBIT, RelayProblem
+from marsrelay.schedule.selection import Selection
 
 __all__ = [
     "PassShares",
@@ -53,6 +54,7 @@ __all__ = [
     "pass_shares",
     "prefer_whole_passes",
     "rate_profile_share_volume",
+    "with_no_shares",
 ]
 
 #: Volume of sub-windows of passes: ``f(contact_row, start_tdb_s, end_tdb_s) -> bits``, arrays
@@ -293,3 +295,18 @@ def prefer_whole_passes(pb: RelayProblem, selected: np.ndarray, planned_kbit: np
                 break
     selected[:] = plan.selected
     planned_kbit[:] = plan.planned
+
+
+def with_no_shares(pb: RelayProblem, whole: Selection) -> Selection:
+    """A plan of the same problem without shares (whole passes only, in the same order, as
+    ``build_problem`` makes them) as a plan of ``pb``: its shares unchosen. It satisfies every
+    constraint of ``pb`` (the whole passes keep their rules; capacity windows are necessary
+    conditions either way), with the same objective."""
+    n = pb.n_whole
+    if len(whole.selected) != n:
+        raise ValueError(f"plan has {len(whole.selected)} passes, the problem {n} whole passes")
+    selected = np.zeros(len(pb), dtype=bool)
+    planned = np.zeros(len(pb), dtype=np.int64)
+    selected[:n], planned[:n] = whole.selected, whole.planned_kbit
+    return Selection(whole.solver, whole.status, selected, planned, whole.objective,
+                     whole.best_bound, whole.gap, whole.solve_s)

@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 from marsrelay.config.schedule import DemandSpec, ScheduleConfig
 from marsrelay.config.traffic import DEFAULT_BITS_PER_SOL as DEFAULT_TRAFFIC_BITS_PER_SOL
@@ -20,16 +22,23 @@ from marsrelay.scenario import Scenario
 from marsrelay.schedule.build import build_problem
 from marsrelay.schedule.cpsat import solve_cpsat
 from marsrelay.schedule.greedy import solve_greedy
-from marsrelay.schedule.problem import LanderNode, OrbiterNode, Windows
+from marsrelay.schedule.problem import LanderNode, OrbiterNode, RelayProblem, Windows
 from marsrelay.schedule.result import Schedule, make_schedule
-from marsrelay.schedule.splits import ShareVolume, rate_profile_share_volume
+from marsrelay.schedule.selection import Selection
+from marsrelay.schedule.splits import ShareVolume, rate_profile_share_volume, with_no_shares
 
 __all__ = [
+    "WHOLE_PASS_SHARE",
     "demand_from_traffic",
     "nodes_from_scenario",
     "run",
     "schedule_passes",
+    "solve_with_splits",
 ]
+
+#: With split passes, the fraction of the time limit for the plan without them (it warm-starts
+#: the search with them, which gets the rest).
+WHOLE_PASS_SHARE: float = 0.5
 
 
 def schedule_passes(
@@ -49,7 +58,8 @@ def schedule_passes(
     ``solver`` (``"cpsat"`` or ``"greedy"``) and ``time_limit_s`` (s) override the config. The
     greedy plan is always computed (it is the baseline and CP-SAT's warm start).
     ``share_volume`` gives the volume of parts of passes when the config allows split passes
-    (default: each pass's mean rate; see :mod:`marsrelay.schedule.splits`).
+    (default: each pass's mean rate; see :mod:`marsrelay.schedule.splits`); CP-SAT then starts
+    from the best plan without them (:func:`solve_with_splits`).
     """
     solver = solver or config.solver
     if solver not in ("cpsat", "greedy"):
@@ -62,8 +72,35 @@ def schedule_passes(
         sel = greedy
     else:
         limit = config.time_limit_s if time_limit_s is None else time_limit_s
-        sel = solve_cpsat(pb, limit, config.workers, hint=greedy)
+        if pb.n_whole < len(pb):  # split passes: start from the best plan without them
+            def whole_passes() -> RelayProblem:
+                return build_problem(contacts, landers, orbiters,
+                                     config.model_copy(update={"split_passes": False}),
+                                     start_tdb_s, end_tdb_s, station_blackouts)
+
+            sel = solve_with_splits(pb, whole_passes, greedy, limit, config.workers)
+        else:
+            sel = solve_cpsat(pb, limit, config.workers, hint=greedy)
     return make_schedule(pb, sel, greedy.objective)
+
+
+def solve_with_splits(pb: RelayProblem, whole_passes: Callable[[], RelayProblem],
+                      greedy: Selection, time_limit_s: float, workers: int) -> Selection:
+    """CP-SAT on a problem with split passes, warm-started from the optimum without them.
+
+    ``whole_passes()`` builds the same problem without shares (its passes are ``pb``'s first
+    rows). That problem is solved first within :data:`WHOLE_PASS_SHARE` of ``time_limit_s``
+    (s); its plan, or ``greedy`` when better, warm-starts the search with shares for the rest
+    of the time. The plan with splits is therefore never worse than the plan without, even
+    when the search stops at its limit; ``solve_s`` counts both searches."""
+    t0 = time.perf_counter()
+    whole_pb = whole_passes()
+    whole = solve_cpsat(whole_pb, WHOLE_PASS_SHARE * time_limit_s, workers,
+                        hint=solve_greedy(whole_pb))
+    hint = greedy if greedy.objective >= whole.objective else with_no_shares(pb, whole)
+    left = max(time_limit_s - (time.perf_counter() - t0), 0.1 * time_limit_s)
+    sel = solve_cpsat(pb, left, workers, hint=hint)
+    return replace(sel, solve_s=time.perf_counter() - t0)
 
 
 def nodes_from_scenario(
