@@ -72,7 +72,7 @@ def standin_contacts(sc) -> ContactTable:
     rows: list[tuple[str, str, str, float, float]] = []
     body = sc.rotation.icrf_to_body(t)
     eph = Ephemeris.de421()
-    mars_geo = eph.position_km("mars", t, center="earth")
+    mars_geo = eph.position_km("mars", t, centre="earth")
     rot = earth_icrf_to_itrs(t)
     mars_up = {st.name: st.azel_of_icrf(mars_geo, t, rot).elevation_deg >= st.elevation_mask_deg
                for st in sc.stations}

@@ -139,3 +139,11 @@ def test_no_hidden_imports(text: str) -> None:
              for k, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
              if text in line]
     assert not found, found
+
+
+def test_outputs_doc_lists_every_table_and_column() -> None:
+    """docs/outputs.md holds the schema's table section as generated (no stale column)."""
+    from marsrelay.rundir.schema import outputs_markdown
+
+    doc = (SRC.parents[1] / "docs" / "outputs.md").read_text(encoding="utf-8")
+    assert outputs_markdown().strip() in doc, "regenerate: python -m marsrelay.rundir.schema"

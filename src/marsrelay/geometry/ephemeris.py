@@ -13,7 +13,7 @@ Worked example::
 
     >>> from marsrelay.geometry.ephemeris import Ephemeris
     >>> eph = Ephemeris.de421()
-    >>> r = eph.position_km("mars", [0.0], center="earth")
+    >>> r = eph.position_km("mars", [0.0], centre="earth")
     >>> r.shape
     (1, 3)
 """
@@ -84,9 +84,9 @@ class _Queries:
     ``_barycentric(body, tdb, velocity) -> (pos (N, 3) km, vel (N, 3) km/s)``."""
 
     def state_km(
-        self, target: str, tdb_s: Sequence[float] | np.ndarray | float, center: str = "ssb"
+        self, target: str, tdb_s: Sequence[float] | np.ndarray | float, centre: str = "ssb"
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Position (km) and velocity (km/s) of ``target`` relative to ``center``, ICRF.
+        """Position (km) and velocity (km/s) of ``target`` relative to ``centre``, ICRF.
 
         ``tdb_s`` is an array of TDB seconds past J2000; returns two ``(N, 3)`` arrays.
         Geometric states (no light time); raises :class:`EphemerisCoverageError` outside
@@ -95,17 +95,17 @@ class _Queries:
         tdb = np.atleast_1d(np.asarray(tdb_s, dtype=float)).ravel()
         self._check(tdb)
         tp, tv = self._barycentric(target, tdb, True)
-        cp, cv = self._barycentric(center, tdb, True)
+        cp, cv = self._barycentric(centre, tdb, True)
         return tp - cp, tv - cv
 
     def position_km(
-        self, target: str, tdb_s: Sequence[float] | np.ndarray | float, center: str = "ssb"
+        self, target: str, tdb_s: Sequence[float] | np.ndarray | float, centre: str = "ssb"
     ) -> np.ndarray:
-        """Position (km) of ``target`` relative to ``center`` in ICRF, shape ``(N, 3)``."""
+        """Position (km) of ``target`` relative to ``centre`` in ICRF, shape ``(N, 3)``."""
         tdb = np.atleast_1d(np.asarray(tdb_s, dtype=float)).ravel()
         self._check(tdb)
         tp, _ = self._barycentric(target, tdb, False)
-        cp, _ = self._barycentric(center, tdb, False)
+        cp, _ = self._barycentric(centre, tdb, False)
         return tp - cp
 
 

@@ -194,8 +194,8 @@ def geometry_snapshot(
             for n, la, lo, h in zip(names, lat, lon, altitude, strict=True)
         ]
 
-    earth_from_mars = eph.position_km("earth", t, center="mars")[0]
-    sun_from_earth = eph.position_km("sun", t, center="earth")[0]
+    earth_from_mars = eph.position_km("earth", t, centre="mars")[0]
+    sun_from_earth = eph.position_km("sun", t, centre="earth")[0]
     earth_body = rot @ earth_from_mars
 
     views: list[LanderOrbiterView] = []

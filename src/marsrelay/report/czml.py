@@ -22,8 +22,8 @@ from marsrelay.geometry.rotation import rotation_model
 from marsrelay.geometry.sites import MarsSite
 from marsrelay.geometry.time import tdb_to_utc
 from marsrelay.io import atomic_write_text
-from marsrelay.report.figures import node_colors
 from marsrelay.report.run_data import PROXIMITY, RunData
+from marsrelay.report.style import node_colors
 
 __all__ = ["run_czml", "write_czml"]
 

@@ -332,7 +332,8 @@ def outputs_markdown() -> str:
                   spec.description, "", "| column | unit | meaning |", "|---|---|---|"]
         for c in spec.columns:
             where = " (Parquet only)" if c.parquet_only else ""
-            lines.append(f"| `{c.name}` | {c.unit or '-'} | {c.description}{where} |")
+            text = c.description.replace("|", "\\|")
+            lines.append(f"| `{c.name}` | {c.unit or '-'} | {text}{where} |")
         lines.append("")
     return "\n".join(lines)
 

@@ -18,7 +18,7 @@ from marsrelay.config import (
     SimulationConfig,
     TrafficConfig,
 )
-from marsrelay.constants import MARS_EQ_RADIUS_KM
+from marsrelay.constants import DEFAULT_ELEVATION_MASK_DEG, MARS_EQ_RADIUS_KM
 
 
 def _spec(default: Any, allowed: str, **constraints: Any) -> Any:
@@ -113,7 +113,7 @@ class LanderTable(FileTable):
     lat_deg: float = _spec(..., "planetocentric " + _LAT, ge=-90.0, le=90.0)
     lon_east_deg: float = _spec(..., _LON, ge=-180.0, lt=360.0)
     height_km: float = _spec(0.0, "km over the IAU ellipsoid in [-10, 25]", ge=-10.0, le=25.0)
-    elevation_mask_deg: float = _spec(10.0, _MASK, ge=0.0, lt=90.0)
+    elevation_mask_deg: float = _spec(DEFAULT_ELEVATION_MASK_DEG, _MASK, ge=0.0, lt=90.0)
     radio: str | None = None
     direct_to_earth: bool = True
     blackouts: Blackouts
@@ -125,7 +125,7 @@ class StationTable(FileTable):
     lat_deg: float = _spec(..., "geodetic (WGS84) " + _LAT, ge=-90.0, le=90.0)
     lon_east_deg: float = _spec(..., _LON, ge=-180.0, lt=360.0)
     height_m: float = _spec(0.0, "m over WGS84 in [-1000, 10000]", ge=-1000.0, le=10000.0)
-    elevation_mask_deg: float = _spec(10.0, _MASK, ge=0.0, lt=90.0)
+    elevation_mask_deg: float = _spec(DEFAULT_ELEVATION_MASK_DEG, _MASK, ge=0.0, lt=90.0)
     dish_m: float | None = _spec(None, "m, > 0", gt=0.0)
     blackouts: Blackouts
 

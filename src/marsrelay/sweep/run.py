@@ -304,7 +304,8 @@ def run_sweep(
     ``case_function`` overrides the sweep file's ``case`` (a callable must be importable by
     the workers, i.e. defined at module level); a name is resolved by
     :func:`resolve_case_function` (``allow_code`` lets it import any ``module:function``).
-    ``workers=0`` runs serially in this process; ``scheduler`` connects to an existing Dask scheduler (``workers`` is then ignored).
+    ``workers=0`` runs serially in this process; ``scheduler`` connects to an existing Dask
+    scheduler (``workers`` is then ignored).
     Raises :class:`InputError` for a folder holding another sweep or an unreachable scheduler;
     a case that raises is retried ``retries`` times on Dask (once in a serial run: case
     functions are deterministic), then recorded as a :class:`CaseError`.
