@@ -26,6 +26,7 @@ from marsrelay.cli.run import (
     simulate_command,
 )
 from marsrelay.cli.scenarios import scenarios_command
+from marsrelay.cli.service import serve_command, service_app
 from marsrelay.cli.sweep import sweep_command
 
 __all__ = ["COMMANDS", "app"]
@@ -53,10 +54,12 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "compare": compare_command,
     "czml": czml_command,
     "sweep": sweep_command,
+    "serve": serve_command,
 }
 
 for _name, _function in COMMANDS.items():
     app.command(_name)(_function)
+app.add_typer(service_app, name="service")
 
 
 def _print_version(value: bool) -> None:

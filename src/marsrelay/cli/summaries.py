@@ -99,9 +99,17 @@ def _shown_rows(n: int, show_all: bool) -> tuple[int, str]:
 
 
 def print_links(linked: LinkedContacts, show_all: bool = False, out: Console = console) -> None:
-    """Volume per sol per lander, relay volume per orbiter, Earth capacity per UTC day."""
+    """The pass model's settings, volume per sol per lander, per-pass volumes per lander and
+    orbiter, Earth capacity per UTC day."""
     for note in linked.notes:
         _say(f"note: {note}", out)
+    ops = linked.ops
+    if ops is not None and not ops.ideal:
+        _say(f"pass model: hail {ops.hail_s:g} s; adaptive rate every {ops.update_interval_s:g} s "
+             f"on the link {ops.lag_s:g} s earlier, {ops.comm_change_s:g} s per change;", out)
+        _say(f"frames {ops.frame_data_octets}+{ops.frame_overhead_octets} octets"
+             f"{' with go-back-N' if ops.arq else ''}; fixed-rate margin "
+             f"{ops.fixed_margin_db:g} dB", out)
     ps = linked.per_sol
     table = Table(title="Data volume per sol per lander (Mbit; sols from LMST midnight)")
     for col in ("lander", "sol", "passes", "contact min", "relay", "to Earth", "total"):
@@ -122,21 +130,26 @@ def print_links(linked: LinkedContacts, show_all: bool = False, out: Console = c
         _say(more, out)
     ct, res = linked.contacts, linked.result
     prox = ct.kind == "proximity"
-    orb_table = Table(title="Relay passes per orbiter (all landers)")
-    for col in ("orbiter", "passes", "ADR", "peak kbps", "mean kbps", "Mbit", "fixed Mbit"):
-        orb_table.add_column(col, justify="left" if col == "orbiter" else "right")
     landers = set(ps.lander.tolist())
+    lander_of = np.where(np.isin(ct.source, list(landers)), ct.source, ct.target)
     partners = np.where(np.isin(ct.source, list(landers)), ct.target, ct.source)
-    for orb in sorted(set(partners[prox].tolist())):
-        m = prox & (partners == orb)
-        dur = ct.duration_s[m].sum()
-        orb_table.add_row(
-            Text(orb), str(int(m.sum())), "yes" if res.adr[m].all() else "no",
+    pair_table = Table(title="Relay passes per lander and orbiter (kbps; Mbit per pass; fixed: "
+                             "median of the best single rate)")
+    for col in ("lander", "orbiter", "passes", "ADR", "peak", "mean", "median", "p90", "max",
+                "fixed"):
+        pair_table.add_column(col, justify="left" if col in ("lander", "orbiter") else "right")
+    for lander, orb in sorted(set(zip(lander_of[prox].tolist(), partners[prox].tolist(),
+                                      strict=True))):
+        m = prox & (lander_of == lander) & (partners == orb)
+        v, dur = ct.volume_bits[m], ct.duration_s[m].sum()
+        pair_table.add_row(
+            Text(lander), Text(orb), str(int(m.sum())), "yes" if res.adr[m].all() else "no",
             f"{res.peak_rate_bps[m].max() / 1e3:,.0f}",
-            f"{ct.volume_bits[m].sum() / dur / 1e3:,.0f}" if dur > 0 else "-",
-            _mbit(ct.volume_bits[m].sum()), _mbit(res.volume_fixed_bits[m].sum()),
+            f"{v.sum() / dur / 1e3:,.0f}" if dur > 0 else "-", _mbit(float(np.median(v))),
+            _mbit(float(np.percentile(v, 90))), _mbit(float(v.max())),
+            _mbit(float(np.median(res.volume_fixed_bits[m]))),
         )
-    out.print(orb_table)
+    out.print(pair_table)
     pd = linked.earth_per_day
     if len(pd):
         day_table = Table(title="Downlink capacity to Earth per UTC day (Mbit; all stations)")
