@@ -90,7 +90,8 @@ class MarsrelayGroup(TyperGroup):
             raise
         except MarsrelayError as exc:
             self._debug_traceback(ctx)
-            _error_line(str(exc))
+            for each in exc.errors or (exc,):
+                _error_line(str(each))
             raise typer.Exit(code=2) from None
         except OSError as exc:
             self._debug_traceback(ctx)
