@@ -45,6 +45,7 @@ __all__ = ["VOLUME_TOLERANCE_BITS", "ContactGraph", "PeerContacts", "Router"]
 
 #: Volumes are compared with this slack (bits), for sums of bundle sizes.
 VOLUME_TOLERANCE_BITS = 1e-6
+_TIE_ULPS = 4
 
 
 class PeerContacts(NamedTuple):
@@ -79,7 +80,7 @@ class ContactGraph:
                 peer, contacts, [self.start_s[c] for c in contacts],
                 [self.end_s[c] for c in contacts]))
         self.residual_bits = np.repeat(plan.volume_bits[:, None], N_PRIORITIES, axis=1)
-        self.missed = np.zeros(len(plan), dtype=bool)
+        self.missed: list[bool] = [False] * len(plan)
         self.ended: list[bool] = [False] * len(plan)
 
 
@@ -93,12 +94,16 @@ class Router:
 
     def __init__(self, graph: ContactGraph, transmitters: Transmitters, bits: np.ndarray,
                  priority: np.ndarray, expiry_s: np.ndarray, ready_s: np.ndarray,
-                 prev_node: np.ndarray, end_s: float, stats: dict[str, int]) -> None:
+                 prev_node: np.ndarray, start_s: float, end_s: float,
+                 stats: dict[str, int]) -> None:
         self.graph = graph
         self.transmitters = transmitters
         self.bits, self.priority, self.expiry_s = bits, priority, expiry_s
         self.ready_s, self.prev_node = ready_s, prev_node
         self.end_s = end_s
+        # a route and its rival arriving within this of each other tie (the route keeps its
+        # bundles): their projections round differently, by an ulp or two of the time
+        self.tie_s = _TIE_ULPS * float(np.spacing(max(abs(start_s), abs(end_s), 1.0)))
         self.stats = stats
         self.route_hops: list[tuple[int, ...]] = []
         self._route_number: dict[tuple[int, ...], int] = {}
@@ -189,10 +194,10 @@ class Router:
     # ------------------------------------------------------------- projection
     def projected_arrival(self, hops: tuple[int, ...], t: np.ndarray, bits: np.ndarray,
                           priority: int, queued_ahead_bits: np.ndarray | None
-                          ) -> tuple[np.ndarray, np.ndarray]:
-        """Projected arrival of each bundle on ``hops`` and whether it fits each contact's time;
-        ``queued_ahead_bits``: bits queued ahead of each bundle on the first transmitter (None:
-        the bundles queue one after another on it)."""
+                          ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Projected arrival of each bundle on ``hops`` and whether it fits each contact's time
+        (None: all fit); ``queued_ahead_bits``: bits queued ahead of each bundle on the first
+        transmitter (None: the bundles queue one after another on it)."""
         g, tx = self.graph, self.transmitters
         first = hops[0]
         rate = g.rate_bps[first]
@@ -200,49 +205,81 @@ class Router:
         first_opportunity = (max(g.start_s[first], tx.free_s[s])
                              + tx.backlog_bits[s, priority] / rate)
         duration = bits / rate
+        fits = None
         if queued_ahead_bits is None:
             elapsed = np.cumsum(duration)
             last_bit = elapsed + np.maximum(
                 first_opportunity, np.maximum.accumulate(t - (elapsed - duration)))
+            latest = last_bit[-1]  # back to back: the last bit of the last bundle is latest
         else:
             last_bit = np.maximum(first_opportunity + queued_ahead_bits / rate, t) + duration
-        fits = last_bit <= g.end_s[first]
+            latest = last_bit.max()
+        if latest > g.end_s[first]:
+            fits = last_bit <= g.end_s[first]
         arrival = last_bit + g.owlt_s[first]
         for c in hops[1:]:
             last_bit = np.maximum(arrival, g.start_s[c]) + bits / g.rate_bps[c]
-            fits &= last_bit <= g.end_s[c]
+            if last_bit.max() > g.end_s[c]:
+                fits = last_bit <= g.end_s[c] if fits is None else fits & (last_bit <= g.end_s[c])
             arrival = last_bit + g.owlt_s[c]
         return arrival, fits
 
+    def _arrival_bound(self, hops: tuple[int, ...], t: float, bits: float, priority: int
+                       ) -> float:
+        """A lower bound of :meth:`projected_arrival` with bits queued ahead for bundles no
+        earlier than ``t`` and no smaller than ``bits`` (the same operations on the smallest
+        operands: rounding is monotone, so the bound holds exactly)."""
+        g, tx = self.graph, self.transmitters
+        first = hops[0]
+        rate = g.rate_bps[first]
+        s = tx.of_contact[first]
+        first_opportunity = (max(g.start_s[first], tx.free_s[s])
+                             + float(tx.backlog_bits[s, priority]) / rate)
+        arrival = max(first_opportunity, t) + bits / rate + g.owlt_s[first]
+        for c in hops[1:]:
+            arrival = max(arrival, g.start_s[c]) + bits / g.rate_bps[c] + g.owlt_s[c]
+        return arrival
+
     def _gone(self, hops: tuple[int, ...]) -> bool:
-        return self.graph.ended[hops[0]] or bool(self.graph.missed[list(hops)].any())
+        missed = self.graph.missed
+        return self.graph.ended[hops[0]] or any(missed[c] for c in hops)
 
     def viable_count(self, route: int, t: np.ndarray, bits: np.ndarray, expiry_s: np.ndarray,
                      priority: int, rival: int = -1) -> int:
         """How many of the bundles (in order) ``route`` takes, all booked on it: it must fit
-        them (time, volume, expiry) and reach Earth no later than ``rival`` would."""
+        them (time, volume, expiry) and reach Earth no later than ``rival`` would.
+
+        Each condition is first tested on its extreme value and only built as a mask when some
+        bundle fails it (``ok`` None: every bundle passed so far)."""
         hops = self.route_hops[route]
         if self._gone(hops):
             return 0
         arrival, ok = self.projected_arrival(hops, t, bits, priority, None)
         cumulative = np.cumsum(bits)
         residual = self.graph.residual_bits
-        for c in hops:
-            ok &= cumulative <= residual[c, priority] + VOLUME_TOLERANCE_BITS
-        ok &= arrival <= expiry_s
+        volume = min(residual[c, priority] for c in hops) + VOLUME_TOLERANCE_BITS
+        if cumulative[-1] > volume:
+            ok = cumulative <= volume if ok is None else ok & (cumulative <= volume)
+        latest = arrival.max()
+        if latest > expiry_s.min():
+            ok = arrival <= expiry_s if ok is None else ok & (arrival <= expiry_s)
         if rival >= 0:
             rival_hops = self.route_hops[rival]
-            if not self._gone(rival_hops):
+            if not self._gone(rival_hops) and latest > self._arrival_bound(
+                    rival_hops, float(t.min()), float(bits.min()), priority) + self.tie_s:
                 of_contact = self.transmitters.of_contact
                 shared = of_contact[rival_hops[0]] == of_contact[hops[0]]
                 ahead = cumulative - bits if shared else np.zeros(len(bits))
                 rival_arrival, rival_ok = self.projected_arrival(
                     rival_hops, t, bits, priority, ahead)
+                if rival_ok is None:
+                    rival_ok = np.ones(len(bits), dtype=bool)
                 for c in rival_hops:
                     rival_ok &= bits <= residual[c, priority] + VOLUME_TOLERANCE_BITS
-                ok &= ~rival_ok | (arrival <= rival_arrival)
-        if ok.all():
-            return len(ok)
+                no_worse = ~rival_ok | (arrival <= rival_arrival + self.tie_s)
+                ok = no_worse if ok is None else ok & no_worse
+        if ok is None or ok.all():
+            return len(bits)
         return int(np.argmin(ok))
 
     # ------------------------------------------------------------ reservations
@@ -251,7 +288,9 @@ class Router:
         them on its first contact. Returns that contact."""
         hops = self.route_hops[route]
         total = float(self.bits[bundle_idx].sum())
-        self.graph.residual_bits[list(hops), : priority + 1] -= total
+        residual = self.graph.residual_bits
+        for c in hops:
+            residual[c, : priority + 1] -= total
         self.transmitters.enqueue(hops[0], priority, bundle_idx, total)
         self.reserved_route[bundle_idx] = route
         return hops[0]
@@ -260,25 +299,29 @@ class Router:
         """Give back the reservations of bundles on their routes' hops ``from_hop`` onwards."""
         routes = self.reserved_route[bundle_idx]
         has = routes >= 0
-        if not has.any():
+        if not len(has):
             return
-        bundle_idx, routes = bundle_idx[has], routes[has]
+        if not has.all():
+            if not has.any():
+                return
+            bundle_idx, routes = bundle_idx[has], routes[has]
         prio = self.priority[bundle_idx]
         route0, prio0 = int(routes[0]), int(prio[0])
         residual = self.graph.residual_bits
         if (routes == route0).all() and (prio == prio0).all():
             hops = self.route_hops[route0][from_hop:]
             if hops:
-                residual[list(hops), : prio0 + 1] += float(self.bits[bundle_idx].sum())
+                total = float(self.bits[bundle_idx].sum())
+                for c in hops:
+                    residual[c, : prio0 + 1] += total
             self.reserved_route[bundle_idx] = -1
             return
         key = routes.astype(np.int64) * 4 + prio
         keys, group = np.unique(key, return_inverse=True)
         sums = np.bincount(group, weights=self.bits[bundle_idx])
         for k, total in zip(keys.tolist(), sums.tolist(), strict=True):
-            hops = self.route_hops[k // 4][from_hop:]
-            if hops:
-                residual[list(hops), : k % 4 + 1] += total
+            for c in self.route_hops[k // 4][from_hop:]:
+                residual[c, : k % 4 + 1] += total
         self.reserved_route[bundle_idx] = -1
 
     # -------------------------------------------------------------- forwarding
@@ -295,12 +338,15 @@ class Router:
             return queued
         prio = self.priority[bundle_idx]
         prev = self.prev_node[bundle_idx]
-        for p in (2, 1, 0):
-            group = bundle_idx if (prio == p).all() else bundle_idx[prio == p]
+        if (prio == prio[0]).all() and (prev == prev[0]).all():  # the usual batch: one group
+            self._forward_group(node, bundle_idx, int(prio[0]), int(prev[0]), t_now, queued)
+            return queued
+        for p in (2, 1, 0):  # highest priority first
+            group = bundle_idx[prio == p]
             if not len(group):
                 continue
             group_prev = self.prev_node[group]
-            if len(group_prev) and (group_prev == group_prev[0]).all():
+            if (group_prev == group_prev[0]).all():
                 self._forward_group(node, group, p, int(group_prev[0]), t_now, queued)
             else:
                 for excluded in np.unique(prev[prio == p]):
@@ -336,6 +382,7 @@ class Router:
                 self._cached[key] = got
                 k = self.viable_count(got[0], t[i:], bits[i:], expiry[i:], priority, got[1])
                 if k == 0:
+                    best = got[0]
                     # the rival is better for this bundle: take it (with its own rival)
                     if got[1] >= 0:
                         hops = self.route_hops[got[1]]
@@ -346,8 +393,15 @@ class Router:
                         k = self.viable_count(got[0], t[i:], bits[i:], expiry[i:], priority,
                                               got[1])
                     if k == 0:  # only its expiry forbids it: no route can be earlier
-                        self.limbo[node].append(bundle_idx[i:i + 1])
-                        i += 1
+                        # nor for the next bundles of its time and size that expire before
+                        # the best route would deliver (their searches would repeat its own)
+                        arrival = self.projected_arrival(
+                            self.route_hops[best], t[i:i + 1], bits[i:i + 1], priority, None)[0]
+                        alike = ((t[i:] == t[i]) & (bits[i:] == bits[i])
+                                 & (expiry[i:] < arrival[0]))
+                        run = len(alike) if alike.all() else max(int(np.argmin(alike)), 1)
+                        self.limbo[node].append(bundle_idx[i:i + run])
+                        i += run
                         continue
             part = bundle_idx[i:i + k]
             queued.append((self.reserve(got[0], part, priority), part))

@@ -74,6 +74,7 @@ __all__ = [
 ]
 
 _RUN_CAP = 8192  # bundles examined per transmission run
+_CONTACT_START, _ARRIVAL, _TRANSMIT = EventKind.CONTACT_START, EventKind.ARRIVAL, EventKind.TRANSMIT
 _CREATION_BATCH_S = 6 * 3600.0  # longest creation batch, s
 
 
@@ -116,11 +117,11 @@ class _Simulator:
         self.hops = np.full((n, 4), -1, dtype=np.int32)
         self.n_hops = np.zeros(n, dtype=np.int16)
         self.router = Router(graph, self.transmitters, bundles.bits, bundles.priority,
-                             bundles.expiry_tdb_s, self.ready_s, self.prev_node, end_s,
-                             self.stats)
+                             bundles.expiry_tdb_s, self.ready_s, self.prev_node, start_s,
+                             end_s, self.stats)
         # storage and running totals
         self.stored_bits = np.zeros(len(plan.node_names))  # per node
-        self.occupancy_time_s: list[np.ndarray | float] = []
+        self.occupancy_time_s: list[np.ndarray] = []
         self.occupancy_node: list[np.ndarray | int] = []
         self.occupancy_delta_bits: list[np.ndarray] = []
         self.delivered_bits_total = 0.0
@@ -140,7 +141,7 @@ class _Simulator:
     # ------------------------------------------------------------------ events
     def schedule(self, t: float, kind: EventKind, payload: object) -> None:
         self.events.schedule(t, kind, payload)
-        if kind == EventKind.ARRIVAL:
+        if kind == _ARRIVAL:
             heapq.heappush(self.pending_arrivals_s[payload[0]], t)  # type: ignore[index]
 
     def schedule_run(self, transmitter: int, t: float) -> None:
@@ -150,8 +151,11 @@ class _Simulator:
             next_run[transmitter] = t
             self.schedule(t, EventKind.TRANSMIT, transmitter)
 
-    def record_storage(self, t: np.ndarray | float, node: np.ndarray | int,
+    def record_storage(self, t: np.ndarray, node: np.ndarray | int,
                        delta_bits: np.ndarray) -> None:
+        """Storage at ``node`` (one, or one per change) changes by ``delta_bits`` at ``t``."""
+        if not isinstance(node, np.ndarray):
+            node = int(node)
         self.occupancy_time_s.append(t)
         self.occupancy_node.append(node)
         self.occupancy_delta_bits.append(delta_bits)
@@ -175,24 +179,26 @@ class _Simulator:
                 if z > a:
                     self.schedule(float(created[a]), EventKind.ARRIVAL,
                                   (int(node), idx[a:z], -1))
-        events, stats = self.events, self.stats
+        events = self.events
         next_run = self.transmitters.next_run_s
+        handled = 0
         while events:
             t, kind, payload = events.pop()
-            stats["events"] += 1
-            if kind == EventKind.TRANSMIT:
+            handled += 1
+            if kind == _TRANSMIT:
                 if t != next_run[payload]:
                     continue  # superseded by an earlier run
                 next_run[payload] = np.inf
                 self.transmit(payload, t)
-            elif kind == EventKind.ARRIVAL:
+            elif kind == _ARRIVAL:
                 node, idx, prev = payload
                 heapq.heappop(self.pending_arrivals_s[node])
                 self.arrive(node, idx, prev, t)
-            elif kind == EventKind.CONTACT_START:
+            elif kind == _CONTACT_START:
                 self.contact_start(payload, t)
             else:
                 self.contact_end(payload, t)
+        self.stats["events"] += handled
         self.finalize()
 
     # -------------------------------------------------------------- node events
@@ -208,9 +214,9 @@ class _Simulator:
         bits = self.bits[idx]
         self.dropped_bits_total[reason - 1] += float(bits.sum())
         if stored:
-            nodes = np.broadcast_to(np.asarray(node), len(idx))
-            np.subtract.at(self.stored_bits, nodes, bits)
-            self.record_storage(t, nodes, -bits)
+            np.subtract.at(self.stored_bits, node if isinstance(node, np.ndarray)
+                           else np.full(len(idx), node), bits)
+            self.record_storage(t, node, -bits)
 
     def route(self, node: int, idx: np.ndarray, t_now: float) -> None:
         """Route bundles stored at ``node``; start the transmitters that got new bundles."""
@@ -233,15 +239,17 @@ class _Simulator:
                       stored=False)
             idx, ready = idx[~expired], ready[~expired]
         bits = self.bits[idx]
+        total = float(bits.sum())
         capacity = self.capacity_bits[node]
-        if self.stored_bits[node] + bits.sum() > capacity:
+        if self.stored_bits[node] + total > capacity:
             fits = self.stored_bits[node] + np.cumsum(bits) <= capacity
             k = int(np.argmin(fits)) if not fits.all() else len(fits)
             self.drop(idx[k:], REASON_BUFFER_FULL, ready[k:], node, stored=False)
             idx, ready, bits = idx[:k], ready[:k], bits[:k]
+            total = float(bits.sum())
         if not len(idx):
             return
-        self.stored_bits[node] += float(bits.sum())
+        self.stored_bits[node] += total
         self.record_storage(ready, node, bits)
         self.route(node, idx, t_now)
 
@@ -398,6 +406,7 @@ class _Simulator:
                 self.router.release(gone, 1)
                 self.drop(gone, REASON_LOST, arrival[lost], sender, stored=False)
                 idx, arrival = idx[~lost], arrival[~lost]
+                total = float(self.bits[idx].sum())
                 if not len(idx):
                     return
         if g.is_sink[receiver]:
@@ -405,10 +414,11 @@ class _Simulator:
             if late.any():
                 self.drop(idx[late], REASON_EXPIRED, arrival[late], receiver, stored=False)
                 idx, arrival = idx[~late], arrival[~late]
+                total = float(self.bits[idx].sum())
             self.status[idx] = STATUS_DELIVERED
             self.done_s[idx] = arrival
             self.node[idx] = receiver
-            self.delivered_bits_total += float(self.bits[idx].sum())
+            self.delivered_bits_total += total
             return
         self.ready_s[idx] = arrival
         self.schedule(float(arrival.min()), EventKind.ARRIVAL, (receiver, idx, sender))
@@ -426,14 +436,18 @@ class _Simulator:
 
     def occupancy_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The storage changes as (time, node, delta bits) arrays."""
-        deltas = [np.atleast_1d(np.asarray(d, dtype=float)) for d in self.occupancy_delta_bits]
+        deltas = self.occupancy_delta_bits
         if not deltas:
             return np.zeros(0), np.zeros(0, np.int32), np.zeros(0)
-        times = np.concatenate([np.broadcast_to(np.asarray(t, dtype=float), len(d))
-                                for t, d in zip(self.occupancy_time_s, deltas, strict=True)])
-        nodes = np.concatenate([np.broadcast_to(np.asarray(n, dtype=np.int32), len(d))
-                                for n, d in zip(self.occupancy_node, deltas, strict=True)])
-        return times, nodes, np.concatenate(deltas)
+        nodes = self.occupancy_node
+        if all(isinstance(n, int) for n in nodes):
+            node = np.repeat(np.array(nodes, dtype=np.int32), [len(d) for d in deltas])
+        else:
+            node = np.concatenate([np.full(len(d), n, dtype=np.int32) if isinstance(n, int)
+                                   else n.astype(np.int32) for n, d in zip(nodes, deltas,
+                                                                           strict=True)])
+        return (np.concatenate(self.occupancy_time_s).astype(float), node,
+                np.concatenate(deltas).astype(float))
 
 
 def simulate(
