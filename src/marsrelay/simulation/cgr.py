@@ -325,10 +325,11 @@ class Router:
         self.reserved_route[bundle_idx] = -1
 
     # -------------------------------------------------------------- forwarding
-    def forward(self, node: int, bundle_idx: np.ndarray, t_now: float
-                ) -> list[tuple[int, np.ndarray]]:
-        """Route bundles stored at ``node`` (any priorities, any previous nodes): book each on a
-        route or put it in limbo. Returns the (first contact, bundles) queued, in order."""
+    def forward(self, node: int, bundle_idx: np.ndarray, t_now: float,
+                came_from: int | None = None) -> list[tuple[int, np.ndarray]]:
+        """Route bundles stored at ``node`` (any priorities, any previous nodes, or all from
+        ``came_from``): book each on a route or put it in limbo. Returns the (first contact,
+        bundles) queued, in order."""
         queued: list[tuple[int, np.ndarray]] = []
         if not len(bundle_idx):
             return queued
@@ -337,10 +338,15 @@ class Router:
             self.limbo[node].append(bundle_idx)
             return queued
         prio = self.priority[bundle_idx]
+        if (prio == prio[0]).all():  # the usual batch: one group
+            if came_from is not None:
+                self._forward_group(node, bundle_idx, int(prio[0]), came_from, t_now, queued)
+                return queued
+            prev = self.prev_node[bundle_idx]
+            if (prev == prev[0]).all():
+                self._forward_group(node, bundle_idx, int(prio[0]), int(prev[0]), t_now, queued)
+                return queued
         prev = self.prev_node[bundle_idx]
-        if (prio == prio[0]).all() and (prev == prev[0]).all():  # the usual batch: one group
-            self._forward_group(node, bundle_idx, int(prio[0]), int(prev[0]), t_now, queued)
-            return queued
         for p in (2, 1, 0):  # highest priority first
             group = bundle_idx[prio == p]
             if not len(group):

@@ -114,8 +114,13 @@ class _Simulator:
         self.node = bundles.source.astype(np.int32).copy()
         self.prev_node = np.full(n, -1, dtype=np.int32)
         self.done_s = np.full(n, np.nan)
-        self.hops = np.full((n, 4), -1, dtype=np.int32)
-        self.n_hops = np.zeros(n, dtype=np.int16)
+        # what the transmissions did, applied to the bundle arrays at the end (fewer array
+        # operations per run): contacts sent on, and deliveries (station, bundles, arrival)
+        self.sent_contact: list[int] = []
+        self.sent_bundles: list[np.ndarray] = []
+        self.deliveries: list[tuple[int, np.ndarray, np.ndarray]] = []
+        self.hops = np.zeros((0, 0), dtype=np.int32)  # filled by finish()
+        self.n_hops = np.zeros(0, dtype=np.int16)
         self.router = Router(graph, self.transmitters, bundles.bits, bundles.priority,
                              bundles.expiry_tdb_s, self.ready_s, self.prev_node, start_s,
                              end_s, self.stats)
@@ -218,10 +223,12 @@ class _Simulator:
                            else np.full(len(idx), node), bits)
             self.record_storage(t, node, -bits)
 
-    def route(self, node: int, idx: np.ndarray, t_now: float) -> None:
-        """Route bundles stored at ``node``; start the transmitters that got new bundles."""
+    def route(self, node: int, idx: np.ndarray, t_now: float, came_from: int | None = None
+              ) -> None:
+        """Route bundles stored at ``node`` (``came_from``: all arrived from that node, -1 if
+        created there); start the transmitters that got new bundles."""
         g = self.graph
-        for contact, queued in self.router.forward(node, idx, t_now):
+        for contact, queued in self.router.forward(node, idx, t_now, came_from):
             if self.contact_started[contact] and not g.ended[contact]:
                 first = max(t_now, float(self.ready_s[queued].min()), g.start_s[contact])
                 self.schedule_run(self.transmitters.of_contact[contact], first)
@@ -251,7 +258,7 @@ class _Simulator:
             return
         self.stored_bits[node] += total
         self.record_storage(ready, node, bits)
-        self.route(node, idx, t_now)
+        self.route(node, idx, t_now, came_from=prev)
 
     def contact_start(self, c: int, t: float) -> None:
         self.contact_started[c] = True
@@ -353,8 +360,11 @@ class _Simulator:
             idx = queue.peek(_RUN_CAP)
             start, finish = run_times(ready_s[idx], self.bits[idx] / g.rate_bps[c], t_free)
             cut = min(horizon, higher_ready)
-            ok = (finish <= end_s[c]) & ((start < cut) | (start <= t_event))
-            k = len(ok) if ok.all() else int(np.argmin(ok))
+            if finish[-1] <= end_s[c] and start.max() < cut:  # finish is non-decreasing
+                k = len(idx)
+            else:
+                ok = (finish <= end_s[c]) & ((start < cut) | (start <= t_event))
+                k = len(ok) if ok.all() else int(np.argmin(ok))
             if k:
                 expired = self.expiry_s[idx[:k]] < start[:k]
                 if expired.any():
@@ -391,12 +401,8 @@ class _Simulator:
         sender = g.sender[c]
         self.stored_bits[sender] -= total
         self.record_storage(start_s, sender, -bits)
-        n_hops = self.n_hops[idx]
-        if int(n_hops.max()) >= self.hops.shape[1]:
-            more = np.full((len(self.hops), self.hops.shape[1]), -1, dtype=np.int32)
-            self.hops = np.concatenate([self.hops, more], axis=1)
-        self.hops[idx, n_hops] = c
-        self.n_hops[idx] = n_hops + 1
+        self.sent_contact.append(c)
+        self.sent_bundles.append(idx)
         arrival = finish_s + g.owlt_s[c]
         receiver = g.receiver[c]
         if self.contact_loss[c] > 0.0:
@@ -415,9 +421,7 @@ class _Simulator:
                 self.drop(idx[late], REASON_EXPIRED, arrival[late], receiver, stored=False)
                 idx, arrival = idx[~late], arrival[~late]
                 total = float(self.bits[idx].sum())
-            self.status[idx] = STATUS_DELIVERED
-            self.done_s[idx] = arrival
-            self.node[idx] = receiver
+            self.deliveries.append((receiver, idx, arrival))
             self.delivered_bits_total += total
             return
         self.ready_s[idx] = arrival
@@ -425,7 +429,13 @@ class _Simulator:
 
     # ------------------------------------------------------------------ the end
     def finalize(self) -> None:
-        """Bundles still stored whose expiry passed by the end are dropped ``expired``."""
+        """Record deliveries and paths; bundles still stored whose expiry passed by the end
+        are dropped ``expired``."""
+        for station, idx, arrival in self.deliveries:
+            self.status[idx] = STATUS_DELIVERED
+            self.done_s[idx] = arrival
+            self.node[idx] = station
+        self.record_paths()
         left = np.flatnonzero(self.status == STATUS_STORED)
         self.router.release(left, 0)
         expired = left[self.expiry_s[left] <= self.end_s]
@@ -433,6 +443,26 @@ class _Simulator:
             self.drop(expired, REASON_EXPIRED,
                       np.maximum(self.expiry_s[expired], self.ready_s[expired]),
                       self.node[expired], stored=True)
+
+    def record_paths(self) -> None:
+        """``hops[i]``: the contacts bundle ``i`` was sent on, in order, -1 padded to a width of
+        4, 8, 16...; ``n_hops[i]``: how many."""
+        n = len(self.bits)
+        sizes = [len(b) for b in self.sent_bundles]
+        bundles = np.concatenate(self.sent_bundles) if sizes else np.zeros(0, np.int64)
+        contacts = np.repeat(np.array(self.sent_contact, dtype=np.int32), sizes)
+        sends = np.bincount(bundles, minlength=n)
+        width = 4
+        while width < (sends.max() if n else 0):
+            width *= 2
+        # a send's hop number: how many sends of its bundle came before (the log is in order)
+        order = np.argsort(bundles, kind="stable")
+        by_bundle = bundles[order]
+        hop = np.arange(len(by_bundle)) - (np.cumsum(sends) - sends)[by_bundle]
+        hops = np.full(n * width, -1, dtype=np.int32)
+        hops[by_bundle * width + hop] = contacts[order]
+        self.hops = hops.reshape(n, width)
+        self.n_hops = sends.astype(np.int16)
 
     def occupancy_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The storage changes as (time, node, delta bits) arrays."""
