@@ -94,13 +94,14 @@ class Router:
 
     def __init__(self, graph: ContactGraph, transmitters: Transmitters, bits: np.ndarray,
                  priority: np.ndarray, expiry_s: np.ndarray, ready_s: np.ndarray,
-                 prev_node: np.ndarray, start_s: float, end_s: float,
+                 prev_node: np.ndarray, start_s: float, end_s: float, may_expire: bool,
                  stats: dict[str, int]) -> None:
         self.graph = graph
         self.transmitters = transmitters
         self.bits, self.priority, self.expiry_s = bits, priority, expiry_s
         self.ready_s, self.prev_node = ready_s, prev_node
         self.end_s = end_s
+        self.may_expire = may_expire  # False: no bundle can expire in the run
         # a route and its rival arriving within this of each other tie (the route keeps its
         # bundles): their projections round differently, by an ulp or two of the time
         self.tie_s = _TIE_ULPS * float(np.spacing(max(abs(start_s), abs(end_s), 1.0)))
@@ -194,10 +195,10 @@ class Router:
     # ------------------------------------------------------------- projection
     def projected_arrival(self, hops: tuple[int, ...], t: np.ndarray, bits: np.ndarray,
                           priority: int, queued_ahead_bits: np.ndarray | None
-                          ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Projected arrival of each bundle on ``hops`` and whether it fits each contact's time
-        (None: all fit); ``queued_ahead_bits``: bits queued ahead of each bundle on the first
-        transmitter (None: the bundles queue one after another on it)."""
+                          ) -> tuple[np.ndarray, np.ndarray | None, float]:
+        """Projected arrival of each bundle on ``hops``, whether it fits each contact's time
+        (None: all fit), and the latest arrival; ``queued_ahead_bits``: bits queued ahead of
+        each bundle on the first transmitter (None: the bundles queue one after another)."""
         g, tx = self.graph, self.transmitters
         first = hops[0]
         rate = g.rate_bps[first]
@@ -207,9 +208,12 @@ class Router:
         duration = bits / rate
         fits = None
         if queued_ahead_bits is None:
-            elapsed = np.cumsum(duration)
-            last_bit = elapsed + np.maximum(
-                first_opportunity, np.maximum.accumulate(t - (elapsed - duration)))
+            elapsed = duration.cumsum()
+            if t.max() <= first_opportunity:  # all wait for the first opportunity
+                last_bit = elapsed + first_opportunity
+            else:
+                last_bit = elapsed + np.maximum(
+                    first_opportunity, np.maximum.accumulate(t - (elapsed - duration)))
             latest = last_bit[-1]  # back to back: the last bit of the last bundle is latest
         else:
             last_bit = np.maximum(first_opportunity + queued_ahead_bits / rate, t) + duration
@@ -219,10 +223,12 @@ class Router:
         arrival = last_bit + g.owlt_s[first]
         for c in hops[1:]:
             last_bit = np.maximum(arrival, g.start_s[c]) + bits / g.rate_bps[c]
-            if last_bit.max() > g.end_s[c]:
+            latest = last_bit.max()
+            if latest > g.end_s[c]:
                 fits = last_bit <= g.end_s[c] if fits is None else fits & (last_bit <= g.end_s[c])
             arrival = last_bit + g.owlt_s[c]
-        return arrival, fits
+        # rounding is monotone: the latest arrival is the latest last bit plus the light time
+        return arrival, fits, float(latest + g.owlt_s[hops[-1]])
 
     def _arrival_bound(self, hops: tuple[int, ...], t: float, bits: float, priority: int
                        ) -> float:
@@ -254,14 +260,13 @@ class Router:
         hops = self.route_hops[route]
         if self._gone(hops):
             return 0
-        arrival, ok = self.projected_arrival(hops, t, bits, priority, None)
-        cumulative = np.cumsum(bits)
+        arrival, ok, latest = self.projected_arrival(hops, t, bits, priority, None)
+        cumulative = bits.cumsum()
         residual = self.graph.residual_bits
         volume = min(residual[c, priority] for c in hops) + VOLUME_TOLERANCE_BITS
         if cumulative[-1] > volume:
             ok = cumulative <= volume if ok is None else ok & (cumulative <= volume)
-        latest = arrival.max()
-        if latest > expiry_s.min():
+        if self.may_expire and latest > expiry_s.min():
             ok = arrival <= expiry_s if ok is None else ok & (arrival <= expiry_s)
         if rival >= 0:
             rival_hops = self.route_hops[rival]
@@ -270,7 +275,7 @@ class Router:
                 of_contact = self.transmitters.of_contact
                 shared = of_contact[rival_hops[0]] == of_contact[hops[0]]
                 ahead = cumulative - bits if shared else np.zeros(len(bits))
-                rival_arrival, rival_ok = self.projected_arrival(
+                rival_arrival, rival_ok, _ = self.projected_arrival(
                     rival_hops, t, bits, priority, ahead)
                 if rival_ok is None:
                     rival_ok = np.ones(len(bits), dtype=bool)
@@ -280,14 +285,13 @@ class Router:
                 ok = no_worse if ok is None else ok & no_worse
         if ok is None or ok.all():
             return len(bits)
-        return int(np.argmin(ok))
+        return int(ok.argmin())
 
     # ------------------------------------------------------------ reservations
-    def reserve(self, route: int, bundle_idx: np.ndarray, priority: int) -> int:
-        """Book bundles on ``route``: reserve their volume on every contact of it and queue
-        them on its first contact. Returns that contact."""
+    def reserve(self, route: int, bundle_idx: np.ndarray, priority: int, total: float) -> int:
+        """Book bundles (``total`` bits) on ``route``: reserve their volume on every contact of
+        it and queue them on its first contact. Returns that contact."""
         hops = self.route_hops[route]
-        total = float(self.bits[bundle_idx].sum())
         residual = self.graph.residual_bits
         for c in hops:
             residual[c, : priority + 1] -= total
@@ -295,8 +299,9 @@ class Router:
         self.reserved_route[bundle_idx] = route
         return hops[0]
 
-    def release(self, bundle_idx: np.ndarray, from_hop: int) -> None:
-        """Give back the reservations of bundles on their routes' hops ``from_hop`` onwards."""
+    def release(self, bundle_idx: np.ndarray, from_hop: int, priority: int = -1) -> None:
+        """Give back the reservations of bundles on their routes' hops ``from_hop`` onwards
+        (``priority``: the bundles' priority if they share one, else -1)."""
         routes = self.reserved_route[bundle_idx]
         has = routes >= 0
         if not len(has):
@@ -305,10 +310,11 @@ class Router:
             if not has.any():
                 return
             bundle_idx, routes = bundle_idx[has], routes[has]
-        prio = self.priority[bundle_idx]
-        route0, prio0 = int(routes[0]), int(prio[0])
+        prio = self.priority[bundle_idx] if priority < 0 else priority
+        route0 = int(routes[0])
+        prio0 = int(prio[0]) if priority < 0 else priority
         residual = self.graph.residual_bits
-        if (routes == route0).all() and (prio == prio0).all():
+        if (routes == route0).all() and (priority >= 0 or (prio == prio0).all()):
             hops = self.route_hops[route0][from_hop:]
             if hops:
                 total = float(self.bits[bundle_idx].sum())
@@ -326,16 +332,20 @@ class Router:
 
     # -------------------------------------------------------------- forwarding
     def forward(self, node: int, bundle_idx: np.ndarray, t_now: float,
-                came_from: int | None = None) -> list[tuple[int, np.ndarray]]:
-        """Route bundles stored at ``node`` (any priorities, any previous nodes, or all from
-        ``came_from``): book each on a route or put it in limbo. Returns the (first contact,
-        bundles) queued, in order."""
+                came_from: int | None = None, priority: int | None = None
+                ) -> list[tuple[int, np.ndarray]]:
+        """Route bundles stored at ``node`` (any priorities and previous nodes, unless all came
+        from ``came_from`` or all have ``priority``): book each on a route or put it in limbo.
+        Returns the (first contact, bundles) queued, in order."""
         queued: list[tuple[int, np.ndarray]] = []
         if not len(bundle_idx):
             return queued
         self.stats["batches_routed"] += 1
         if t_now > self.end_s:
             self.limbo[node].append(bundle_idx)
+            return queued
+        if priority is not None and came_from is not None:  # one group, known
+            self._forward_group(node, bundle_idx, priority, came_from, t_now, queued)
             return queued
         prio = self.priority[bundle_idx]
         if (prio == prio[0]).all():  # the usual batch: one group
@@ -410,7 +420,8 @@ class Router:
                         i += run
                         continue
             part = bundle_idx[i:i + k]
-            queued.append((self.reserve(got[0], part, priority), part))
+            total = float(bits[i:i + k].sum())
+            queued.append((self.reserve(got[0], part, priority, total), part))
             i += k
 
     def take_limbo(self, node: int) -> np.ndarray | None:

@@ -108,6 +108,10 @@ class _Simulator:
         n = len(bundles)
         self.bits = bundles.bits
         self.expiry_s = bundles.expiry_tdb_s
+        # can any bundle expire before it is delivered or the run ends (arrivals come at most
+        # one light time after the end)? If not, no expiry test is needed
+        latest_arrival_s = end_s + max(graph.owlt_s, default=0.0)
+        self.may_expire = bool(n and self.expiry_s.min() <= latest_arrival_s)
         self.ready_s = bundles.created_tdb_s.copy()  # when each is (or will be) at its node
         self.status = np.zeros(n, dtype=np.int8)
         self.reason = np.zeros(n, dtype=np.int8)
@@ -123,7 +127,7 @@ class _Simulator:
         self.n_hops = np.zeros(0, dtype=np.int16)
         self.router = Router(graph, self.transmitters, bundles.bits, bundles.priority,
                              bundles.expiry_tdb_s, self.ready_s, self.prev_node, start_s,
-                             end_s, self.stats)
+                             end_s, self.may_expire, self.stats)
         # storage and running totals
         self.stored_bits = np.zeros(len(plan.node_names))  # per node
         self.occupancy_time_s: list[np.ndarray] = []
@@ -183,7 +187,7 @@ class _Simulator:
             for a, z in pairwise(bounds):
                 if z > a:
                     self.schedule(float(created[a]), EventKind.ARRIVAL,
-                                  (int(node), idx[a:z], -1))
+                                  (int(node), idx[a:z], -1, -1))
         events = self.events
         next_run = self.transmitters.next_run_s
         handled = 0
@@ -196,9 +200,9 @@ class _Simulator:
                 next_run[payload] = np.inf
                 self.transmit(payload, t)
             elif kind == _ARRIVAL:
-                node, idx, prev = payload
+                node, idx, prev, priority = payload
                 heapq.heappop(self.pending_arrivals_s[node])
-                self.arrive(node, idx, prev, t)
+                self.arrive(node, idx, prev, t, priority)
             elif kind == _CONTACT_START:
                 self.contact_start(payload, t)
             else:
@@ -223,28 +227,31 @@ class _Simulator:
                            else np.full(len(idx), node), bits)
             self.record_storage(t, node, -bits)
 
-    def route(self, node: int, idx: np.ndarray, t_now: float, came_from: int | None = None
-              ) -> None:
+    def route(self, node: int, idx: np.ndarray, t_now: float, came_from: int | None = None,
+              priority: int | None = None) -> None:
         """Route bundles stored at ``node`` (``came_from``: all arrived from that node, -1 if
-        created there); start the transmitters that got new bundles."""
+        created there; ``priority``: all have it); start the transmitters that got bundles."""
         g = self.graph
-        for contact, queued in self.router.forward(node, idx, t_now, came_from):
+        for contact, queued in self.router.forward(node, idx, t_now, came_from, priority):
             if self.contact_started[contact] and not g.ended[contact]:
                 first = max(t_now, float(self.ready_s[queued].min()), g.start_s[contact])
                 self.schedule_run(self.transmitters.of_contact[contact], first)
 
-    def arrive(self, node: int, idx: np.ndarray, prev: int, t_now: float) -> None:
-        """Bundles reach ``node`` (created there, or arrived from ``prev``)."""
+    def arrive(self, node: int, idx: np.ndarray, prev: int, t_now: float, priority: int = -1
+               ) -> None:
+        """Bundles reach ``node`` (created there, or arrived from ``prev``; ``priority``: all
+        have it, -1 if not known)."""
         if prev >= 0:
-            self.router.release(idx, 1)
+            self.router.release(idx, 1, priority)
         self.prev_node[idx] = prev
         self.node[idx] = node
         ready = self.ready_s[idx]
-        expired = self.expiry_s[idx] < ready
-        if expired.any():
-            self.drop(idx[expired], REASON_EXPIRED, self.expiry_s[idx[expired]], node,
-                      stored=False)
-            idx, ready = idx[~expired], ready[~expired]
+        if self.may_expire:
+            expired = self.expiry_s[idx] < ready
+            if expired.any():
+                self.drop(idx[expired], REASON_EXPIRED, self.expiry_s[idx[expired]], node,
+                          stored=False)
+                idx, ready = idx[~expired], ready[~expired]
         bits = self.bits[idx]
         total = float(bits.sum())
         capacity = self.capacity_bits[node]
@@ -258,7 +265,7 @@ class _Simulator:
             return
         self.stored_bits[node] += total
         self.record_storage(ready, node, bits)
-        self.route(node, idx, t_now, came_from=prev)
+        self.route(node, idx, t_now, came_from=prev, priority=priority if priority >= 0 else None)
 
     def contact_start(self, c: int, t: float) -> None:
         self.contact_started[c] = True
@@ -366,8 +373,8 @@ class _Simulator:
                 ok = (finish <= end_s[c]) & ((start < cut) | (start <= t_event))
                 k = len(ok) if ok.all() else int(np.argmin(ok))
             if k:
-                expired = self.expiry_s[idx[:k]] < start[:k]
-                if expired.any():
+                expired = self.expiry_s[idx[:k]] < start[:k] if self.may_expire else None
+                if expired is not None and expired.any():
                     queue.pop(k)
                     queue.push_front(idx[:k][~expired])
                     gone = idx[:k][expired]
@@ -416,8 +423,8 @@ class _Simulator:
                 if not len(idx):
                     return
         if g.is_sink[receiver]:
-            late = arrival > self.expiry_s[idx]
-            if late.any():
+            late = arrival > self.expiry_s[idx] if self.may_expire else None
+            if late is not None and late.any():
                 self.drop(idx[late], REASON_EXPIRED, arrival[late], receiver, stored=False)
                 idx, arrival = idx[~late], arrival[~late]
                 total = float(self.bits[idx].sum())
@@ -425,7 +432,7 @@ class _Simulator:
             self.delivered_bits_total += total
             return
         self.ready_s[idx] = arrival
-        self.schedule(float(arrival.min()), EventKind.ARRIVAL, (receiver, idx, sender))
+        self.schedule(float(arrival.min()), EventKind.ARRIVAL, (receiver, idx, sender, p))
 
     # ------------------------------------------------------------------ the end
     def finalize(self) -> None:

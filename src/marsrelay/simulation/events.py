@@ -19,7 +19,8 @@ class EventKind(IntEnum):
     """What happens at an event; the value orders events at equal times."""
 
     CONTACT_START = 0  # payload: contact index
-    ARRIVAL = 1  # payload: (node, bundle indices, previous node or -1 when created)
+    ARRIVAL = 1  # payload: (node, bundle indices, previous node or -1 when created, their
+    #              priority or -1 when they may differ)
     TRANSMIT = 2  # payload: transmitter index (a transmission run may start)
     CONTACT_END = 3  # payload: contact index
 

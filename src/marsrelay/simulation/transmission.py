@@ -143,7 +143,13 @@ def run_times(ready_s: np.ndarray, duration_s: np.ndarray, from_s: float
               ) -> tuple[np.ndarray, np.ndarray]:
     """Start and finish of bundles sent back to back from ``from_s``, each no earlier than it
     is ready: ``finish[i] = max(start[i], ready[i]) + duration[i]`` as a prefix scan."""
-    elapsed = np.cumsum(duration_s)
+    elapsed = duration_s.cumsum()
+    start = np.empty_like(elapsed)  # each starts when ready and the one before has finished
+    start[0] = from_s
+    if ready_s.max() <= from_s:  # all are waiting: back to back from from_s
+        finish = elapsed + from_s
+        start[1:] = finish[:-1]
+        return start, finish
     finish = elapsed + np.maximum(from_s, np.maximum.accumulate(ready_s - (elapsed - duration_s)))
-    start = np.maximum(ready_s, np.concatenate(([from_s], finish[:-1])))
-    return start, finish
+    start[1:] = finish[:-1]
+    return np.maximum(ready_s, start, out=start), finish
