@@ -58,6 +58,8 @@ from marsrelay.simulation.outcome import (
     ConservationError,
     SimulationOutcome,
     check_conservation,
+    paths,
+    storage_changes,
 )
 from marsrelay.simulation.plan import ContactPlan
 from marsrelay.simulation.traffic import Bundles
@@ -123,7 +125,7 @@ class _Simulator:
         self.sent_contact: list[int] = []
         self.sent_bundles: list[np.ndarray] = []
         self.deliveries: list[tuple[int, np.ndarray, np.ndarray]] = []
-        self.hops = np.zeros((0, 0), dtype=np.int32)  # filled by finish()
+        self.hops = np.zeros((0, 0), dtype=np.int32)  # filled by finalize()
         self.n_hops = np.zeros(0, dtype=np.int16)
         self.router = Router(graph, self.transmitters, bundles.bits, bundles.priority,
                              bundles.expiry_tdb_s, self.ready_s, self.prev_node, start_s,
@@ -442,7 +444,7 @@ class _Simulator:
             self.status[idx] = STATUS_DELIVERED
             self.done_s[idx] = arrival
             self.node[idx] = station
-        self.record_paths()
+        self.hops, self.n_hops = paths(len(self.bits), self.sent_contact, self.sent_bundles)
         left = np.flatnonzero(self.status == STATUS_STORED)
         self.router.release(left, 0)
         expired = left[self.expiry_s[left] <= self.end_s]
@@ -450,41 +452,6 @@ class _Simulator:
             self.drop(expired, REASON_EXPIRED,
                       np.maximum(self.expiry_s[expired], self.ready_s[expired]),
                       self.node[expired], stored=True)
-
-    def record_paths(self) -> None:
-        """``hops[i]``: the contacts bundle ``i`` was sent on, in order, -1 padded to a width of
-        4, 8, 16...; ``n_hops[i]``: how many."""
-        n = len(self.bits)
-        sizes = [len(b) for b in self.sent_bundles]
-        bundles = np.concatenate(self.sent_bundles) if sizes else np.zeros(0, np.int64)
-        contacts = np.repeat(np.array(self.sent_contact, dtype=np.int32), sizes)
-        sends = np.bincount(bundles, minlength=n)
-        width = 4
-        while width < (sends.max() if n else 0):
-            width *= 2
-        # a send's hop number: how many sends of its bundle came before (the log is in order)
-        order = np.argsort(bundles, kind="stable")
-        by_bundle = bundles[order]
-        hop = np.arange(len(by_bundle)) - (np.cumsum(sends) - sends)[by_bundle]
-        hops = np.full(n * width, -1, dtype=np.int32)
-        hops[by_bundle * width + hop] = contacts[order]
-        self.hops = hops.reshape(n, width)
-        self.n_hops = sends.astype(np.int16)
-
-    def occupancy_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The storage changes as (time, node, delta bits) arrays."""
-        deltas = self.occupancy_delta_bits
-        if not deltas:
-            return np.zeros(0), np.zeros(0, np.int32), np.zeros(0)
-        nodes = self.occupancy_node
-        if all(isinstance(n, int) for n in nodes):
-            node = np.repeat(np.array(nodes, dtype=np.int32), [len(d) for d in deltas])
-        else:
-            node = np.concatenate([np.full(len(d), n, dtype=np.int32) if isinstance(n, int)
-                                   else n.astype(np.int32) for n, d in zip(nodes, deltas,
-                                                                           strict=True)])
-        return (np.concatenate(self.occupancy_time_s).astype(float), node,
-                np.concatenate(deltas).astype(float))
 
 
 def simulate(
@@ -533,7 +500,8 @@ def simulate(
     conservation = check_conservation(
         clipped, sim.bits, sim.status, sim.reason, sim.node, sim.stored_bits,
         sim.delivered_bits_total, sim.dropped_bits_total, sim.graph.residual_bits)
-    occupancy_t, occupancy_node, occupancy_delta = sim.occupancy_arrays()
+    occupancy_t, occupancy_node, occupancy_delta = storage_changes(
+        sim.occupancy_time_s, sim.occupancy_node, sim.occupancy_delta_bits)
     return SimulationOutcome(
         plan=clipped, bundles=bundles, start_tdb_s=start, end_tdb_s=end, storage_bits=storage,
         status=sim.status, reason=sim.reason, node=sim.node, done_tdb_s=sim.done_s,

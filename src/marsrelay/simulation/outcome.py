@@ -17,6 +17,8 @@ __all__ = [
     "ConservationError",
     "SimulationOutcome",
     "check_conservation",
+    "paths",
+    "storage_changes",
 ]
 
 STATUS_STORED: int = 0
@@ -129,3 +131,38 @@ def check_conservation(
         raise ConservationError("; ".join(problems))
     return {"generated_bits": total, "delivered_bits": delivered, "stored_bits": stored,
             **{f"dropped_{r}_bits": v for r, v in dropped.items()}}
+
+
+def paths(n_bundles: int, sent_contact: list[int], sent_bundles: list[np.ndarray]
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """``hops[i]``: the contacts bundle ``i`` was sent on, in order, -1 padded to a width of
+    4, 8, 16...; ``n_hops[i]``: how many; from the log of sends (contact, bundles), in order."""
+    sizes = [len(b) for b in sent_bundles]
+    bundles = np.concatenate(sent_bundles) if sizes else np.zeros(0, np.int64)
+    contacts = np.repeat(np.array(sent_contact, dtype=np.int32), sizes)
+    sends = np.bincount(bundles, minlength=n_bundles)
+    width = 4
+    while width < (sends.max() if n_bundles else 0):
+        width *= 2
+    # a send's hop number: how many sends of its bundle came before (the log is in order)
+    order = np.argsort(bundles, kind="stable")
+    by_bundle = bundles[order]
+    hop = np.arange(len(by_bundle)) - (np.cumsum(sends) - sends)[by_bundle]
+    hops = np.full(n_bundles * width, -1, dtype=np.int32)
+    hops[by_bundle * width + hop] = contacts[order]
+    return hops.reshape(n_bundles, width), sends.astype(np.int16)
+
+
+def storage_changes(times: list[np.ndarray], nodes: list[np.ndarray | int],
+                    delta_bits: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The storage log (per entry: times, one node or one per change, bit changes) as
+    (time, node, delta bits) arrays."""
+    if not delta_bits:
+        return np.zeros(0), np.zeros(0, np.int32), np.zeros(0)
+    if all(isinstance(n, int) for n in nodes):
+        node = np.repeat(np.array(nodes, dtype=np.int32), [len(d) for d in delta_bits])
+    else:
+        node = np.concatenate([np.full(len(d), n, dtype=np.int32) if isinstance(n, int)
+                               else n.astype(np.int32)
+                               for n, d in zip(nodes, delta_bits, strict=True)])
+    return np.concatenate(times).astype(float), node, np.concatenate(delta_bits).astype(float)
