@@ -34,8 +34,8 @@ import spiceypy as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-import gfkit as gk
-import spicekit as sk
+from helpers import gfkit as gk
+from helpers import spicekit as sk
 from marsrelay.contacts import find_contacts
 from marsrelay.contacts.api import _build_kinds, scenario_trajectories
 from marsrelay.contacts.intervals import Intervals
@@ -193,7 +193,7 @@ def main() -> None:
     marsrelay_s = min(times)
 
     trajectories, motion = scenario_trajectories(sc)
-    kinds = _build_kinds(sc, trajectories, motion)
+    kinds, _ = _build_kinds(sc, trajectories, motion)
     n_pairs = sum(len(k.sources) for k in kinds)
     total_pair_days = n_pairs * args.days
 

@@ -7,8 +7,8 @@
   :mod:`.transmission`: transmitters and their queues (the array-based data path).
 - :mod:`.outcome`: :class:`SimulationOutcome` and the bit-conservation check.
 - :mod:`.results`: :class:`SimulationResult` (per-sol delivery, latency, buffers) and outputs.
-- :mod:`.ion`: ION contact plan export / import (``a contact`` / ``a range`` lines).
-- :mod:`.run`: :func:`run_simulation` for ``marsrelay run`` and ``marsrelay simulate``.
+- :mod:`.ion`: ION contact plans (``ionadmin`` commands) read and written as ION reads them.
+- :mod:`.stage`: :func:`run`, the stage as the pipeline runs it (and :func:`run_on_plan`).
 """
 
 from marsrelay.simulation.engine import (
@@ -18,6 +18,8 @@ from marsrelay.simulation.engine import (
     simulate,
 )
 from marsrelay.simulation.plan import ContactPlan
+from marsrelay.simulation.results import SimulationResult
+from marsrelay.simulation.stage import run, run_on_plan
 from marsrelay.simulation.traffic import Bundles, generate_traffic
 
 __all__ = [
@@ -26,6 +28,9 @@ __all__ = [
     "ConservationError",
     "ContactPlan",
     "SimulationOutcome",
+    "SimulationResult",
     "generate_traffic",
+    "run",
+    "run_on_plan",
     "simulate",
 ]
