@@ -240,6 +240,19 @@ OTHER_CASES: list[tuple[str, list[str], list[str]]] = [
     ("sweep-out-empty", ["sweep", "{ws}/sweep-good.toml", "--out", ""], ["--out"]),
     ("sweep-out-is-file", ["sweep", "{ws}/sweep-good.toml", "--out", "{ws}/a-file.txt"],
      ["a-file.txt"]),
+    # runs far too large for the machine (a memory limit of 8 GB is set for these tests)
+    ("run-huge-span", ["run", "{ws}/huge.toml", "--out", "{out}"],
+     ["huge.toml", "scenario.end", "GB of memory", "49.9 years", "--max-memory-gb"]),
+    ("contacts-huge-span", ["contacts", "{ws}/huge.toml", "--out", "{out}"], ["GB of memory"]),
+    ("links-huge-span", ["links", "{ws}/huge.toml"], ["GB of memory"]),
+    ("schedule-huge-span", ["schedule", "{ws}/huge.toml", "--out", "{out}"], ["GB of memory"]),
+    ("simulate-huge-span", ["simulate", "{ws}/huge.toml", "--out", "{out}"], ["GB of memory"]),
+    ("report-huge-span", ["report", "{ws}/huge.toml", "--out", "{out}.html"], ["GB of memory"]),
+    ("compare-huge-span", ["compare", "{ws}/run", "{ws}/huge.toml"], ["GB of memory"]),
+    ("run-too-long", ["--max-minutes", "0.001", "run", "{ws}/good.toml", "--out", "{out}"],
+     ["min", "--max-minutes"]),
+    ("max-memory-zero", ["--max-memory-gb", "0", "run", "{ws}/good.toml", "--out", "{out}"],
+     ["--max-memory-gb"]),
     # the command line itself
     ("unknown-command", ["launch"], ["launch"]),
     ("scenarios-extra-argument", ["scenarios", "extra"], ["extra"]),
@@ -261,6 +274,11 @@ values = [10.0, 20.0]
 def workspace(tmp_path_factory) -> Path:
     ws = tmp_path_factory.mktemp("workspace")
     (ws / "good.toml").write_text(GOOD)
+    builtin = (Path(__file__).parents[1] / "src" / "marsrelay" / "scenario" / "builtin"
+               / "exomars-2030.toml").read_text()
+    (ws / "huge.toml").write_text(builtin.replace('start = "2030-11-01T00:00:00Z"',
+                                                  'start = "2000-01-02T00:00:00Z"').replace(
+        'end = "2030-12-01T00:00:00Z"', 'end = "2049-12-01T00:00:00Z"'))
     for key, (old, new), _ in SCENARIO_PROBLEMS:
         assert old in GOOD, key
         (ws / f"bad-{key}.toml").write_text(GOOD.replace(old, new, 1))
@@ -305,7 +323,8 @@ def test_bad_input_exits_2_naming_the_problem(workspace, tmp_path, argv, words) 
     before = _snapshot(workspace)
     out = tmp_path / "out"
     args = [a.replace("{ws}", str(workspace)).replace("{out}", str(out)) for a in argv]
-    result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "200",
+                                                "MARSRELAY_MAX_MEMORY_GB": "8"})
     text = " ".join((result.stderr + result.stdout).split())
     assert result.exit_code == 2, text
     assert "Traceback" not in result.stderr + result.stdout, text
