@@ -29,7 +29,9 @@ write_p50_ms, write_p99_ms, acked_writes, lost_writes, half_written, server_erro
 transport errors), conflicts_409, throttled_429, other_4xx, backend, workers, cores,
 load_avg_1min_before / _after (other processes on the machine skew every figure),
 server_cpu_s and client_cpu_s (CPU time of the server processes and of this load generator
-during the measured span).
+during the measured span), and the same per call answered (server_cpu_ms_per_call,
+client_cpu_ms_per_call): on 2 cores shared with the clients, throughput is about
+2000 / (server + client ms per call) calls per second at best.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -219,7 +222,10 @@ async def poll_events(c: Client, tally: Tally) -> None:
 
 
 async def drive(base: str, users: list[tuple[str, str, list[str]]], span_ms: tuple[int, int],
-                warmup_s: float, duration_s: float, seed: int) -> tuple[Tally, float]:
+                warmup_s: float, duration_s: float, seed: int,
+                server_cpu: Callable[[], float]) -> tuple[Tally, float, float, float]:
+    """Run the clients; returns the tally, the measured span (s), and the CPU seconds the
+    server and this load generator used in it."""
     tally = Tally()
     clients = [
         Client(httpx.AsyncClient(base_url=base, timeout=60,
@@ -243,15 +249,16 @@ async def drive(base: str, users: list[tuple[str, str, list[str]]], span_ms: tup
     tasks = [asyncio.create_task(run(c)) for c in clients]
     await asyncio.sleep(warmup_s)
     tally.measuring = True
-    t0 = time.perf_counter()
+    t0, s0, c0 = time.perf_counter(), server_cpu(), time.process_time()
     await asyncio.sleep(duration_s)
     tally.measuring = False
     elapsed = time.perf_counter() - t0
+    server_s, client_s = server_cpu() - s0, time.process_time() - c0
     stop.set()
     await asyncio.gather(*tasks)
     for c in clients:
         await c.http.aclose()
-    return tally, elapsed
+    return tally, elapsed, server_s, client_s
 
 
 # -------------------------------------------------------------------------------------------
@@ -359,10 +366,11 @@ def main() -> None:
         port = free_port()
         proc = serve(url, port, args.workers, tmp / "server.log", args.profile)
         wait_up(port, proc)
-        cpu0, c0 = cpu_s(proc.pid), time.process_time()
-        tally, elapsed = asyncio.run(drive(f"http://127.0.0.1:{port}/api/v1", users, span_ms,
-                                           args.warmup, args.duration, args.seed))
-        server_cpu, client_cpu = cpu_s(proc.pid) - cpu0, time.process_time() - c0
+        server_pid = proc.pid
+        tally, elapsed, server_cpu, client_cpu = asyncio.run(
+            drive(f"http://127.0.0.1:{port}/api/v1", users, span_ms, args.warmup,
+                  args.duration, args.seed, lambda: cpu_s(server_pid))
+        )
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=60)
         lost, half = lost_and_half_written(url, tally.acked)
@@ -390,6 +398,10 @@ def main() -> None:
             "load_avg_1min_after": round(os.getloadavg()[0], 2),
             "server_cpu_s": round(server_cpu, 1),
             "client_cpu_s": round(client_cpu, 1),
+            "server_cpu_ms_per_call": round(
+                1000 * server_cpu / max(1, len(tally.read_ms) + len(tally.write_ms)), 2),
+            "client_cpu_ms_per_call": round(
+                1000 * client_cpu / max(1, len(tally.read_ms) + len(tally.write_ms)), 2),
         }))
     finally:
         if proc is not None and proc.poll() is None:
