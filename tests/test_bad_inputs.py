@@ -65,6 +65,11 @@ SCENARIO_PROBLEMS: list[tuple[str, tuple[str, str], list[str]]] = [
      ["orbiter[0].spk.path", "not found"]),
     ("oem-missing", ("[orbiter.elements]\na_km = 3796.19\ne = 0.0\ni_deg = 74.0\n",
                      '[orbiter.oem]\npath = "nope.oem"\n'), ["orbiter[0].oem.path", "not found"]),
+    ("spk-garbage", ("[orbiter.elements]\na_km = 3796.19\ne = 0.0\ni_deg = 74.0\n",
+                     '[orbiter.spk]\npath = "junk.bsp"\nnaif_id = -143\n'),
+     ["orbiter[0].spk", "junk.bsp", "not a readable SPK file"]),
+    ("oem-garbage", ("[orbiter.elements]\na_km = 3796.19\ne = 0.0\ni_deg = 74.0\n",
+                     '[orbiter.oem]\npath = "junk.oem"\n'), ["orbiter[0].oem.path", "junk.oem:1"]),
     ("max-range-zero", ('agency = "ESA"\n', 'agency = "ESA"\nmax_range_km = 0.0\n'),
      ["orbiter[0].max_range_km"]),
     ("lander-lat-95", ("lat_deg = 18.275", "lat_deg = 95.0"), ["lander[0].lat_deg", "[-90, 90]"]),
@@ -284,6 +289,8 @@ def workspace(tmp_path_factory) -> Path:
         (ws / f"bad-{key}.toml").write_text(GOOD.replace(old, new, 1))
     (ws / "garbage.toml").write_bytes(bytes(range(256)) * 4)
     (ws / "empty.toml").write_text("")
+    (ws / "junk.bsp").write_bytes(bytes(range(256)) * 12)
+    (ws / "junk.oem").write_text("this is not an OEM\n")
     (ws / "a-file.txt").write_text("a file")
     (ws / "plain-dir").mkdir()
     (ws / "notes").mkdir()
