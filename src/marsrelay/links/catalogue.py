@@ -83,13 +83,14 @@ in ``tests/test_links_calibration.py`` rests on these, none is fitted):
   their earlier 400-500 K had no source and left out the LNA's noise.
 - A lander's UHF transmitter loses 1.5 dB between radio and antenna (same table, line 5, the
   InSight lander antenna; 2.0 dB through the backshell antenna).
-- Electra's nadir antenna is a low-gain quadrifilar helix (JPL Electra payload description:
-  transceiver, "low-gain quadrifilar helix antenna" and cabling; Edwards et al. 2003), the same
-  class as the other orbiter UHF antennas here: 3 dBi peak, the gain class of the UHF relay
-  receive antenna of the same table (line 11: 2.9-3.5 dBi). No Electra-specific gain figure was
-  found; the earlier 5 dBi had no source and made Electra's G/T 2.5 dB better than that of
-  MAVEN's Electra-Lite, which the published pass volumes contradict (MAVEN's 550 Mbit pass at
-  1,110-3,700 km against MRO's 100-250 Mbit passes at 250-1,200 km).
+- Electra's nadir antenna is a low-gain quadrifilar helix (the Electra payload is the
+  transceiver, a low-gain quadrifilar helix antenna and cabling: Edwards et al. 2003, as
+  summarised in public Electra descriptions), the same class as the other orbiter UHF antennas
+  here: 3 dBi peak, the gain of the UHF relay receive antenna of the same table (line 11:
+  2.9-3.5 dBi). No Electra-specific gain figure was found; the earlier 5 dBi had no source and
+  made Electra's G/T 2.5 dB better than that of MAVEN's Electra-Lite, which the published pass
+  volumes contradict (MAVEN's 550 Mbit pass at 1,110-3,700 km against MRO's 100-250 Mbit passes
+  at 250-1,200 km; ``tests/test_links_calibration.py``).
 """
 
 from __future__ import annotations
