@@ -62,6 +62,8 @@ class Tick:
     x: float
     label: str
     date: str
+    #: ``middle``, or ``end`` for a tick at the right edge (its label stays inside).
+    anchor: str = "middle"
 
 
 @dataclass(frozen=True)
@@ -217,7 +219,7 @@ def layout_timeline(
     while t <= end_ms:
         x = x0 + (x1 - x0) * (t - start_ms) / span
         text = utc_short(t)
-        ticks.append(Tick(x, text[11:16] + "Z", text[:10]))
+        ticks.append(Tick(x, text[11:16] + "Z", text[:10], "end" if x > x1 - 20 else "middle"))
         t += step
     return TimelineChart(WIDTH, y + 4, x0, x1, tuple(lanes), tuple(bars), tuple(bands),
                          tuple(ticks))
