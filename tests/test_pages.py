@@ -18,7 +18,7 @@ from marsrelay.service.timefmt import format_ms, parse_ms
 from marsrelay.service.web.throttle import LoginThrottle
 from marsrelay.service.web.times import lmst_text
 
-PAGES = ("/timeline", "/timeline?orbiter=MRO&span_h=3", "/requests", "/accounting",
+PAGES = ("/timeline", "/timeline?orbiter=MRO&span=180", "/requests", "/accounting",
          "/notifications", "/plan")
 
 
@@ -47,7 +47,7 @@ def _shared_mro(env: Env) -> tuple[dict, dict]:
 def _timeline_of(ov: dict) -> str:
     """The timeline page of the 3 hours around an overflight."""
     start = format_ms(parse_ms(ov["start_utc"]) // 3_600_000 * 3_600_000 - 3_600_000)
-    return f"/timeline?orbiter={ov['orbiter']}&start={start}&span_h=3"
+    return f"/timeline?orbiter={ov['orbiter']}&start={start}&span=180"
 
 
 # -- log-in, sessions, form tokens -------------------------------------------------------------
@@ -370,7 +370,7 @@ def test_every_page_is_csp_clean_labelled_and_in_utc(env: Env, pages) -> None:
 
 
 BAD_PAGE_INPUT = (
-    "/timeline?orbiter=Nope", "/timeline?start=yesterday&span_h=5", "/overflights/abc",
+    "/timeline?orbiter=Nope", "/timeline?start=yesterday&span=5", "/overflights/abc",
     "/overflights/0", "/overflights/1/share?start_utc=x", "/requests/abc", "/requests/0",
     "/requests/1/files/abc", "/accounting?start=x", "/notifications?after=-3", "/plan?orbiter=X",
     "/timeline?start=9999-99-99T00:00:00Z", "/timeline?start=1800-01-01T00:00:00Z",

@@ -40,8 +40,9 @@ __all__ = ["LmstClock", "router"]
 router = APIRouter(include_in_schema=False)
 
 _HOUR_MS = 3_600_000
-#: Spans the timeline offers (hours); the longest is its limit.
-SPANS_H = (1, 3, 6, 12, 24, 48, 168)
+#: Spans the timeline offers (minutes) and their names; the longest is its limit.
+SPANS_MIN = {30: "30 minutes", 60: "1 hour", 180: "3 hours", 360: "6 hours", 720: "12 hours",
+             1440: "1 day", 2880: "2 days", 10080: "7 days"}
 
 
 class LmstClock:
@@ -89,13 +90,11 @@ def timeline(request: Request) -> Response:
     if orbiter not in {o["name"] for o in orbiters}:
         raise PageError(404, "No such orbiter", f"There is no orbiter called {orbiter!r}.")
     problems = []
-    try:
-        span_h = int(q.get("span_h") or 24)
-    except ValueError:
-        span_h = 24
-    if span_h not in SPANS_H:
-        problems.append(f"Span: one of {', '.join(map(str, SPANS_H))} hours; showing 24.")
-        span_h = 24
+    span_text = q.get("span") or "1440"
+    span = int(span_text) if span_text.isdigit() else 0
+    if span not in SPANS_MIN:
+        problems.append(f"Span: one of {', '.join(map(str, SPANS_MIN))} minutes; showing a day.")
+        span = 1440
     meta = service.describe()
     span_start = parse_ms(meta.get("span_start_utc", "2030-01-01T00:00:00Z"))
     span_end = parse_ms(meta.get("span_end_utc", "2030-01-02T00:00:00Z"))
@@ -106,7 +105,7 @@ def timeline(request: Request) -> Response:
             "Start: not a UTC time such as 2030-11-01T12:00:00Z; showing the first day."
         )
         start_ms = span_start // _HOUR_MS * _HOUR_MS
-    end_ms = start_ms + span_h * _HOUR_MS
+    end_ms = start_ms + span * 60_000
     start, end = format_ms(start_ms), format_ms(end_ms)
     overflights = service.overflights(orbiter=orbiter, start=start, end=end)
     requests = service.list_requests(actor, orbiter=orbiter, start=start, end=end)
@@ -157,8 +156,8 @@ def timeline(request: Request) -> Response:
     ctx.update(
         orbiter=orbiter, orbiters=orbiters, orbiter_agency=next(
             o["agency"] for o in orbiters if o["name"] == orbiter),
-        landers=landers, start=start, end=end, span_h=span_h, spans=SPANS_H,
-        prev_start=format_ms(start_ms - span_h * _HOUR_MS),
+        landers=landers, start=start, end=end, span=span, spans=SPANS_MIN,
+        prev_start=format_ms(start_ms - span * 60_000),
         next_start=format_ms(end_ms), chart=chart, overflights=ov_rows, requests=req_rows,
         busy=busy, conflicts=conflicts, problems=problems,
         scenario_start=format_ms(span_start), scenario_end=format_ms(span_end),

@@ -113,6 +113,15 @@ def _rows(items: Sequence[tuple[int, int]]) -> list[int]:
     return out
 
 
+def _request_text(request_id: int, state: str, split: bool, width: float) -> str:
+    """The label inside a request's bar, as much as fits."""
+    if width > 130:
+        return f"#{request_id} {state}" + (", split" if split else "")
+    if width > 64:
+        return f"#{request_id}" + (" split" if split else "")
+    return f"#{request_id}" if width > 28 else ""
+
+
 def _mbit(bits: int | None) -> str:
     return "-" if bits is None else f"{bits / 1e6:,.1f} Mbit"
 
@@ -183,7 +192,7 @@ def layout_timeline(
                 f"priority {r['priority']}"
             )
             css = f"req st-{r['state']}" + (" own" if own_req else "") + (" split" if split else "")
-            text = f"#{r['id']} {r['state']}" if w > 90 else (f"#{r['id']}" if w > 28 else "")
+            text = _request_text(r["id"], r["state"], split, w)
             bars.append(
                 Bar(left, top + (1 + row) * (ROW_H + ROW_GAP), w, ROW_H, css,
                     f"/requests/{r['id']}", label, text)

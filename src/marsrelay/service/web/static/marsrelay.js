@@ -57,10 +57,16 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
+  function start() {
     document.querySelectorAll("form[data-share-url]").forEach(sharePreview);
     var badge = document.getElementById("unread");
     if (badge) { unreadBadge(badge); }
     document.querySelectorAll("input[type=file][data-max-bytes]").forEach(fileLimit);
-  });
+    document.documentElement.setAttribute("data-js", "ready");  // for tests and styles
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
 })();
