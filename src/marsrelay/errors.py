@@ -50,6 +50,8 @@ class MarsrelayError(ValueError):
         self.field = field
         self.problem = message
         self.allowed = allowed
+        #: Every problem when one error stands for several (a scenario file with many).
+        self.errors: tuple[MarsrelayError, ...] = ()
         parts = [p for p in (file, field) if p]
         text = ": ".join([*parts, message])
         if allowed:

@@ -40,9 +40,9 @@ import difflib
 import math
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -61,7 +61,9 @@ from marsrelay.geometry.sites import EarthStation, MarsSite
 from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
 from marsrelay.scenario.file_schema import UTC_ALLOWED, OrbiterTable, ScenarioFile
 from marsrelay.scenario.model import LanderSpec, OrbiterSpec, Scenario, Window
-from marsrelay.scenario.validation import validation_error
+from marsrelay.scenario.validation import combined, validation_error
+
+T = TypeVar("T")
 
 __all__ = [
     "BUILTIN_DIR",
@@ -99,6 +101,10 @@ def load_scenario(source: str | Path) -> Scenario:
     """Load and validate a scenario: a built-in name (see :func:`builtin_scenario_names`) or
     the path of a TOML file. Raises :class:`ScenarioError` (one line) on any problem."""
     text = str(source)
+    if not text.strip():
+        raise ScenarioError("the scenario is an empty string", field="SCENARIO",
+                            allowed="a path to a .toml file or a built-in: "
+                            + ", ".join(builtin_scenario_names()))
     path = Path(source)
     if isinstance(source, str) and text in builtin_scenario_names():
         path = BUILTIN_DIR / f"{text}.toml"
@@ -167,6 +173,7 @@ class _Builder:
         self.coverage = Ephemeris.de421().coverage_tdb_s
         self.ephemeris_name = "DE421"
         self.ephemeris_note = "DE421: 1900 through 2050"
+        self.errors: list[ScenarioError] = []
 
     def error(self, message: str, where: str | None, allowed: str | None = None) -> ScenarioError:
         return ScenarioError(message, file=self.file, field=where, allowed=allowed)
@@ -231,6 +238,45 @@ class _Builder:
         return dataclasses.replace(spec, oem_path=self.file_path(o.oem.path, f"{where}.oem.path",
                                                                   "OEM"))
 
+    def attempt(self, fn: Callable[[], T], default: T) -> T:
+        """``fn()``, or ``default`` with its error kept: every problem is reported at once."""
+        try:
+            return fn()
+        except ScenarioError as exc:
+            self.errors.append(exc)
+            return default
+
+    def check_references(self, raw: ScenarioFile) -> None:
+        """Names in the stage tables must be nodes of the right kind (checked before any work:
+        a typo must not surface after minutes of contact search)."""
+        orbiters = [o.name for o in raw.orbiter]
+        landers = [la.name for la in raw.lander]
+        stations = [st.name for st in raw.station]
+
+        def check(name: str, where: str, kinds: str, names: list[str]) -> None:
+            if name not in names:
+                near = difflib.get_close_matches(name, names, n=1)
+                hint = f"; did you mean {near[0]!r}?" if near else ""
+                self.errors.append(self.error(f"{name!r} is not a {kinds} of this scenario{hint}",
+                                              where, ", ".join(names) or f"no {kinds} here"))
+
+        for k, src in enumerate(raw.traffic.source):
+            check(src.node, f"traffic.source[{k}].node", "lander or orbiter", landers + orbiters)
+        for k, d in enumerate(raw.schedule.demand):
+            check(d.lander, f"schedule.demand[{k}].lander", "lander", landers)
+        for k, lim in enumerate(raw.schedule.orbiter_limits):
+            check(lim.orbiter, f"schedule.orbiter_limits[{k}].orbiter", "orbiter", orbiters)
+        for k, f in enumerate(raw.schedule.fixed):
+            check(f.lander, f"schedule.fixed[{k}].lander", "lander", landers)
+            check(f.orbiter, f"schedule.fixed[{k}].orbiter", "orbiter", orbiters)
+        for k, node in enumerate(raw.simulation.node):
+            check(node.name, f"simulation.node[{k}].name", "lander or orbiter",
+                  landers + orbiters)
+        for name in raw.links.spacecraft:
+            check(name, f"links.spacecraft.{name}", "lander or orbiter", landers + orbiters)
+        for name in raw.links.stations:
+            check(name, f"links.stations.{name}", "station", stations)
+
     def build(self, raw: ScenarioFile) -> Scenario:
         s = raw.scenario
         ephemeris_path = None
@@ -240,32 +286,45 @@ class _Builder:
                 self.coverage = load_ephemeris(str(ephemeris_path)).coverage_tdb_s
                 self.ephemeris_name = self.ephemeris_note = ephemeris_path.name
             except EphemerisCoverageError as exc:
-                raise self.error(str(exc), "scenario.ephemeris",
-                                 "a JPL planetary SPK (e.g. de440s.bsp) with the Sun, "
-                                 "Earth and Mars") from None
-        start = self.tdb(s.start, "scenario.start")
-        end = self.tdb(s.end, "scenario.end")
+                self.errors.append(self.error(
+                    str(exc), "scenario.ephemeris",
+                    "a JPL planetary SPK (e.g. de440s.bsp) with the Sun, Earth and Mars"))
+        start = self.attempt(lambda: self.tdb(s.start, "scenario.start"), math.nan)
+        end = self.attempt(lambda: self.tdb(s.end, "scenario.end"), math.nan)
         if end <= start:
-            raise self.error(f"end {s.end} is not after start {s.start}", "scenario.end",
-                             f"a time after scenario.start ({s.start})")
+            self.errors.append(self.error(f"end {s.end} is not after start {s.start}",
+                                          "scenario.end",
+                                          f"a time after scenario.start ({s.start})"))
         seen: dict[str, str] = {}
+        agencies: set[str] = set()
         for kind, tables in (("orbiter", raw.orbiter), ("lander", raw.lander),
                              ("station", raw.station)):
             for k, t in enumerate(tables):
                 key = t.name.casefold()
+                agencies.add(t.agency.casefold())
                 if key in seen:
-                    raise self.error(f"name {t.name!r} is already used by {seen[key]}",
-                                     f"{kind}[{k}].name",
-                                     "names unique among orbiters, landers and stations "
-                                     "(ignoring case)")
+                    self.errors.append(self.error(
+                        f"name {t.name!r} is already used by {seen[key]}", f"{kind}[{k}].name",
+                        "names unique among orbiters, landers and stations (ignoring case)"))
                 seen[key] = f"{kind}[{k}]"
         names = [t.name for t in (*raw.orbiter, *raw.lander, *raw.station)]
         for number, name in raw.ion.nodes.items():
             if name not in names:
-                raise self.error(f"ION node {number} names {name!r}, which is not an orbiter, "
-                                 "lander or station here", f"ion.nodes.{number}",
-                                 ", ".join(names))
-        orbiters = tuple(self.orbiter(k, o, start) for k, o in enumerate(raw.orbiter))
+                self.errors.append(self.error(
+                    f"ION node {number} names {name!r}, which is not an orbiter, lander or "
+                    "station here", f"ion.nodes.{number}", ", ".join(names)))
+        self.check_references(raw)
+        for k, partner in enumerate(s.compare_without):
+            if partner.strip().casefold() not in seen.keys() | agencies - {""}:
+                named = sorted({t.agency for t in (*raw.orbiter, *raw.lander, *raw.station)
+                                if t.agency})
+                self.errors.append(self.error(
+                    f"{partner!r} is neither an agency nor a node of this scenario",
+                    f"scenario.compare_without[{k}]",
+                    (f"an agency ({', '.join(named)}) or " if named else "") + "a node name"))
+        first = start if math.isfinite(start) else 0.0
+        orbiters = tuple(o for o in (self.attempt(lambda k=k, o=o: self.orbiter(k, o, first), None)
+                                     for k, o in enumerate(raw.orbiter)) if o is not None)
         landers = tuple(
             LanderSpec(
                 name=la.name,
@@ -274,7 +333,8 @@ class _Builder:
                               la.elevation_mask_deg),
                 radio=la.radio,
                 direct_to_earth=la.direct_to_earth,
-                blackouts=self.windows(la.blackouts, f"lander[{k}].blackouts"),
+                blackouts=self.attempt(
+                    lambda k=k, la=la: self.windows(la.blackouts, f"lander[{k}].blackouts"), ()),
             )
             for k, la in enumerate(raw.lander)
         )
@@ -284,9 +344,12 @@ class _Builder:
             for st in raw.station
         )
         station_blackouts = {
-            st.name: self.windows(st.blackouts, f"station[{k}].blackouts")
+            st.name: self.attempt(
+                lambda k=k, st=st: self.windows(st.blackouts, f"station[{k}].blackouts"), ())
             for k, st in enumerate(raw.station)
         }
+        if self.errors:
+            raise combined(self.errors, self.file)
         return Scenario(
             name=s.name,
             description=s.description,

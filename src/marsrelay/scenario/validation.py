@@ -34,17 +34,33 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
 
 
 def _schema_at(loc: tuple[Any, ...]) -> tuple[type[BaseModel] | None, FieldInfo | None]:
-    """The model that holds the key at ``loc`` (or None) and that key's field."""
+    """The model that holds the key at ``loc`` (or None) and that key's field. Integer parts
+    index arrays of tables; a part under a table of named entries (``[links.spacecraft.TGO]``)
+    is an entry's name, not a key."""
     model: type[BaseModel] | None = ScenarioFile
     info: FieldInfo | None = None
+    named_entries = False
     for part in loc:
         if isinstance(part, int):
+            continue
+        if named_entries:
+            named_entries = False
             continue
         if model is None or part not in model.model_fields:
             return None, None
         info = model.model_fields[part]
+        named_entries = _is_mapping(info.annotation)
         model = _inner_model(info.annotation)
     return model, info
+
+
+def _is_mapping(annotation: Any) -> bool:
+    """Whether ``annotation`` is ``dict[str, ...]`` (possibly inside ``X | None``)."""
+    origin = typing.get_origin(annotation)
+    if origin is dict:
+        return True
+    return any(_is_mapping(a) for a in typing.get_args(annotation)
+               if typing.get_origin(a) is not None)
 
 
 def _allowed_text(info: FieldInfo | None, model: type[BaseModel] | None) -> str | None:
@@ -68,9 +84,17 @@ def _shown(value: Any) -> str:
 
 
 def validation_error(exc: ValidationError, file: str) -> ScenarioError:
+    """Every problem pydantic found in a scenario file, as one :class:`ScenarioError` (its
+    ``errors`` hold each problem; see :func:`combined`)."""
     errors = exc.errors(include_url=False)
     # A misspelt key also makes the real one "missing": report the unknown key, the cause.
-    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    misspelt_parents = {tuple(e["loc"][:-1]) for e in errors if e["type"] == "extra_forbidden"}
+    found = [_one(e, file) for e in errors
+             if not (e["type"] == "missing" and tuple(e["loc"][:-1]) in misspelt_parents)]
+    return combined(found, file)
+
+
+def _one(err: Any, file: str) -> ScenarioError:
     loc = tuple(err["loc"])
     where = _loc_text(loc)
     if err["type"] == "extra_forbidden":
@@ -89,3 +113,14 @@ def validation_error(exc: ValidationError, file: str) -> ScenarioError:
     msg = msg[:1].lower() + msg[1:]
     return ScenarioError(f"got {_shown(err['input'])}: {msg}", file=file, field=where,
                          allowed=allowed)
+
+
+def combined(errors: list[ScenarioError], file: str) -> ScenarioError:
+    """One error for several: the first's message with a count, every one in ``errors``."""
+    if len(errors) == 1:
+        return errors[0]
+    first = errors[0]
+    out = ScenarioError(f"{first.problem} (and {len(errors) - 1} more problems in the file)",
+                        file=file, field=first.field, allowed=first.allowed)
+    out.errors = tuple(errors)
+    return out
