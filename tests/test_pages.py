@@ -282,6 +282,42 @@ def test_negotiation_through_the_pages(env: Env, pages) -> None:
     assert env.get(f"/requests/{c}", "esa_planner").json()["reason"] == "MRO busy"
 
 
+def test_cancel_and_forward_files_through_the_pages(env: Env, pages) -> None:
+    esa_ov, _ = _shared_mro(env)
+    req = env.create("esa_planner", esa_ov["id"])
+    rid = req["id"]
+    esa, viewer = pages("esa_planner"), pages("nasa_viewer")
+    page = esa.get(f"/requests/{rid}").text
+    limit = env.service.settings.max_file_bytes
+    assert f'data-max-bytes="{limit}"' in page and f"({limit} bytes)" in page  # shown first
+    content = bytes(range(256)) * 40
+    token = esa.csrf(f"/requests/{rid}")
+    r = esa.client.post(f"/requests/{rid}/files", data={"csrf_token": token},
+                        files={"file": ("cmd.bin", content, "application/octet-stream")})
+    assert r.status_code == 303 and r.headers["location"] == f"/requests/{rid}?done=file"
+    files = env.get(f"/requests/{rid}/files", "esa_planner").json()
+    assert len(files) == 1 and files[0]["size"] == len(content)
+    got = viewer.get(f"/requests/{rid}/files/{files[0]['id']}")  # NASA sees MRO's requests
+    assert got.status_code == 200 and got.content == content
+    assert got.headers["x-checksum-sha256"] == files[0]["sha256"]
+    # no token, or no right: refused, nothing stored
+    r = esa.client.post(f"/requests/{rid}/files", files={"file": ("x.bin", b"x")})
+    assert r.status_code == 403
+    r = viewer.client.post(f"/requests/{rid}/files", data={"csrf_token": viewer.csrf()},
+                           files={"file": ("x.bin", b"x")})
+    assert r.status_code == 403
+    assert len(env.get(f"/requests/{rid}/files", "esa_planner").json()) == 1
+    # cancel from the list of ESA's requests, back to the list
+    listing = esa.get("/requests").text
+    assert f'action="/requests/{rid}/cancel"' in listing
+    r = esa.post(f"/requests/{rid}/cancel", {"version": "1", "back": "/requests"})
+    assert r.status_code == 303 and r.headers["location"] == "/requests?done=cancelled"
+    assert env.get(f"/requests/{rid}", "esa_planner").json()["state"] == "cancelled"
+    after = esa.get("/requests?done=cancelled").text
+    assert f'action="/requests/{rid}/cancel"' not in after and "Request cancelled." in after
+    assert 'type="file"' not in esa.get(f"/requests/{rid}").text  # no files for a dead request
+
+
 def test_notifications_count_and_mark_read(env: Env, pages) -> None:
     esa_ov, _ = _shared_mro(env)
     esa, nasa = pages("esa_planner"), pages("nasa_planner")

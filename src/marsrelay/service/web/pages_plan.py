@@ -51,7 +51,7 @@ def _context(request: Request, info: Any, orbiter: str | None) -> dict[str, Any]
     ctx = base_context(request, info, "Plan", "plan")
     chosen = orbiter or orbiters[0]["name"]
     ctx.update(orbiters=orbiters, orbiter=chosen, plan=None, problem="", start="", end="",
-               applied=None, may_apply=False)
+               applied=None, may_apply=False, time_limit_s=service.settings.plan_time_limit_s)
     return ctx
 
 

@@ -108,8 +108,10 @@ def requests_page(request: Request) -> Response:
               and r["orbiter_agency"] != actor.agency]),
         ]
     ctx = base_context(request, info, "Requests", "requests")
+    done = q.get("done", "")
     ctx.update(sections=sections, state=state or "", states=[s.value for s in RequestState],
-               n_conflicts=sum(1 for r in items if r["conflicts"]))
+               n_conflicts=sum(1 for r in items if r["conflicts"]),
+               done=f"Request {done}." if done in {s.value for s in RequestState} else "")
     return render_html("requests.html", ctx)
 
 
