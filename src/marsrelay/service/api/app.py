@@ -1,10 +1,10 @@
 """The FastAPI application: ``create_app(settings)``.
 
-All API routes live under ``/api/v1`` (OpenAPI at ``/openapi.json``); ``/`` says where things
-are until the web pages arrive. The service object (and so the database engine) is created
-once per app and closed at shutdown. There is no ``/docs`` page: FastAPI's Swagger UI loads
-its script from a CDN and runs inline script, which the service's Content-Security-Policy
-forbids (load ``/openapi.json`` into any OpenAPI viewer instead).
+All API routes live under ``/api/v1`` (OpenAPI at ``/openapi.json``); the web pages
+(:mod:`marsrelay.service.web`) at ``/``. The service object (and so the database engine) is
+created once per app and closed at shutdown. There is no ``/docs`` page: FastAPI's Swagger
+UI loads its script from a CDN and runs inline script, which the service's
+Content-Security-Policy forbids (load ``/openapi.json`` into any OpenAPI viewer instead).
 
 Middleware, outermost first: :class:`~marsrelay.service.api.headers.SecurityHeadersMiddleware`
 (every response, pages included), then
@@ -20,7 +20,6 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 
 from marsrelay import __version__
 from marsrelay.service.api.errors import ERROR_RESPONSES, install_error_handlers
@@ -31,18 +30,11 @@ from marsrelay.service.config import Settings
 from marsrelay.service.db.engine import Database
 from marsrelay.service.ops import RelayService
 from marsrelay.service.ratelimit import RateLimiter
+from marsrelay.service.web import install_pages
 
 __all__ = ["API_PREFIX", "create_app"]
 
 API_PREFIX = "/api/v1"
-
-_INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>marsrelay relay coordination service</title></head><body>
-<h1>marsrelay relay coordination service</h1>
-<p>REST API under <code>/api/v1</code>: <a href="/openapi.json">OpenAPI schema</a>.
-Every call but <code>/api/v1/health</code> needs
-<code>Authorization: Bearer TOKEN</code> (from <code>marsrelay service add-user</code>).</p>
-</body></html>"""
 
 
 def create_app(settings: Settings | None = None, service: RelayService | None = None) -> FastAPI:
@@ -83,9 +75,5 @@ def create_app(settings: Settings | None = None, service: RelayService | None = 
     app.add_middleware(SecurityHeadersMiddleware)  # added last: outermost
     install_error_handlers(app)
     app.include_router(api_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
-
-    @app.get("/", include_in_schema=False)
-    def index() -> HTMLResponse:
-        return HTMLResponse(_INDEX)
-
+    install_pages(app)
     return app
