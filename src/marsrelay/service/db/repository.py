@@ -80,17 +80,20 @@ _CATALOG_FINGERPRINT = text(
 
 
 class Repository:
-    """``cache``: a per-process dict that keeps the catalogue between read transactions
-    (None in write transactions, which always read it afresh and never store it). With a
-    cache the repository is read-only: lists come back as plain rows (the same attribute
-    names as the models, several times cheaper than ORM objects); in write transactions they
+    """``cache``: a per-process dict that keeps the catalogue between transactions, checked
+    against the fingerprint in each; only read transactions store into it (a write
+    transaction's own uncommitted changes change the fingerprint, so it never takes a stale
+    entry, and never leaves one). ``read_only``: lists come back as plain rows (the same
+    attribute names as the models, several times cheaper than ORM objects); otherwise they
     are ORM objects that can be changed."""
 
-    def __init__(self, session: Session, cache: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, session: Session, cache: dict[str, Any] | None = None, read_only: bool = False
+    ) -> None:
         self.session = session
         self._catalog: Catalog | None = None
         self._cache = cache
-        self.read_only = cache is not None
+        self.read_only = read_only
 
     def _all(self, query: Any, model: Any) -> Sequence[Any]:
         if self.read_only:
@@ -115,7 +118,7 @@ class Repository:
                 for a in self.session.scalars(select(Asset).order_by(Asset.id))
             }
             self._catalog = Catalog(assets, agencies)
-            if self._cache is not None:
+            if self._cache is not None and self.read_only:
                 self._cache["catalog"] = (fingerprint, self._catalog)
         return self._catalog
 

@@ -38,7 +38,7 @@ class UnitOfWork:
         of a group commit, :mod:`marsrelay.service.db.group_commit`); not a context manager."""
         step = cls.__new__(cls)
         step.db, step.write, step.session = outer.db, outer.write, outer.session
-        step.repo = Repository(outer.session)
+        step.repo = Repository(outer.session, outer.db.catalog_cache)
         return step
 
     def __enter__(self) -> UnitOfWork:
@@ -57,7 +57,7 @@ class UnitOfWork:
             self.session.close()
             self._lock.__exit__(None, None, None)
             raise
-        self.repo = Repository(self.session, None if self.write else self.db.catalog_cache)
+        self.repo = Repository(self.session, self.db.catalog_cache, read_only=not self.write)
         return self
 
     def __exit__(
