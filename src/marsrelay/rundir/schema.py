@@ -24,6 +24,7 @@ __all__ = [
     "CONJUNCTION",
     "CONTACTS",
     "DELIVERY",
+    "EARTH_PASSES",
     "LATENCY",
     "REPORT_HTML",
     "RUN_JSON",
@@ -236,6 +237,40 @@ SCHEDULE_SOLS = TableSpec(
     ),
 )
 
+EARTH_PASSES = TableSpec(
+    "earth_passes", "schedule",
+    "Earth passes allocated on the scenario's antennas: each orbiter's tracks within its "
+    "tracking allocation and each lander's direct-to-Earth sessions, one antenna serving at "
+    "most its capacity at once (MSPA: several downlinks). The simulation downlinks only in "
+    "these passes. Requests the allocation could not grant are rows with status unmet.",
+    (
+        _int("pass_id", "", "row number (allocated passes by start, then unmet requests)"),
+        _text("orbiter", "the spacecraft: an orbiter (track) or a lander (direct-to-Earth "
+              "session)"),
+        _text("kind", "orbiter_earth (track) | direct_earth (lander session)"),
+        _text("station", "the antenna (scenario station); empty when unmet"),
+        _text("complex", "the station's complex (Goldstone, Canberra, Madrid, ...)"),
+        _text("status", "allocated | explicit (a track the scenario gives) | unmet"),
+        _utc("start_utc", "pass starts (spacecraft's time); the request's day or sol when "
+             "unmet"),
+        _utc("end_utc", "pass ends"),
+        _num("duration_s", "s", "end - start", 3),
+        _text("period", "the UTC day (orbiter) or local sol (lander) whose allocation it uses"),
+        _text("mode", "single (the antenna serves this spacecraft alone) | mspa (it shares the "
+              "antenna with other downlinks at some time)"),
+        _num("max_downlinks", "", "downlinks the antenna receives at once", 0),
+        _num("contact_s", "s", "time in view inside the pass (occultations excluded)", 3),
+        _num("rate_bps", "bit/s", "volume_bits / contact_s", 1),
+        _num("volume_bits", "bit", "data the pass can carry", 0),
+        _num("owlt_s", "s", "one-way light time", 3),
+        _text("reason", "why a request is unmet: no_view | antenna_busy | spacecraft_busy | "
+              "not_chosen (empty for passes)"),
+        _text("detail", "the reason in words"),
+        _tdb("start_tdb_s", "pass starts"),
+        _tdb("end_tdb_s", "pass ends"),
+    ),
+)
+
 BUNDLES = TableSpec(
     "bundles", "simulation",
     "Every data bundle from its creation to its end: delivered to an Earth station, dropped, "
@@ -312,8 +347,8 @@ BUFFERS = TableSpec(
 )
 
 ALL_TABLES: tuple[TableSpec, ...] = (
-    CONTACTS, CONJUNCTION, VOLUMES_PER_SOL, SCHEDULE, SCHEDULE_SOLS, BUNDLES, DELIVERY, LATENCY,
-    BUFFERS,
+    CONTACTS, CONJUNCTION, VOLUMES_PER_SOL, SCHEDULE, SCHEDULE_SOLS, EARTH_PASSES, BUNDLES,
+    DELIVERY, LATENCY, BUFFERS,
 )
 
 #: The validated scenario the run used (JSON: UTC strings and TDB seconds).

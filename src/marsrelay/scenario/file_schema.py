@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from marsrelay.config import (
+    EarthConfig,
     IonConfig,
     LinksConfig,
     ScheduleConfig,
@@ -117,6 +118,12 @@ class LanderTable(FileTable):
     radio: str | None = None
     direct_to_earth: bool = True
     blackouts: Blackouts
+    landing_utc: UtcText | None = _spec(
+        None, UTC_ALLOWED + " (mission sol 0 is the local sol that contains it)")
+    demand_mbit_per_sol: float | None = _spec(
+        None, "Mbit per sol, >= 0 (default: 150, the pre-2022 Rosalind Franklin budget)", ge=0.0)
+    demand_priority: float = _spec(1.0, "a weight in (0, 1000] (higher is served first)",
+                                   gt=0.0, le=1000.0)
 
 
 class StationTable(FileTable):
@@ -144,5 +151,6 @@ class ScenarioFile(FileTable):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     simulation: SimulationConfig = Field(default_factory=SimulationConfig)
     ion: IonConfig = Field(default_factory=IonConfig)
+    earth: EarthConfig = Field(default_factory=EarthConfig)
 
 

@@ -14,10 +14,10 @@ Layout of a file (all keys; ``*`` marks the required ones)::
                   [orbiter.elements] (a_km*, i_deg*, e, raan_deg, argp_deg, mean_anomaly_deg,
                   epoch), [orbiter.spk] (path*, naif_id*), [orbiter.oem] (path*)
     [[lander]]    name*, agency, lat_deg*, lon_east_deg*, height_km, elevation_mask_deg, radio,
-                  direct_to_earth, blackouts
+                  direct_to_earth, blackouts, landing_utc, demand_mbit_per_sol, demand_priority
     [[station]]   name*, agency, lat_deg*, lon_east_deg*, height_m, elevation_mask_deg, dish_m,
                   blackouts
-    [links] [traffic] [schedule] [simulation]   stage settings (marsrelay.config)
+    [links] [traffic] [schedule] [simulation] [earth]   stage settings (marsrelay.config)
     [ion]         nodes: ION node numbers -> node names for ION contact plans
 
 Times are UTC ISO 8601 strings (or TOML date-times) and must lie inside the DE421 ephemeris
@@ -276,6 +276,23 @@ class _Builder:
             check(name, f"links.spacecraft.{name}", "lander or orbiter", landers + orbiters)
         for name in raw.links.stations:
             check(name, f"links.stations.{name}", "station", stations)
+        for name, antenna in raw.earth.stations.items():
+            check(name, f"earth.stations.{name}", "station", stations)
+            for k, node in enumerate(antenna.serves or []):
+                check(node, f"earth.stations.{name}.serves[{k}]", "lander or orbiter",
+                      orbiters + landers)
+        for name, tracking in raw.earth.orbiters.items():
+            check(name, f"earth.orbiters.{name}", "orbiter", orbiters)
+            for k, track in enumerate(tracking.tracks):
+                where = f"earth.orbiters.{name}.tracks[{k}]"
+                check(track.station, f"{where}.station", "station", stations)
+                a = self.attempt(lambda w=where, t=track: self.tdb(t.start, f"{w}.start"), None)
+                b = self.attempt(lambda w=where, t=track: self.tdb(t.end, f"{w}.end"), None)
+                if a is not None and b is not None and b <= a:
+                    self.errors.append(self.error(f"track end {track.end} is not after its start "
+                                                  f"{track.start}", where, "end after start"))
+        for name in raw.earth.landers:
+            check(name, f"earth.landers.{name}", "lander", landers)
 
     def build(self, raw: ScenarioFile) -> Scenario:
         s = raw.scenario
@@ -335,6 +352,12 @@ class _Builder:
                 direct_to_earth=la.direct_to_earth,
                 blackouts=self.attempt(
                     lambda k=k, la=la: self.windows(la.blackouts, f"lander[{k}].blackouts"), ()),
+                landing_tdb_s=None if la.landing_utc is None else self.attempt(
+                    lambda k=k, la=la: self.tdb(la.landing_utc, f"lander[{k}].landing_utc",
+                                                in_coverage=False), None),
+                demand_bits_per_sol=(None if la.demand_mbit_per_sol is None
+                                     else la.demand_mbit_per_sol * 1e6),
+                demand_priority=la.demand_priority,
             )
             for k, la in enumerate(raw.lander)
         )
@@ -372,4 +395,5 @@ class _Builder:
             schedule=raw.schedule,
             simulation=raw.simulation,
             ion=raw.ion,
+            earth=raw.earth,
         )

@@ -34,6 +34,7 @@ import numpy as np
 from marsrelay.geometry.time import tdb_to_utc
 from marsrelay.rundir import schema
 from marsrelay.rundir.tables import OutputTable, utc_column
+from marsrelay.schedule.earth import EarthAllocation
 from marsrelay.schedule.problem import KBIT, WEIGHT_SCALE, RelayProblem
 from marsrelay.schedule.selection import Selection
 
@@ -159,6 +160,9 @@ class Schedule:
     solve_s: float
     greedy_objective_bits: float
     landers: tuple[str, ...]
+    #: The Earth passes the orbiters' downlink capacity was taken from (None: every Earth
+    #: window, ``[earth] allocate = false`` or a schedule made without the stage).
+    earth: EarthAllocation | None = None
 
     def selected(self) -> np.ndarray:
         """Indices of the selected passes."""
@@ -175,8 +179,8 @@ class Schedule:
 
     def tables(self) -> tuple[OutputTable, ...]:
         """``schedule`` (one row per candidate pass; a split pass with its share's window, see
-        :data:`marsrelay.rundir.schema.SCHEDULE`) and ``schedule_sols`` (per lander sol) for
-        the run folder."""
+        :data:`marsrelay.rundir.schema.SCHEDULE`), ``schedule_sols`` (per lander sol) and,
+        with an Earth allocation, ``earth_passes`` for the run folder."""
         p, s = self.passes, self.sols
         split_with = np.asarray(p.split_with)
         passes = OutputTable(schema.SCHEDULE, {
@@ -193,13 +197,14 @@ class Schedule:
             "share_volume_bits": p.share_volume_bits,
             "split_with": np.where(split_with > 0, split_with, np.nan),
         })
+        earth = self.earth.tables() if self.earth is not None else ()
         sols = OutputTable(schema.SCHEDULE_SOLS, {
             "lander": s.lander, "sol": s.sol, "start_utc": utc_column(s.start_tdb_s),
             "end_utc": utc_column(s.end_tdb_s), "deadline_utc": utc_column(s.deadline_tdb_s),
             "demand_bits": s.demand_bits, "delivered_bits": s.delivered_bits,
             "shortfall_bits": s.shortfall_bits, "binding": s.binding, "detail": s.detail,
         })
-        return passes, sols
+        return (passes, sols, *earth)
 
 
 def _mbit(bits: float) -> str:
