@@ -122,6 +122,10 @@ def _tdb(name: str, description: str, *, parquet_only: bool = True) -> Column:
                   partner)
 
 
+_MISSION_SOL = Column("mission_sol", "float", "", "the lander's mission sol: sol 0 is the local "
+                      "sol of its landing ([[lander]] landing_utc); empty without one", 0)
+
+
 CONTACTS = TableSpec(
     "contacts", "contacts",
     "Every visibility window of every pair, sorted by start. Proximity windows: lander first, "
@@ -175,6 +179,7 @@ VOLUMES_PER_SOL = TableSpec(
         _text("partner", "orbiter (proximity) or Earth station (direct_earth)"),
         _text("kind", "proximity | direct_earth"),
         _int("sol", "", "local sol (Mars Sol Date at the lander's longitude)"),
+        _MISSION_SOL,
         _utc("sol_start_utc", "the sol's LMST midnight"),
         _int("passes", "", "windows whose midpoint lies in the sol"),
         _num("contact_s", "s", "window time inside the sol", 3),
@@ -226,13 +231,15 @@ SCHEDULE_SOLS = TableSpec(
     (
         _text("lander", "the lander"),
         _int("sol", "", "local sol (Mars Sol Date at the lander's longitude)"),
+        _MISSION_SOL,
         _utc("start_utc", "the sol's LMST midnight (or the span's start)"),
         _utc("end_utc", "the next LMST midnight (or the span's end)"),
         _utc("deadline_utc", "the sol's data must be home by then"),
         _num("demand_bits", "bit", "the lander's demand in the sol", 0),
         _num("delivered_bits", "bit", "planned delivery of the sol's data by its deadline", 0),
         _num("shortfall_bits", "bit", "demand - delivered", 0),
-        _text("binding", "the constraint that limited the sol (empty when demand is met)"),
+        _text("binding", "the constraint that limited the sol: demand_met when the demand "
+              "was met, else the reason that accounts for most of the shortfall"),
         _text("detail", "the binding constraint in words"),
     ),
 )
@@ -306,10 +313,14 @@ DELIVERY = TableSpec(
     (
         _text("lander", "the lander"),
         _int("sol", "", "local sol (Mars Sol Date at the lander's longitude)"),
+        _MISSION_SOL,
         _utc("start_utc", "the sol's LMST midnight (or the span's start)"),
         _utc("end_utc", "the next LMST midnight (or the span's end)"),
         _num("generated_bits", "bit", "data created in the sol"),
         _num("delivered_bits", "bit", "data that reached Earth in the sol, whenever created"),
+        _num("delivered_from_earlier_bits", "bit",
+             "of delivered_bits, the data created in earlier sols (why delivered_bits can "
+             "exceed generated_bits)"),
         _num("delivered_of_generated_bits", "bit",
              "of the data created in the sol, how much reached Earth by the end of the span"),
         _num("latency_p50_s", "s", "median latency of the sol's delivered data"),

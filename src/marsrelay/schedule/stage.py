@@ -20,8 +20,8 @@ from marsrelay.links.compute import LinkedContacts
 from marsrelay.progress import ProgressCallback, report
 from marsrelay.scenario import Scenario
 from marsrelay.schedule.build import build_problem
-from marsrelay.schedule.earth import allocate_earth
 from marsrelay.schedule.cpsat import solve_cpsat
+from marsrelay.schedule.earth import allocate_earth
 from marsrelay.schedule.greedy import solve_greedy
 from marsrelay.schedule.problem import LanderNode, OrbiterNode, RelayProblem, Windows
 from marsrelay.schedule.result import Schedule, make_schedule
@@ -112,7 +112,8 @@ def nodes_from_scenario(
     scenario: Scenario,
 ) -> tuple[tuple[LanderNode, ...], tuple[OrbiterNode, ...]]:
     """The scheduler's view of a :class:`marsrelay.scenario.Scenario`'s landers and orbiters."""
-    landers = tuple(LanderNode(x.name, float(x.site.lon_east_deg), tuple(x.blackouts))
+    landers = tuple(LanderNode(x.name, float(x.site.lon_east_deg), tuple(x.blackouts),
+                               getattr(x, "landing_sol", None))
                     for x in scenario.landers)
     orbiters = tuple(OrbiterNode(x.name, tuple(x.blackouts)) for x in scenario.orbiters)
     return landers, orbiters

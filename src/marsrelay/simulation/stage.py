@@ -130,4 +130,5 @@ def run_on_plan(scenario: Scenario, plan: ContactPlan, config: SimulationConfig 
                        end_tdb_s=scenario.end_tdb_s, storage_bits=inputs.storage_bits,
                        seed=cfg.seed, one_transmitter_per_band=cfg.one_transmitter_per_band)
     report(progress, "simulation", 1, 1)
-    return SimulationResult(outcome, inputs.lander_lon_east_deg, cfg.buffer_sample_s)
+    landing = {la.name: la.landing_sol for la in scenario.landers if la.landing_sol is not None}
+    return SimulationResult(outcome, inputs.lander_lon_east_deg, cfg.buffer_sample_s, landing)

@@ -31,17 +31,17 @@ from marsrelay.errors import InputError
 from marsrelay.geometry.sites import EarthStation
 from marsrelay.geometry.solar_time import local_sol, sol_start_tdb_s
 from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
+from marsrelay.scenario import Scenario
 from marsrelay.schedule.earth.defaults import (
     COMPLEX_RADIUS_KM,
     DEFAULT_PASSES_PER_DAY,
-    DEFAULT_SESSIONS_PER_SOL,
     DEFAULT_SESSION_MINUTES,
+    DEFAULT_SESSIONS_PER_SOL,
     DEFAULT_TRACK_HOURS,
     KNOWN_COMPLEXES,
     MERGE_GAP_S,
     MIN_TRACK_FRACTION,
 )
-from marsrelay.scenario import Scenario
 from marsrelay.schedule.earth.problem import EarthProblem
 
 __all__ = [
