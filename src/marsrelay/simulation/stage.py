@@ -112,8 +112,9 @@ def run(scenario: Scenario, links: LinkedContacts, schedule: Schedule | None = N
         progress: ProgressCallback | None = None) -> SimulationResult:
     """Simulate ``scenario``'s traffic through its linked contacts (Contact Graph Routing).
 
-    ``schedule`` limits the relay passes to those it selected when ``[simulation]
-    use_schedule`` is set; ``config`` replaces the scenario's ``[simulation]`` table.
+    ``schedule`` limits the Earth contacts to the passes it allocated (``schedule.earth``),
+    and the relay passes to those it selected when ``[simulation] use_schedule`` is set
+    (:func:`build_plan`); ``config`` replaces the scenario's ``[simulation]`` table.
     """
     cfg = config or scenario.simulation
     return run_on_plan(scenario, build_plan(scenario, links, schedule, cfg), cfg,

@@ -314,7 +314,7 @@ def earth_problem(
     cand_request = np.asarray(cols["request"], dtype=np.int64)
     keep = np.asarray(cols["contact"], dtype=float) > 0.0
     keep |= np.asarray(cols["fixed"], dtype=bool)
-    if len(cand_request):
+    if len(req_limit):
         keep &= (cand_request < 0) | (req_limit[np.maximum(cand_request, 0)] > 0)
     arr = {k: np.asarray(v)[keep] if len(v) else np.asarray(v) for k, v in cols.items()}
     return EarthProblem(

@@ -225,7 +225,7 @@ def solve_cpsat(pb: EarthProblem, time_limit_s: float = 10.0, workers: int = 2,
         found = np.array([solver.BooleanValue(v) for v in x], dtype=bool)
         bound = float(solver.ObjectiveValue()) if code == cp_model.OPTIMAL else float(
             solver.BestObjectiveBound())
-        return found, bound
+        return found, float(np.floor(bound + 1e-6))  # integer objectives
 
     # 1. The most passes granted.
     current = None if hint is None else hint.selected.copy()
