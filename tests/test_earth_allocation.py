@@ -375,7 +375,7 @@ def test_lander_keys_demand_and_landing(tmp_path) -> None:
     assert (d.lander, d.bits_per_sol, d.priority) == ("RF", 220e6, 3.0)
     with pytest.raises(ScenarioError, match="did you mean 'landing_utc'"):
         load_text(tmp_path, lander='landing = "2030-10-01T12:00:00Z"\n')
-    with pytest.raises(ScenarioError, match="lander.*landing_utc"):
+    with pytest.raises(ScenarioError, match=r"lander.*landing_utc"):
         load_text(tmp_path, lander='landing_utc = "soon"\n')
 
 
