@@ -65,6 +65,11 @@ SCENARIO_PROBLEMS: list[tuple[str, tuple[str, str], list[str]]] = [
      ["orbiter[0].spk.path", "not found"]),
     ("oem-missing", ("[orbiter.elements]\na_km = 3796.19\ne = 0.0\ni_deg = 74.0\n",
                      '[orbiter.oem]\npath = "nope.oem"\n'), ["orbiter[0].oem.path", "not found"]),
+    ("spk-garbage", ("[orbiter.elements]\na_km = 3796.19\ne = 0.0\ni_deg = 74.0\n",
+                     '[orbiter.spk]\npath = "junk.bsp"\nnaif_id = -143\n'),
+     ["orbiter[0].spk", "junk.bsp", "not a readable SPK file"]),
+    ("oem-garbage", ("[orbiter.elements]\na_km = 3796.19\ne = 0.0\ni_deg = 74.0\n",
+                     '[orbiter.oem]\npath = "junk.oem"\n'), ["orbiter[0].oem.path", "junk.oem:1"]),
     ("max-range-zero", ('agency = "ESA"\n', 'agency = "ESA"\nmax_range_km = 0.0\n'),
      ["orbiter[0].max_range_km"]),
     ("lander-lat-95", ("lat_deg = 18.275", "lat_deg = 95.0"), ["lander[0].lat_deg", "[-90, 90]"]),
@@ -240,6 +245,19 @@ OTHER_CASES: list[tuple[str, list[str], list[str]]] = [
     ("sweep-out-empty", ["sweep", "{ws}/sweep-good.toml", "--out", ""], ["--out"]),
     ("sweep-out-is-file", ["sweep", "{ws}/sweep-good.toml", "--out", "{ws}/a-file.txt"],
      ["a-file.txt"]),
+    # runs far too large for the machine (a memory limit of 8 GB is set for these tests)
+    ("run-huge-span", ["run", "{ws}/huge.toml", "--out", "{out}"],
+     ["huge.toml", "scenario.end", "GB of memory", "49.9 years", "--max-memory-gb"]),
+    ("contacts-huge-span", ["contacts", "{ws}/huge.toml", "--out", "{out}"], ["GB of memory"]),
+    ("links-huge-span", ["links", "{ws}/huge.toml"], ["GB of memory"]),
+    ("schedule-huge-span", ["schedule", "{ws}/huge.toml", "--out", "{out}"], ["GB of memory"]),
+    ("simulate-huge-span", ["simulate", "{ws}/huge.toml", "--out", "{out}"], ["GB of memory"]),
+    ("report-huge-span", ["report", "{ws}/huge.toml", "--out", "{out}.html"], ["GB of memory"]),
+    ("compare-huge-span", ["compare", "{ws}/run", "{ws}/huge.toml"], ["GB of memory"]),
+    ("run-too-long", ["--max-minutes", "0.001", "run", "{ws}/good.toml", "--out", "{out}"],
+     ["min", "--max-minutes"]),
+    ("max-memory-zero", ["--max-memory-gb", "0", "run", "{ws}/good.toml", "--out", "{out}"],
+     ["--max-memory-gb"]),
     # the command line itself
     ("unknown-command", ["launch"], ["launch"]),
     ("scenarios-extra-argument", ["scenarios", "extra"], ["extra"]),
@@ -261,11 +279,18 @@ values = [10.0, 20.0]
 def workspace(tmp_path_factory) -> Path:
     ws = tmp_path_factory.mktemp("workspace")
     (ws / "good.toml").write_text(GOOD)
+    builtin = (Path(__file__).parents[1] / "src" / "marsrelay" / "scenario" / "builtin"
+               / "exomars-2030.toml").read_text()
+    (ws / "huge.toml").write_text(builtin.replace('start = "2030-11-01T00:00:00Z"',
+                                                  'start = "2000-01-02T00:00:00Z"').replace(
+        'end = "2030-12-01T00:00:00Z"', 'end = "2049-12-01T00:00:00Z"'))
     for key, (old, new), _ in SCENARIO_PROBLEMS:
         assert old in GOOD, key
         (ws / f"bad-{key}.toml").write_text(GOOD.replace(old, new, 1))
     (ws / "garbage.toml").write_bytes(bytes(range(256)) * 4)
     (ws / "empty.toml").write_text("")
+    (ws / "junk.bsp").write_bytes(bytes(range(256)) * 12)
+    (ws / "junk.oem").write_text("this is not an OEM\n")
     (ws / "a-file.txt").write_text("a file")
     (ws / "plain-dir").mkdir()
     (ws / "notes").mkdir()
@@ -301,11 +326,14 @@ def test_there_are_at_least_150_cases() -> None:
 
 
 @pytest.mark.parametrize(("argv", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_input_exits_2_naming_the_problem(workspace, tmp_path, argv, words) -> None:
+def test_bad_input_exits_2_naming_the_problem(workspace, tmp_path, monkeypatch, argv,
+                                              words) -> None:
+    monkeypatch.chdir(tmp_path)  # a stray write into the current folder shows up below
     before = _snapshot(workspace)
     out = tmp_path / "out"
     args = [a.replace("{ws}", str(workspace)).replace("{out}", str(out)) for a in argv]
-    result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "200",
+                                                "MARSRELAY_MAX_MEMORY_GB": "8"})
     text = " ".join((result.stderr + result.stdout).split())
     assert result.exit_code == 2, text
     assert "Traceback" not in result.stderr + result.stdout, text

@@ -17,6 +17,7 @@ from marsrelay import pipeline
 from marsrelay.cli.common import (
     CliState,
     check_output_file,
+    check_size,
     console,
     path_option,
     stage_progress,
@@ -71,6 +72,7 @@ def _run_to(ctx: typer.Context, scenario: Scenario, out: str, until: Stage, *,
         update = {k: v for k, v in (("solver", schedule_solver),
                                     ("time_limit_s", time_limit_s)) if v is not None}
         config = scenario.schedule.model_copy(update=update)
+    check_size(ctx, scenario, until)
     writer = RunFolderWriter(path_option(out, "--out"))  # checks --out before any work
     _note_interrupt(ctx, out)
     with writer, stage_progress() as progress:
@@ -92,6 +94,7 @@ def contacts_command(ctx: typer.Context, scenario: ScenarioArg,
 
 
 def links_command(
+    ctx: typer.Context,
     scenario: ScenarioArg,
     show_all: Annotated[bool, typer.Option(
         "--all", help="Print every row of the per-sol and per-day tables.")] = False,
@@ -100,6 +103,7 @@ def links_command(
     (printed; 'marsrelay run' writes them into a run folder)."""
     sc = load_scenario(scenario)
     build_link_model(sc)  # check [links] before the (slower) contact search
+    check_size(ctx, sc, "links")
     with stage_progress() as progress:
         result = pipeline.run(sc, until="links", progress=progress)
     assert result.links is not None
@@ -162,6 +166,7 @@ def simulate_command(
         assert result.links is not None
         plan = ContactPlan.from_contact_table(result.links.contacts, sc, sc.simulation)
     else:
+        check_size(ctx, sc, "simulation")
         reading = read_ion(path_option(ion, "--ion"), scenario=sc, nodes=node_options)
         plan, ion_numbers = reading.plan, dict(reading.node_numbers)
         writer = RunFolderWriter(path_option(out, "--out"))
@@ -201,6 +206,7 @@ def run_command(
     partners = [] if no_compare else list(without or sc.compare_without)
     for p in partners:
         sc.without(p)  # a partner that matches nothing fails before any work
+    check_size(ctx, sc, "simulation", runs=1 + len(partners))
     writer = RunFolderWriter(path_option(out, "--out"))  # checks --out before any work
     _note_interrupt(ctx, out)
     with writer:

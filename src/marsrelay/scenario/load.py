@@ -54,9 +54,8 @@ from marsrelay.errors import (
     TrajectoryError,
 )
 from marsrelay.geometry.ephemeris import Ephemeris, load_ephemeris
-from marsrelay.geometry.orbits import (
-    MeanElements,
-)
+from marsrelay.geometry.orbits import MeanElements, SpkTrajectory
+from marsrelay.geometry.rotation import rotation_model
 from marsrelay.geometry.sites import EarthStation, MarsSite
 from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
 from marsrelay.scenario.file_schema import UTC_ALLOWED, OrbiterTable, ScenarioFile
@@ -233,10 +232,20 @@ class _Builder:
             return dataclasses.replace(spec, elements=elements)
         if o.spk is not None:
             p = self.file_path(o.spk.path, f"{where}.spk.path", "SPK")
-            return dataclasses.replace(spec, spk_path=p, naif_id=o.spk.naif_id)
-        assert o.oem is not None
-        return dataclasses.replace(spec, oem_path=self.file_path(o.oem.path, f"{where}.oem.path",
-                                                                  "OEM"))
+            spec = dataclasses.replace(spec, spk_path=p, naif_id=o.spk.naif_id)
+            field, allowed = f"{where}.spk", "a binary SPK file holding the orbiter's naif_id"
+        else:
+            assert o.oem is not None
+            p = self.file_path(o.oem.path, f"{where}.oem.path", "OEM")
+            spec = dataclasses.replace(spec, oem_path=p)
+            field, allowed = f"{where}.oem.path", "a CCSDS OEM file (KVN) centred on Mars"
+        try:  # read the file now: a bad one is an error of this scenario, before any work
+            trajectory = spec.trajectory(rotation_model("iau2009"))
+        except TrajectoryError as exc:
+            raise self.error(exc.problem, field, allowed) from None
+        if isinstance(trajectory, SpkTrajectory):
+            trajectory.close()
+        return spec
 
     def attempt(self, fn: Callable[[], T], default: T) -> T:
         """``fn()``, or ``default`` with its error kept: every problem is reported at once."""

@@ -60,12 +60,21 @@ def downlink_cumulative_bits(
         edges += [np.asarray(w, dtype=float).ravel() for w in station_blackouts.get(name, ())]
     t = np.unique(np.concatenate(edges))
     mid = 0.5 * (t[:-1] + t[1:])
-    cover = (s[None, :] <= mid[:, None]) & (mid[:, None] < e[None, :])
+    # Each contact covers the elementary intervals [i0, i1) between its edges; the pairs
+    # (interval, contact) number sum_k (i1 - i0): linear in the span (a few stations overlap
+    # at a time), never the product of intervals and contacts.
+    i0 = np.searchsorted(t, s, side="left")
+    i1 = np.searchsorted(t, e, side="left")
+    span = np.maximum(i1 - i0, 0)
+    which = np.repeat(np.arange(len(s)), span)
+    interval = np.arange(int(span.sum())) - np.repeat(np.cumsum(span) - span, span) + i0[which]
+    keep = np.ones(len(which), dtype=bool)
     for name, windows in station_blackouts.items():
+        here = station[which] == name
         for t0, t1 in windows:
-            dark = (mid >= t0) & (mid < t1)
-            cover[np.ix_(dark, station == name)] = False
-    best = np.where(cover, rate[None, :], 0.0).max(axis=1)
+            keep &= ~(here & (mid[interval] >= t0) & (mid[interval] < t1))
+    best = np.zeros(len(mid))
+    np.maximum.at(best, interval[keep], rate[which[keep]])
     for t0, t1 in orbiter.blackouts:
         best[(mid >= t0) & (mid < t1)] = 0.0
     cum = np.concatenate([[0.0], np.cumsum(best * np.diff(t))])
