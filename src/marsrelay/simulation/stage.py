@@ -21,6 +21,7 @@ from marsrelay.errors import InputError
 from marsrelay.links.compute import LinkedContacts
 from marsrelay.progress import ProgressCallback, report
 from marsrelay.scenario import Scenario
+from marsrelay.schedule.earth import allocate_earth
 from marsrelay.schedule.result import Schedule
 from marsrelay.simulation.engine import simulate
 from marsrelay.simulation.plan import ContactPlan
@@ -77,14 +78,21 @@ def build_plan(scenario: Scenario, links: LinkedContacts, schedule: Schedule | N
                config: SimulationConfig | None = None) -> ContactPlan:
     """The contact plan of ``scenario``: the linked proximity contacts (with ``use_schedule``
     only the passes ``schedule`` selected, split passes cut to their shares) and the Earth
-    passes ``schedule`` allocated (every Earth contact when it allocated none: no schedule,
-    or ``[earth] allocate = false``)."""
+    passes ``schedule`` allocated. Without a schedule the Earth passes are allocated here
+    (:func:`marsrelay.schedule.earth.allocate_earth`, as the schedule stage would); with
+    ``[earth] allocate = false`` every Earth contact stays."""
     cfg = config or scenario.simulation
     table = links.contacts
     if schedule is not None and cfg.use_schedule:
         table = apply_schedule(table, schedule)
-    if schedule is not None and schedule.earth is not None:
-        table = schedule.earth.apply(table)
+    if schedule is not None:
+        earth = schedule.earth
+    else:
+        sched = scenario.schedule
+        earth = allocate_earth(scenario, links.contacts, solver=sched.solver,
+                               time_limit_s=sched.time_limit_s, workers=sched.workers)
+    if earth is not None:
+        table = earth.apply(table)
     return ContactPlan.from_contact_table(table, scenario, cfg)
 
 
