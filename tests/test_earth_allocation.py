@@ -323,6 +323,7 @@ name = "TGO"
 [orbiter.elements]
 a_km = 3796.19
 i_deg = 74.0
+{orbiter}
 [[lander]]
 name = "RF"
 lat_deg = 18.275
@@ -332,35 +333,56 @@ lon_east_deg = 335.368
 name = "DSS-63"
 lat_deg = 40.4299
 lon_east_deg = 355.7523
+{station}
 """
 
 
-def load_text(tmp_path, lander: str = "", tail: str = ""):
+def load_text(tmp_path, lander: str = "", tail: str = "", orbiter: str = "",
+              station: str = ""):
     from marsrelay.scenario import load_scenario
 
     path = tmp_path / "s.toml"
-    path.write_text(BASE.format(lander=lander) + tail, encoding="utf-8")
+    path.write_text(BASE.format(lander=lander, orbiter=orbiter, station=station) + tail,
+                    encoding="utf-8")
     return load_scenario(path)
 
 
-@pytest.mark.parametrize(("tail", "needle"), [
-    ("[earth.orbiters.TGO]\nhours_per_dya = 8.0\n", "did you mean 'hours_per_day'"),
-    ("[earth.stations.DSS-63]\nmspaa = 4\n", "did you mean 'mspa'"),
-    ("[earth.landers.RF]\nsession_minute = 15.0\n", "did you mean 'session_minutes'"),
-    ("[earth]\nalocate = false\n", "did you mean 'allocate'"),
-    ("[earth.stations.DSS-99]\nmspa = 2\n", "'DSS-99' is not a station"),
-    ("[earth.orbiters.MRO]\npasses_per_day = 1\n", "'MRO' is not a orbiter"),
-    ("[earth.stations.DSS-63]\nmspa = 0\n", "earth.stations.DSS-63.mspa"),
-    ("[earth.orbiters.TGO]\nhours_per_day = 8.0\ntracks = [{station = \"DSS-63\", "
-     "start = \"2030-11-01T01:00:00Z\", end = \"2030-11-01T02:00:00Z\"}]\n", "not both"),
-    ("[earth.orbiters.TGO]\ntracks = [{station = \"DSS-63\", start = \"2030-11-01T03:00:00Z\", "
-     "end = \"2030-11-01T02:00:00Z\"}]\n", "not after its start"),
+TRACK = ('tracks = [{{station = "{station}", start = "2030-11-01T{a}:00:00Z", '
+         'end = "2030-11-01T{b}:00:00Z"}}]\n')
+
+
+@pytest.mark.parametrize(("where", "text", "needle"), [
+    ("orbiter", "[orbiter.tracking]\nhours_per_dya = 8.0\n", "did you mean 'hours_per_day'"),
+    ("station", "mspaa = 4\n", "did you mean 'mspa'"),
+    ("lander", "[lander.dte]\nsession_minute = 15.0\n", "did you mean 'session_minutes'"),
+    ("tail", "[earth]\nalocate = false\n", "did you mean 'allocate'"),
+    ("tail", "[earth.stations.DSS-63]\nmspa = 2\n", "unknown key 'stations'"),
+    ("station", "serves = [\"MRO\"]\n", "'MRO' is not a lander or orbiter"),
+    ("station", "mspa = 0\n", "station[0].mspa"),
+    ("orbiter", "[orbiter.tracking]\nhours_per_day = 8.0\n"
+     + TRACK.format(station="DSS-63", a="01", b="02"), "not both"),
+    ("orbiter", "[orbiter.tracking]\n" + TRACK.format(station="DSS-63", a="03", b="02"),
+     "not after its start"),
+    ("orbiter", "[orbiter.tracking]\n" + TRACK.format(station="DSS-99", a="01", b="02"),
+     "'DSS-99' is not a station"),
 ])
-def test_bad_earth_keys_name_the_key(tmp_path, tail, needle) -> None:
+def test_bad_earth_keys_name_the_key(tmp_path, where, text, needle) -> None:
     with pytest.raises(ScenarioError) as err:
-        load_text(tmp_path, tail=tail)
+        load_text(tmp_path, **{where: text})
     assert needle in str(err.value)
     assert "s.toml" in str(err.value)
+
+
+def test_earth_keys_on_the_nodes(tmp_path) -> None:
+    sc = load_text(tmp_path, station="mspa = 4\ncomplex = \"Madrid\"\n",
+                   orbiter="[orbiter.tracking]\nhours_per_day = 12.0\npasses_per_day = 3\n",
+                   lander="[lander.dte]\nsessions_per_sol = 2\nsession_minutes = 30.0\n",
+                   tail="[earth]\nsolver = \"greedy\"\n")
+    e = sc.earth
+    assert (e.stations["DSS-63"].mspa, e.stations["DSS-63"].complex) == (4, "Madrid")
+    assert (e.orbiters["TGO"].hours_per_day, e.orbiters["TGO"].passes_per_day) == (12.0, 3)
+    assert (e.landers["RF"].sessions_per_sol, e.landers["RF"].session_minutes) == (2, 30.0)
+    assert e.solver == "greedy" and e.allocate
 
 
 def test_lander_keys_demand_and_landing(tmp_path) -> None:
@@ -380,8 +402,8 @@ def test_lander_keys_demand_and_landing(tmp_path) -> None:
 
 
 def test_without_a_partner_drops_its_earth_entries(tmp_path) -> None:
-    sc = load_text(tmp_path, tail="[earth.stations.DSS-63]\nmspa = 4\nserves = [\"TGO\", \"RF\"]\n"
-                                  "[earth.orbiters.TGO]\npasses_per_day = 2\n")
+    sc = load_text(tmp_path, station="mspa = 4\nserves = [\"TGO\", \"RF\"]\n",
+                   orbiter="[orbiter.tracking]\npasses_per_day = 2\n")
     other = sc.without("TGO")
     assert "TGO" not in other.earth.orbiters
     assert other.earth.stations["DSS-63"].serves == ["RF"]

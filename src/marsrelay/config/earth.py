@@ -1,9 +1,10 @@
-"""The ``[earth]`` table of a scenario file: Earth stations' antennas and who may use them when.
+"""Earth resources in a scenario file: antennas, tracking allocations, direct-to-Earth sessions.
 
 The schedule stage allocates Earth passes (:mod:`marsrelay.schedule.earth`): each orbiter gets
 tracks on the scenario's antennas within its tracking allocation, each lander its direct-to-Earth
-sessions, and no antenna serves more spacecraft at once than it can. Every key is optional;
-unknown keys are an error. Example::
+sessions, and no antenna serves more spacecraft at once than it can. The keys belong to the
+nodes they describe, so a node's settings come and go with it; the ``[earth]`` table holds the
+allocation's own settings. Every key is optional; unknown keys are an error. Example::
 
     [earth]
     allocate = true                # false: every Earth window usable at once (capacity only)
@@ -11,25 +12,36 @@ unknown keys are an error. Example::
     time_limit_s = 10.0            # default: [schedule] time_limit_s
     candidate_step_s = 1800.0      # candidate track starts every this many seconds
 
-    [earth.stations.DSS-26]        # one antenna (a scenario station), by name
+    [[station]]
+    name = "DSS-26"
+    # ... position keys ...
     mspa = 4                       # downlinks it receives at once (MSPA); 1: one spacecraft
     complex = "Goldstone"          # default: stations of one agency within 50 km of each other
     serves = ["MRO", "Curiosity"]  # default: every spacecraft
 
-    [earth.orbiters.MRO]           # the orbiter's tracking allocation
+    [[orbiter]]
+    name = "MRO"
+    # ...
+    [orbiter.tracking]             # the orbiter's tracking allocation
     hours_per_day = 16.0           # track time per UTC day
     passes_per_day = 2             # tracks per UTC day (each hours_per_day / passes_per_day)
     # or explicit tracks (then only these):
-    tracks = [{station = "DSS-26", start = "2019-06-01T02:00:00Z", end = "2019-06-01T10:00:00Z"}]
+    # tracks = [{station = "DSS-26", start = "2019-06-01T02:00:00Z", end = "2019-06-01T10:00:00Z"}]
 
-    [earth.landers.Curiosity]      # direct-to-Earth sessions of a lander
+    [[lander]]
+    name = "Curiosity"
+    # ...
+    [lander.dte]                   # direct-to-Earth sessions (with direct_to_earth = true)
     sessions_per_sol = 1
     session_minutes = 15.0
-    rate_bps = 11000.0             # default: what the link supports
+    rate_bps = 11000.0             # default: what the link supports (never above it)
 
-Defaults (sources in :mod:`marsrelay.schedule.earth.defaults`): an orbiter without an entry gets
-one 8-hour track per UTC day; a lander with ``direct_to_earth`` one 15-minute session per sol; an
-antenna serves one spacecraft at a time unless ``mspa`` says more.
+:class:`EarthConfig` gathers both: the ``[earth]`` keys and, by node name, the antennas
+(``stations``), tracking allocations (``orbiters``) and sessions (``landers``) the node tables
+give. Defaults (sources in :mod:`marsrelay.schedule.earth.defaults`): an orbiter without a
+``tracking`` table gets one 8-hour track per UTC day; a lander with ``direct_to_earth`` one
+15-minute session per sol; an antenna serves one spacecraft at a time unless ``mspa`` says
+more.
 """
 
 from __future__ import annotations
@@ -40,6 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 __all__ = [
     "EarthConfig",
+    "EarthTable",
     "ExplicitTrack",
     "LanderSessions",
     "OrbiterTracking",
@@ -48,7 +61,7 @@ __all__ = [
 
 
 class StationAntenna(BaseModel):
-    """``[earth.stations.<station>]``: one antenna's capacity and its complex."""
+    """One antenna's capacity, complex and the spacecraft it serves (``[[station]]`` keys)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -80,7 +93,7 @@ class ExplicitTrack(BaseModel):
 
 
 class OrbiterTracking(BaseModel):
-    """``[earth.orbiters.<orbiter>]``: an orbiter's tracking allocation."""
+    """``[orbiter.tracking]``: an orbiter's tracking allocation."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -101,7 +114,7 @@ class OrbiterTracking(BaseModel):
 
 
 class LanderSessions(BaseModel):
-    """``[earth.landers.<lander>]``: a lander's direct-to-Earth sessions."""
+    """``[lander.dte]``: a lander's direct-to-Earth sessions."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -113,8 +126,8 @@ class LanderSessions(BaseModel):
                                    "(default: the link's rate; never above it)")
 
 
-class EarthConfig(BaseModel):
-    """Settings read from the scenario's ``[earth]`` table (unknown keys are an error)."""
+class EarthTable(BaseModel):
+    """The ``[earth]`` table of a scenario file: the allocation's own settings."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -126,6 +139,14 @@ class EarthConfig(BaseModel):
                                        "(default: [schedule] time_limit_s)")
     candidate_step_s: float = Field(1800.0, ge=60.0, le=86400.0,
                                     description="candidate track starts every this many s")
+
+
+class EarthConfig(EarthTable):
+    """The Earth allocation's settings: the ``[earth]`` table's keys and, by node name, the
+    node tables' antennas (``[[station]]`` ``mspa``/``complex``/``serves``), tracking
+    allocations (``[orbiter.tracking]``) and direct-to-Earth sessions (``[lander.dte]``).
+    Nodes without an entry get the defaults."""
+
     stations: dict[str, StationAntenna] = Field(default_factory=dict)
     orbiters: dict[str, OrbiterTracking] = Field(default_factory=dict)
     landers: dict[str, LanderSessions] = Field(default_factory=dict)

@@ -12,11 +12,13 @@ Layout of a file (all keys; ``*`` marks the required ones)::
                   grazing_height_km, compare_without
     [[orbiter]]   name*, agency, max_range_km, radio, blackouts, and exactly one of
                   [orbiter.elements] (a_km*, i_deg*, e, raan_deg, argp_deg, mean_anomaly_deg,
-                  epoch), [orbiter.spk] (path*, naif_id*), [orbiter.oem] (path*)
+                  epoch), [orbiter.spk] (path*, naif_id*), [orbiter.oem] (path*);
+                  [orbiter.tracking] (hours_per_day, passes_per_day, tracks)
     [[lander]]    name*, agency, lat_deg*, lon_east_deg*, height_km, elevation_mask_deg, radio,
-                  direct_to_earth, blackouts, landing_utc, demand_mbit_per_sol, demand_priority
+                  direct_to_earth, blackouts, landing_utc, demand_mbit_per_sol, demand_priority,
+                  [lander.dte] (sessions_per_sol, session_minutes, rate_bps)
     [[station]]   name*, agency, lat_deg*, lon_east_deg*, height_m, elevation_mask_deg, dish_m,
-                  blackouts
+                  blackouts, mspa, complex, serves
     [links] [traffic] [schedule] [simulation] [earth]   stage settings (marsrelay.config)
     [ion]         nodes: ION node numbers -> node names for ION contact plans
 
@@ -46,6 +48,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from marsrelay.config.earth import EarthConfig, StationAntenna
 from marsrelay.constants import MARS_EQ_RADIUS_KM
 from marsrelay.errors import (
     EphemerisCoverageError,
@@ -285,23 +288,29 @@ class _Builder:
             check(name, f"links.spacecraft.{name}", "lander or orbiter", landers + orbiters)
         for name in raw.links.stations:
             check(name, f"links.stations.{name}", "station", stations)
-        for name, antenna in raw.earth.stations.items():
-            check(name, f"earth.stations.{name}", "station", stations)
-            for k, node in enumerate(antenna.serves or []):
-                check(node, f"earth.stations.{name}.serves[{k}]", "lander or orbiter",
-                      orbiters + landers)
-        for name, tracking in raw.earth.orbiters.items():
-            check(name, f"earth.orbiters.{name}", "orbiter", orbiters)
-            for k, track in enumerate(tracking.tracks):
-                where = f"earth.orbiters.{name}.tracks[{k}]"
+        for k, st in enumerate(raw.station):
+            for j, node in enumerate(st.serves or []):
+                check(node, f"station[{k}].serves[{j}]", "lander or orbiter", orbiters + landers)
+        for k, o in enumerate(raw.orbiter):
+            for j, track in enumerate(o.tracking.tracks if o.tracking else []):
+                where = f"orbiter[{k}].tracking.tracks[{j}]"
                 check(track.station, f"{where}.station", "station", stations)
                 a = self.attempt(lambda w=where, t=track: self.tdb(t.start, f"{w}.start"), None)
                 b = self.attempt(lambda w=where, t=track: self.tdb(t.end, f"{w}.end"), None)
                 if a is not None and b is not None and b <= a:
                     self.errors.append(self.error(f"track end {track.end} is not after its start "
                                                   f"{track.start}", where, "end after start"))
-        for name in raw.earth.landers:
-            check(name, f"earth.landers.{name}", "lander", landers)
+
+    @staticmethod
+    def earth(raw: ScenarioFile) -> EarthConfig:
+        """The Earth allocation's settings: the ``[earth]`` table and the node tables' keys."""
+        return EarthConfig(
+            **raw.earth.model_dump(),
+            stations={st.name: StationAntenna(mspa=st.mspa, complex=st.complex,
+                                              serves=st.serves) for st in raw.station},
+            orbiters={o.name: o.tracking for o in raw.orbiter if o.tracking is not None},
+            landers={la.name: la.dte for la in raw.lander if la.dte is not None},
+        )
 
     def build(self, raw: ScenarioFile) -> Scenario:
         s = raw.scenario
@@ -404,5 +413,5 @@ class _Builder:
             schedule=raw.schedule,
             simulation=raw.simulation,
             ion=raw.ion,
-            earth=raw.earth,
+            earth=self.earth(raw),
         )

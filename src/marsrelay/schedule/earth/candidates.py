@@ -2,7 +2,7 @@
 
 :func:`earth_problem` reads as the definition in :mod:`marsrelay.schedule.earth.problem`:
 
-1. antennas: each station's capacity (``[earth.stations]`` ``mspa``) and complex
+1. antennas: each station's capacity (``[[station]]`` ``mspa``) and complex
    (:func:`station_complexes`);
 2. each spacecraft's Earth windows per station (``orbiter_earth`` / ``direct_earth`` rows), cut
    by its own and the station's blackouts;
@@ -145,7 +145,7 @@ def pair_windows(contacts: ContactTable, craft: str, station: str, kind: str,
 
 
 def station_complexes(stations: Sequence[EarthStation], config: EarthConfig) -> list[str]:
-    """Each station's complex: its ``[earth.stations]`` ``complex``, else the stations of its
+    """Each station's complex: its ``[[station]]`` ``complex``, else the stations of its
     agency within :data:`~.defaults.COMPLEX_RADIUS_KM` together, named after a known complex
     that close or after their first station."""
     pos = np.array([st.position_itrs_km for st in stations]).reshape(-1, 3)
@@ -205,9 +205,9 @@ def _view_periods(w: PairWindows, merge_gap_s: float) -> list[tuple[float, float
 
 
 def craft_of_scenario(scenario: Scenario, config: EarthConfig) -> list[EarthCraft]:
-    """The spacecraft asking for Earth passes: every orbiter (its ``[earth.orbiters]`` entry
+    """The spacecraft asking for Earth passes: every orbiter (its ``[orbiter.tracking]`` table
     or the default allocation) and every lander with ``direct_to_earth`` (its
-    ``[earth.landers]`` entry or the default sessions)."""
+    ``[lander.dte]`` table or the default sessions)."""
     out: list[EarthCraft] = []
     for o in scenario.orbiters:
         spec = config.orbiters.get(o.name)
@@ -270,7 +270,7 @@ def earth_problem(
             for k, (st, a, b) in enumerate(craft.tracks):
                 if st not in windows:
                     raise InputError(f"{st} does not serve {craft.name}",
-                                     field=f"earth.orbiters.{craft.name}.tracks[{k}].station",
+                                     field=f"{craft.name}: orbiter.tracking.tracks[{k}].station",
                                      allowed=", ".join(windows) or "no station serves it")
                 a, b = max(a, start_tdb_s), min(b, end_tdb_s)
                 if b > a:

@@ -95,14 +95,14 @@ def check_explicit(pb: EarthProblem) -> None:
         k, s = int(pb.cand_craft[c]), int(pb.cand_station[c])
         if craft.peak(k, a, b) > 0:
             raise InputError(f"explicit track {pb.pass_label(c)} overlaps another track of "
-                             f"{pb.craft[k]}", field=f"earth.orbiters.{pb.craft[k]}.tracks",
+                             f"{pb.craft[k]}", field=f"{pb.craft[k]}: orbiter.tracking.tracks",
                              allowed="tracks of one orbiter that do not overlap")
         if antenna.peak(s, a, b) >= pb.station_mspa[s]:
             raise InputError(f"explicit track {pb.pass_label(c)} exceeds {pb.stations[s]}'s "
                              f"capacity ({pb.station_mspa[s]} at once)",
-                             field=f"earth.orbiters.{pb.craft[k]}.tracks",
+                             field=f"{pb.craft[k]}: orbiter.tracking.tracks",
                              allowed="explicit tracks within each antenna's capacity "
-                                     f"(earth.stations.{pb.stations[s]}.mspa)")
+                                     f"({pb.stations[s]}: station mspa)")
         craft.add(k, a, b)
         antenna.add(s, a, b)
 
