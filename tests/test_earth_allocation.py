@@ -195,6 +195,23 @@ def test_exact_plan_matches_brute_force_and_never_loses_to_greedy(inst) -> None:
     assert (int(greedy.selected.sum()), int(vol[greedy.selected].sum())) <= best
 
 
+def test_blackouts_keep_passes_away() -> None:
+    # A station in maintenance from 2 h to 5 h and a spacecraft blacked out from 12 h to 13 h:
+    # no candidate pass overlaps either (Earth windows 0-24 h, 4-hour tracks every hour).
+    rows = [("A", "DSS-14", 0, 24, 1e6), ("B", "DSS-26", 0, 24, 1e6)]
+    crafts = [EarthCraft("A", "orbiter_earth", per_period=2, length_s=4 * HOUR),
+              EarthCraft("B", "orbiter_earth", ((T0 + 12 * HOUR, T0 + 13 * HOUR),),
+                         per_period=2, length_s=4 * HOUR)]
+    cfg = EarthConfig(candidate_step_s=HOUR)
+    pb = earth_problem(crafts, STATIONS, earth_rows(rows), cfg, T0, T0 + 86400.0,
+                       {"DSS-14": ((T0 + 2 * HOUR, T0 + 5 * HOUR),)})
+    a = pb.cand_craft == 0
+    assert a.any() and (pb.cand_craft == 1).any()
+    assert np.all((pb.start_tdb_s[a] >= T0 + 5 * HOUR) | (pb.end_tdb_s[a] <= T0 + 2 * HOUR))
+    b = ~a
+    assert np.all((pb.start_tdb_s[b] >= T0 + 13 * HOUR) | (pb.end_tdb_s[b] <= T0 + 12 * HOUR))
+
+
 def test_explicit_tracks_are_taken_as_given_and_must_fit() -> None:
     rows = [("A", "DSS-14", 0, 10, 1e6), ("B", "DSS-14", 0, 10, 1e6)]
     a, b = T0 + 1 * HOUR, T0 + 5 * HOUR

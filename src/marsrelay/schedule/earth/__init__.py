@@ -83,11 +83,4 @@ def allocate_earth(
         sel = greedy
     else:
         sel = solve_cpsat(pb, cfg.time_limit_s or time_limit_s, workers, hint=greedy)
-    stations = {st.name: k for k, st in enumerate(scenario.stations)}
-    dark = {}
-    crafts = craft_of_scenario(scenario, cfg)
-    for i, craft in enumerate(crafts):
-        for name_s, k in stations.items():
-            dark[(i, k)] = tuple(craft.blackouts) + tuple(
-                scenario.station_blackouts.get(name_s, ()))
-    return make_allocation(pb, sel, greedy, contacts, dark)
+    return make_allocation(pb, sel, greedy, contacts)

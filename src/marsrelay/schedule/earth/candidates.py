@@ -13,6 +13,9 @@
 4. requests: per orbiter and UTC day, per lander and local sol, with their limits (pro-rated
    at the horizon's edges).
 
+No candidate overlaps a blackout of its spacecraft or of its station (the antenna is
+unavailable then); explicit tracks are taken as given.
+
 A candidate's volume spreads each window's link volume evenly over the window (``volume_bits``
 of the links stage), clipped to the pass; a lander's session is capped at its ``rate_bps``.
 """
@@ -42,7 +45,7 @@ from marsrelay.schedule.earth.defaults import (
     MERGE_GAP_S,
     MIN_TRACK_FRACTION,
 )
-from marsrelay.schedule.earth.problem import EarthProblem
+from marsrelay.schedule.earth.problem import EarthProblem, Windows
 
 __all__ = [
     "EarthCraft",
@@ -52,8 +55,6 @@ __all__ = [
     "pair_windows",
     "station_complexes",
 ]
-
-Windows = tuple[tuple[float, float], ...]
 
 
 @dataclass(frozen=True)
@@ -250,7 +251,7 @@ def earth_problem(
     """Candidates and requests of ``crafts`` on ``stations`` over ``[start_tdb_s, end_tdb_s)``
     (see the module docstring). Raises :class:`~marsrelay.errors.InputError` for an explicit
     track on a station that does not serve its orbiter."""
-    dark_station = dict(station_blackouts or {})
+    dark_station = [tuple((station_blackouts or {}).get(st.name, ())) for st in stations]
     names = [st.name for st in stations]
     complexes = station_complexes(stations, config)
     mspa = np.array([config.stations[n].mspa if n in config.stations else 1 for n in names],
@@ -264,8 +265,8 @@ def earth_problem(
     step = config.candidate_step_s
     for i, craft in enumerate(crafts):
         windows = {s: pair_windows(contacts, craft.name, s, craft.kind,
-                                   tuple(craft.blackouts) + tuple(dark_station.get(s, ())))
-                   for s in names if craft.name in serves.get(s, {craft.name})}
+                                   tuple(craft.blackouts) + dark_station[k])
+                   for k, s in enumerate(names) if craft.name in serves.get(s, {craft.name})}
         if craft.tracks:
             for k, (st, a, b) in enumerate(craft.tracks):
                 if st not in windows:
@@ -303,9 +304,11 @@ def earth_problem(
                 starts = _slide(a, b, craft.length_s, step)
                 if craft.kind == "direct_earth":
                     starts = starts[starts + craft.length_s <= b + 1e-6]
+                length = min(craft.length_s, b - a)
+                for d0, d1 in tuple(craft.blackouts) + dark_station[names.index(s)]:
+                    starts = starts[(starts >= d1) | (starts + length <= d0)]  # unavailable
                 if len(starts) == 0:
                     continue
-                length = min(craft.length_s, b - a)
                 period = np.searchsorted(edges, starts, side="right") - 1
                 request = first + np.clip(period, 0, len(labels) - 1)
                 _add(cols, w, i, names.index(s), starts, length, request, False,
@@ -331,6 +334,8 @@ def earth_problem(
         req_start_tdb_s=np.asarray(req["start"], dtype=float),
         req_end_tdb_s=np.asarray(req["end"], dtype=float), req_limit=req_limit,
         rate_cap_bps=np.array([c.rate_cap_bps for c in crafts], dtype=float),
+        craft_blackouts=tuple(tuple(c.blackouts) for c in crafts),
+        station_blackouts=tuple(dark_station),
     )
 
 

@@ -24,10 +24,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["VOLUME_UNIT_BITS", "EarthProblem", "candidate_values"]
+__all__ = ["VOLUME_UNIT_BITS", "EarthProblem", "Windows", "candidate_values"]
 
 #: Volume unit of the optimiser's objective, bits (0.1 Mbit).
 VOLUME_UNIT_BITS: float = 1e5
+
+#: Time windows ``((start, end), ...)``, TDB s (blackouts).
+Windows = tuple[tuple[float, float], ...]
 
 
 @dataclass
@@ -73,6 +76,9 @@ class EarthProblem:
     value: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     #: Per spacecraft: the session rate cap of a lander (bps; NaN: the link's rate).
     rate_cap_bps: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: Per spacecraft and per station: blackout windows (TDB s) cut out of the Earth windows.
+    craft_blackouts: tuple[Windows, ...] = ()
+    station_blackouts: tuple[Windows, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.value) != len(self.start_tdb_s):
@@ -82,6 +88,12 @@ class EarthProblem:
 
     def __len__(self) -> int:
         return len(self.start_tdb_s)
+
+    def blackouts(self, craft: int, station: int) -> Windows:
+        """Windows (TDB s) when spacecraft ``craft`` cannot use antenna ``station``."""
+        own = self.craft_blackouts[craft] if craft < len(self.craft_blackouts) else ()
+        ant = self.station_blackouts[station] if station < len(self.station_blackouts) else ()
+        return tuple(own) + tuple(ant)
 
     @property
     def requested(self) -> int:

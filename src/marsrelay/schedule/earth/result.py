@@ -32,8 +32,6 @@ __all__ = ["UNMET_REASONS", "EarthAllocation", "make_allocation"]
 
 UNMET_REASONS: tuple[str, ...] = ("no_view", "antenna_busy", "spacecraft_busy", "not_chosen")
 
-Windows = tuple[tuple[float, float], ...]
-
 
 @dataclass
 class EarthAllocation:
@@ -142,8 +140,8 @@ def _modes(station: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarra
     return out
 
 
-def _pieces(pb: EarthProblem, chosen: np.ndarray, contacts: ContactTable,
-            dark: dict[tuple[int, int], Windows]) -> tuple[ContactTable, np.ndarray]:
+def _pieces(pb: EarthProblem, chosen: np.ndarray, contacts: ContactTable
+            ) -> tuple[ContactTable, np.ndarray]:
     """The chosen passes' Earth windows clipped to them (contact rows) and each pass's
     volume (the sum of its pieces), bits."""
     cache: dict[tuple[int, int], PairWindows] = {}
@@ -156,7 +154,7 @@ def _pieces(pb: EarthProblem, chosen: np.ndarray, contacts: ContactTable,
         key = (int(pb.cand_craft[c]), int(pb.cand_station[c]))
         if key not in cache:
             cache[key] = pair_windows(contacts, pb.craft[key[0]], pb.stations[key[1]],
-                                      pb.craft_kind[key[0]], dark.get(key, ()))
+                                      pb.craft_kind[key[0]], pb.blackouts(*key))
         w = cache[key]
         a, b = pb.start_tdb_s[c], pb.end_tdb_s[c]
         s, e = np.maximum(w.start_tdb_s, a), np.minimum(w.end_tdb_s, b)
@@ -238,13 +236,12 @@ def _unmet(pb: EarthProblem, selected: np.ndarray, status: str
 
 
 def make_allocation(pb: EarthProblem, sel: EarthSelection, greedy: EarthSelection,
-                    contacts: ContactTable, dark: dict[tuple[int, int], Windows]
-                    ) -> EarthAllocation:
-    """The :class:`EarthAllocation` of ``sel`` (``greedy``: the baseline's plan, for the
-    comparison; ``dark``: blackouts per (spacecraft, station) index pair)."""
+                    contacts: ContactTable) -> EarthAllocation:
+    """The :class:`EarthAllocation` of ``sel`` on ``contacts`` (the linked contacts the
+    problem was built from; ``greedy``: the baseline's plan, for the comparison)."""
     chosen = np.flatnonzero(sel.selected)
     chosen = chosen[np.lexsort((pb.cand_station[chosen], pb.start_tdb_s[chosen]))]
-    pieces, volume = _pieces(pb, chosen, contacts, dark)
+    pieces, volume = _pieces(pb, chosen, contacts)
     station = np.asarray(pb.stations, dtype=object)[pb.cand_station[chosen]] if len(
         chosen) else np.empty(0, dtype=object)
     start, end = pb.start_tdb_s[chosen], pb.end_tdb_s[chosen]
