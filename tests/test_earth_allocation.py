@@ -41,6 +41,7 @@ from marsrelay.schedule.earth import (
 )
 from marsrelay.schedule.earth.candidates import EarthCraft, earth_problem
 from marsrelay.schedule.earth.problem import VOLUME_UNIT_BITS
+from marsrelay.schedule.earth.solve import request_bounds
 
 SOL_S = 88775.244  # Allison & McEwen 2000 (Mars24)
 T0 = float(utc_to_tdb("2030-06-26T00:00:00Z"))  # a UTC midnight
@@ -148,17 +149,19 @@ def instances(draw):
     return rows, crafts, mspa
 
 
-def brute_force(pb: EarthProblem) -> tuple[int, int]:
+def brute_force(pb: EarthProblem) -> tuple[tuple[int, int], int]:
     """The best (passes, volume units) over every feasible subset of candidates, checked
-    against the rules with this file's own code."""
+    against the rules with this file's own code, and the most volume units of any."""
     n = len(pb)
     vol = np.floor(pb.volume_bits / VOLUME_UNIT_BITS).astype(np.int64)
-    best = (0, 0)
+    best, most = (0, 0), 0
     for size in range(n + 1):
         for subset in itertools.combinations(range(n), size):
             if feasible(pb, subset):
-                best = max(best, (size, int(vol[list(subset)].sum())))
-    return best
+                carried = int(vol[list(subset)].sum())
+                best = max(best, (size, carried))
+                most = max(most, carried)
+    return best, most
 
 
 def feasible(pb: EarthProblem, subset) -> bool:
@@ -188,8 +191,12 @@ def test_exact_plan_matches_brute_force_and_never_loses_to_greedy(inst) -> None:
     vol = np.floor(pb.volume_bits / VOLUME_UNIT_BITS).astype(np.int64)
     for plan in (greedy, exact):
         assert feasible(pb, np.flatnonzero(plan.selected).tolist())
-    best = brute_force(pb)
+    best, most = brute_force(pb)
     assert (int(exact.selected.sum()), int(vol[exact.selected].sum())) == best
+    # The per-request bounds that let a plan be declared optimal without a search hold.
+    n_max, v_at_n, v_any = request_bounds(pb)
+    assert n_max >= best[0] and v_any >= most
+    assert n_max > best[0] or v_at_n >= best[1]
     assert exact.status == "OPTIMAL"
     assert exact.objective >= greedy.objective
     assert (int(greedy.selected.sum()), int(vol[greedy.selected].sum())) <= best

@@ -32,6 +32,7 @@ __all__ = [
     "EarthSelection",
     "IntervalLoad",
     "check_explicit",
+    "request_bounds",
     "solve_cpsat",
     "solve_greedy",
 ]
@@ -133,14 +134,16 @@ def solve_greedy(pb: EarthProblem) -> EarthSelection:
                           float("nan"), float("nan"), time.perf_counter() - t0)
 
 
-def _request_bounds(pb: EarthProblem) -> tuple[int, int]:
-    """Upper bounds of the passes granted and of the volume units carried, each request on its
-    own: its best ``limit`` candidates that do not overlap one another (weighted interval
-    scheduling), explicit tracks included. Conflicts between requests are ignored, so these
-    bound any plan."""
+def request_bounds(pb: EarthProblem) -> tuple[int, int, int]:
+    """Upper bounds from each request on its own (conflicts between requests ignored):
+    ``(passes, volume with those passes, volume)`` where a request gives its most
+    non-overlapping candidates up to its limit (and, among those sets, the most volume units),
+    and separately its most volume units with at most ``limit`` non-overlapping candidates
+    (weighted interval scheduling); explicit tracks included. A plan granting the first bound
+    carries at most the second; any plan carries at most the third."""
     vol = np.floor(np.nan_to_num(pb.volume_bits) / VOLUME_UNIT_BITS).astype(np.int64)
     count = int(pb.fixed.sum())
-    volume = int(vol[pb.fixed].sum())
+    volume_at_count = volume_any = int(vol[pb.fixed].sum())
     for r in range(len(pb.req_limit)):
         members = np.flatnonzero(pb.request == r)
         k = int(pb.req_limit[r])
@@ -149,28 +152,28 @@ def _request_bounds(pb: EarthProblem) -> tuple[int, int]:
         order = members[np.argsort(pb.end_tdb_s[members], kind="stable")]
         ends = pb.end_tdb_s[order]
         prev = np.searchsorted(ends, pb.start_tdb_s[order], side="right")  # compatible prefix
-        best_n = np.zeros((k + 1, len(order) + 1), dtype=np.int64)
-        best_v = np.zeros((k + 1, len(order) + 1), dtype=np.int64)
+        m = len(order)
+        # lexicographic (passes, volume) and volume alone, with at most j of the first i
+        lex = np.zeros((k + 1, m + 1, 2), dtype=np.int64)
+        alone = np.zeros((k + 1, m + 1), dtype=np.int64)
         for j in range(1, k + 1):
-            for i in range(1, len(order) + 1):
-                p = prev[i - 1]
-                take_n = best_n[j - 1, p] + 1
-                take_v = best_v[j - 1, p] + vol[order[i - 1]]
-                keep_n, keep_v = best_n[j, i - 1], best_v[j, i - 1]
-                if (take_n, take_v) > (keep_n, keep_v):
-                    best_n[j, i], best_v[j, i] = take_n, take_v
-                else:
-                    best_n[j, i], best_v[j, i] = keep_n, keep_v
-        count += int(best_n[k, -1])
-        volume += int(best_v[k].max())
-    return count, volume
+            for i in range(1, m + 1):
+                p, v = prev[i - 1], vol[order[i - 1]]
+                take = (lex[j - 1, p, 0] + 1, lex[j - 1, p, 1] + v)
+                keep = (lex[j, i - 1, 0], lex[j, i - 1, 1])
+                lex[j, i] = max(take, keep)
+                alone[j, i] = max(alone[j - 1, p] + v, alone[j, i - 1])
+        count += int(lex[k, m, 0])
+        volume_at_count += int(lex[k, m, 1])
+        volume_any += int(alone[k, m])
+    return count, volume_at_count, volume_any
 
 
 def solve_cpsat(pb: EarthProblem, time_limit_s: float = 10.0, workers: int = 2,
                 hint: EarthSelection | None = None, seed: int = 0) -> EarthSelection:
     """The exact CP-SAT model (see the module docstring), solved lexicographically: the most
     passes granted first (within :data:`COUNT_SHARE` of the time), then the most volume with
-    that many. A plan reaching the per-request bounds (:func:`_request_bounds`) is optimal
+    that many. A plan reaching the per-request bounds (:func:`request_bounds`) is optimal
     without a search. Status ``OPTIMAL`` when proven, ``FEASIBLE`` otherwise (``HINT`` when
     nothing better than the warm start was found); ``gap`` is relative: in passes granted
     while their number is not proven the most possible, in volume once it is."""
@@ -181,11 +184,11 @@ def solve_cpsat(pb: EarthProblem, time_limit_s: float = 10.0, workers: int = 2,
                               time.perf_counter() - t0)
     vol = np.floor(np.nan_to_num(pb.volume_bits) / VOLUME_UNIT_BITS).astype(np.int64)
     weight = int(pb.value[0] - vol[0])  # value = weight + volume units
-    cap_n, cap_v = _request_bounds(pb)
+    cap_n, cap_v_at_n, cap_v = request_bounds(pb)
     if hint is not None:
         h_n = int(hint.selected.sum())
         h_v = int(vol[hint.selected].sum())
-        if h_n == cap_n and h_v == cap_v:
+        if h_n == cap_n and h_v == cap_v_at_n:
             return EarthSelection("cpsat", "OPTIMAL", hint.selected.copy(), hint.objective,
                                   float(hint.objective), 0.0, time.perf_counter() - t0)
     from ortools.sat.python import cp_model
@@ -246,7 +249,7 @@ def solve_cpsat(pb: EarthProblem, time_limit_s: float = 10.0, workers: int = 2,
     found, vol_bound = search(left, current)
     if found is not None and int(vol[found].sum()) >= int(vol[current].sum()):
         current = found
-    vol_bound = min(vol_bound, float(cap_v))
+    vol_bound = min(vol_bound, float(cap_v_at_n if granted == cap_n else cap_v))
     obj = objective_of(pb, current)
     carried = int(vol[current].sum())
     count_proven = count_bound <= granted
