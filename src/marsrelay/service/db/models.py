@@ -166,6 +166,7 @@ class RelayRequest(Base):
     __tablename__ = "requests"
     __table_args__ = (
         Index("ix_requests_orbiter_state", "orbiter_id", "state", "start_ms"),
+        Index("ix_requests_lander_state", "lander_id", "state", "start_ms"),
         Index("ix_requests_lander_agency", "lander_agency_id"),
         Index("ix_requests_orbiter_agency", "orbiter_agency_id"),
     )
