@@ -21,7 +21,9 @@ hosts: behind a load balancer, limit at the proxy too.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -58,6 +60,7 @@ class RateLimiter:
         self._memory: dict[tuple[str, str], tuple[float, float]] = {}
         self._store = store
         self._conn: sqlite3.Connection | None = None
+        self._lock_fd: int | None = None
 
     def check(self, key: str, action: str) -> float | None:
         """Take one token for ``key``'s ``action``: None when allowed, else the seconds to
@@ -71,7 +74,7 @@ class RateLimiter:
                 return self._take_memory(key, action, limit, now)
             try:
                 return self._take_shared(key, action, limit, now)
-            except sqlite3.Error as exc:  # the shared file failed: limit in this process
+            except (sqlite3.Error, OSError) as exc:  # the shared file failed: limit here
                 log.warning("rate-limit store %s: %s; limiting per process", self._store, exc)
                 self._store = None
                 return self._take_memory(key, action, limit, now)
@@ -98,6 +101,18 @@ class RateLimiter:
 
     def _take_shared(self, key: str, action: str, limit: Limit, now: float) -> float | None:
         conn = self._connect()
+        # Processes queue on flock (woken as soon as it is free) rather than in SQLite's
+        # busy handler, which sleeps in steps of up to 100 ms: this runs in the event loop.
+        assert self._lock_fd is not None
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            return self._take_locked(conn, key, action, limit, now)
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def _take_locked(
+        self, conn: sqlite3.Connection, key: str, action: str, limit: Limit, now: float
+    ) -> float | None:
         conn.execute("BEGIN IMMEDIATE")
         try:
             row = conn.execute(
@@ -120,6 +135,8 @@ class RateLimiter:
     def _connect(self) -> sqlite3.Connection:
         if self._conn is None:
             assert self._store is not None
+            self._lock_fd = os.open(f"{self._store}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                                    0o600)
             conn = sqlite3.connect(self._store, timeout=10, isolation_level=None,
                                    check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
@@ -146,3 +163,6 @@ class RateLimiter:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None

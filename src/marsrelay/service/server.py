@@ -17,6 +17,7 @@ is :class:`marsrelay.service.http_protocol.GuardedHttpProtocol` (a deadline for 
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import tempfile
@@ -86,6 +87,16 @@ def check_ready(db: Database) -> None:
         )
 
 
+def _settle_heap() -> None:
+    """Move everything built at start-up (the imported libraries, the app) out of the
+    garbage collector's sight, and collect the young generation less often. The service
+    benchmark's profile showed the cyclic collector re-scanning that start-up heap again and
+    again; this cut the CPU time of a typical read by about a third."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+
+
 class _Supervisor(Multiprocess):
     """uvicorn's worker supervisor, remembering which signal stopped it."""
 
@@ -103,7 +114,9 @@ class _Supervisor(Multiprocess):
 def worker_app() -> FastAPI:
     """The app of one worker process (``serve --workers N``): settings from the environment,
     which :func:`serve` has set for its workers."""
-    return create_app(Settings.from_env())
+    app = create_app(Settings.from_env())
+    _settle_heap()
+    return app
 
 
 def _config(app: FastAPI | str, settings: Settings, host: str, port: int, access_log: bool,
@@ -144,6 +157,7 @@ def serve(
         raise
     if workers <= 1:
         app = create_app(settings, RelayService(db, settings))
+        _settle_heap()
         server = _Server(_config(app, settings, host, port, access_log, 1))
         server.run()
         return 143 if server.stopped_by == signal.SIGTERM else 0
