@@ -71,6 +71,15 @@ def _overlapping(start_col: Any, end_col: Any, start_ms: int | None, end_ms: int
     return cond
 
 
+#: SQL integers are 64-bit: a query's ``after``, ``limit`` or ``offset`` past them is clamped
+#: (it selects what the unbounded value would), not an OverflowError in the driver.
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _int64(value: int) -> int:
+    return min(max(value, _INT64_MIN), _INT64_MAX)
+
+
 class Repository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -153,6 +162,7 @@ class Repository:
         limit: int | None = None,
         offset: int = 0,
     ) -> Sequence[Overflight]:
+        limit, offset = None if limit is None else _int64(limit), _int64(offset)
         q = select(Overflight)
         cond = _overlapping(Overflight.start_ms, Overflight.end_ms, start_ms, end_ms)
         if not include_superseded:
@@ -185,6 +195,7 @@ class Repository:
         limit: int | None = None,
         offset: int = 0,
     ) -> Sequence[RelayRequest]:
+        limit, offset = None if limit is None else _int64(limit), _int64(offset)
         cond = _overlapping(RelayRequest.start_ms, RelayRequest.end_ms, start_ms, end_ms)
         if agency_id is not None:
             cond.append(
@@ -291,7 +302,7 @@ class Repository:
         return ev
 
     def events(self, *, agency_id: int | None, after: int, limit: int) -> Sequence[Event]:
-        cond = [Event.id > after]
+        cond = [Event.id > _int64(after)]
         if agency_id is not None:
             cond.append(
                 or_(
@@ -330,6 +341,7 @@ class Repository:
         )
 
     def audit(self, *, after: int, limit: int) -> Sequence[AuditEntry]:
+        after = _int64(after)
         return self.session.scalars(
             select(AuditEntry).where(AuditEntry.id > after).order_by(AuditEntry.id).limit(limit)
         ).all()
