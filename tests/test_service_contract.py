@@ -74,12 +74,12 @@ mean_anomaly_deg = 0.0
 [[orbiter]]
 name = "MRO"
 agency = "NASA"
-[orbiter.elements]
+[orbiter.elements]                    # node chosen so that MRO and TGO sometimes pass together
 epoch = "2030-11-01T00:00:00Z"
 a_km = 3683.0
 e = 0.01
 i_deg = 92.6
-raan_deg = 40.0
+raan_deg = 160.0
 argp_deg = 270.0
 mean_anomaly_deg = 30.0
 
@@ -420,6 +420,25 @@ def test_only_start_given_ends_with_the_overflight(net: Net) -> None:
     s = to_ms(ov["start_utc"]) + 60_000
     req = create(net.api["esa"], ov, start=s)
     assert (req["start_utc"], req["end_utc"]) == (iso(s), ov["end_utc"])
+    act(net.api["esa"], req, "cancel")
+
+
+def test_only_end_given_starts_with_the_overflight(net: Net) -> None:
+    ov = net.slots.whole("MRO", MAWRTH)
+    e = to_ms(ov["end_utc"]) - 60_000
+    req = create(net.api["nasa"], ov, end=e)
+    assert (req["start_utc"], req["end_utc"]) == (ov["start_utc"], iso(e))
+    act(net.api["nasa"], req, "cancel")
+
+
+def test_input_times_without_milliseconds_are_accepted(net: Net) -> None:
+    """Inputs are "UTC ISO 8601 with Z": whole seconds are as valid as milliseconds; the
+    answer carries milliseconds."""
+    ov, s, _ = net.slots.part("MRO", RF, 20_000)
+    start = (s // 1000 + 1) * 1000
+    text = iso(start)[:-5] + "Z"
+    req = create(net.api["esa"], ov, start_utc=text, end_utc=iso(start + 10_000)[:-5] + "Z")
+    assert (req["start_utc"], req["end_utc"]) == (iso(start), iso(start + 10_000))
     act(net.api["esa"], req, "cancel")
 
 
@@ -785,7 +804,7 @@ def test_conflicts_half_open_windows_and_the_acknowledge_409(net: Net) -> None:
 
 
 def test_a_split_pass_shares_an_overflight_and_conflicts_across_agencies(net: Net) -> None:
-    ov_rf, ov_m, s, _ = net.slots.shared("TGO", RF, MAWRTH, 90_000)
+    ov_rf, ov_m, s, _ = net.slots.together(("TGO", RF), ("TGO", MAWRTH), 90_000)
     esa, nasa = net.api["esa"], net.api["nasa"]
     mine = create(esa, ov_rf, s, s + 60_000)
     theirs = create(nasa, ov_m, s + 30_000, s + 90_000)
@@ -804,6 +823,22 @@ def test_a_split_pass_shares_an_overflight_and_conflicts_across_agencies(net: Ne
     assert _pairs(esa, {mine["id"], split["id"]}) == {}
     mine = act(esa, mine, "acknowledge")
     split = act(esa, split, "acknowledge")
+    # the same orbiter: an acknowledged window of another lander blocks an overlapping one
+    late = create(nasa, ov_m, s + 59_999, s + 60_000)
+    refused(esa, late, "acknowledge", 409)
+    assert set(_pairs(esa, {late["id"]})) == {frozenset({mine["id"], late["id"]})}
+
+
+def test_windows_on_different_orbiters_never_conflict(net: Net) -> None:
+    """Conflicts and the acknowledge 409 are about one orbiter; simultaneous passes of two
+    orbiters are not in each other's way."""
+    ov_t, ov_m, s, e = net.slots.together(("TGO", RF), ("MRO", RF), 30_000)
+    esa, nasa = net.api["esa"], net.api["nasa"]
+    on_tgo, on_mro = create(esa, ov_t, s, e), create(esa, ov_m, s, e)
+    assert _pairs(esa, {on_tgo["id"], on_mro["id"]}) == {}
+    assert _pairs(net.api["admin"], {on_tgo["id"], on_mro["id"]}) == {}
+    act(esa, on_tgo, "acknowledge")
+    act(nasa, on_mro, "acknowledge")
 
 
 def test_the_orbiter_agency_sees_every_pair_on_its_orbiter(net: Net) -> None:
@@ -1208,6 +1243,7 @@ def moved(net: Net, backup: Server) -> dict[str, Any]:
 def test_publishing_the_same_elements_relinks_every_request(moved: dict[str, Any]) -> None:
     assert moved["first"].status_code == 200, moved["first"].text
     assert moved["v1"] == moved["v0"] + 1, "a new trajectory_version"
+    assert moved["first"].json()["trajectory_version"] == moved["v1"], "the answer names it"
     for old in (moved["mine"], moved["theirs"]):
         now = moved["after_same"][old["id"]]
         assert now["state"] == old["state"], "a request that still fits is not stale"

@@ -226,22 +226,24 @@ class Slots:
                 start += 1_000
         raise AssertionError(f"no free {length_ms} ms in {orbiter} over {lander} left")
 
-    def shared(self, orbiter: str, lander_a: str, lander_b: str,
-               length_ms: int) -> tuple[dict[str, Any], dict[str, Any], int, int]:
-        """A free window of ``length_ms`` inside an overflight of ``lander_a`` and one of
-        ``lander_b`` by the same orbiter at the same time (a split pass)."""
+    def together(self, first: tuple[str, str], second: tuple[str, str],
+                 length_ms: int) -> tuple[dict[str, Any], dict[str, Any], int, int]:
+        """A free window of ``length_ms`` inside an overflight of ``first`` (orbiter, lander)
+        and one of ``second`` at the same time: a split pass when the orbiters are the same,
+        simultaneous passes of two orbiters otherwise."""
+        orbiters = tuple({first[0], second[0]})
         for ova in self.overflights:
-            if ova["orbiter"] != orbiter or ova["lander"] != lander_a:
+            if (ova["orbiter"], ova["lander"]) != first:
                 continue
             for ovb in self.overflights:
-                if ovb["orbiter"] != orbiter or ovb["lander"] != lander_b:
+                if (ovb["orbiter"], ovb["lander"]) != second:
                     continue
                 s = max(to_ms(ova["start_utc"]), to_ms(ovb["start_utc"])) + 1_000
                 e = min(to_ms(ova["end_utc"]), to_ms(ovb["end_utc"])) - 1_000
                 start = s
                 while start + length_ms <= e:
-                    if self._free((orbiter,), start, start + length_ms):
-                        self.reserve(orbiter, start, start + length_ms)
+                    if self._free(orbiters, start, start + length_ms):
+                        self._take(orbiters, start, start + length_ms)
                         return ova, ovb, start, start + length_ms
                     start += 1_000
-        raise AssertionError(f"no free shared window {orbiter} over {lander_a}+{lander_b}")
+        raise AssertionError(f"no free window of {first} together with {second}")
