@@ -803,6 +803,18 @@ def test_conflicts_half_open_windows_and_the_acknowledge_409(net: Net) -> None:
     assert _pairs(esa, ids) == {}, "a cancelled request is not live"
 
 
+def test_only_an_acknowledged_window_blocks_an_acknowledgement(net: Net) -> None:
+    """Literal reading of "409 if ... the window overlaps an acknowledged request on the same
+    orbiter": an implemented request (not live, not in /conflicts) does not block; the
+    states where the contract means both say so (/busy, SSF)."""
+    ov, s, e = net.slots.part("TGO", RF, 30_000)
+    esa = net.api["esa"]
+    done = act(esa, act(esa, create(esa, ov, s, e), "acknowledge"), "result")
+    again = create(esa, ov, s + 10_000, e)
+    assert _pairs(esa, {done["id"], again["id"]}) == {}, "an implemented request is not live"
+    act(esa, again, "acknowledge")
+
+
 def test_a_split_pass_shares_an_overflight_and_conflicts_across_agencies(net: Net) -> None:
     ov_rf, ov_m, s, _ = net.slots.together(("TGO", RF), ("TGO", MAWRTH), 90_000)
     esa, nasa = net.api["esa"], net.api["nasa"]
@@ -871,6 +883,11 @@ def test_busy_lists_acknowledged_and_implemented_windows_anonymously(net: Net) -
         assert w[2] not in windows and w[3] not in windows, user
     tgo = net.api["jaxa"].ok("GET", "/busy", params={"orbiter": "TGO"})
     assert not {(to_ms(i["start_utc"]), to_ms(i["end_utc"])) for i in tgo} & set(w)
+    # `orbiter=` is a filter like /overflights' (each item names its orbiter): without it,
+    # every orbiter's busy time
+    every = net.api["jaxa"].ok("GET", "/busy")
+    assert {("MRO", iso(a), iso(b)) for a, b in w[:2]} <= {
+        (i["orbiter"], i["start_utc"], i["end_utc"]) for i in every}
 
 
 # ------------------------------------------------------------------------------ accounting

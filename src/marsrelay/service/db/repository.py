@@ -226,10 +226,12 @@ class Repository:
         start_ms: int | None = None,
         end_ms: int | None = None,
         exclude_id: int | None = None,
+        states: Iterable[str] = BUSY_STATES,
     ) -> Sequence[RelayRequest]:
-        """Acknowledged and implemented requests (of one orbiter) overlapping the window."""
+        """Acknowledged and implemented requests (of one orbiter) overlapping the window
+        (``states``: only those states)."""
         cond = [
-            RelayRequest.state.in_([s.value for s in BUSY_STATES]),
+            RelayRequest.state.in_([str(s) for s in states]),
             *_overlapping(RelayRequest.start_ms, RelayRequest.end_ms, start_ms, end_ms),
         ]
         if orbiter_id is not None:
