@@ -326,7 +326,9 @@ def test_there_are_at_least_150_cases() -> None:
 
 
 @pytest.mark.parametrize(("argv", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_input_exits_2_naming_the_problem(workspace, tmp_path, argv, words) -> None:
+def test_bad_input_exits_2_naming_the_problem(workspace, tmp_path, monkeypatch, argv,
+                                              words) -> None:
+    monkeypatch.chdir(tmp_path)  # a stray write into the current folder shows up below
     before = _snapshot(workspace)
     out = tmp_path / "out"
     args = [a.replace("{ws}", str(workspace)).replace("{out}", str(out)) for a in argv]
