@@ -913,15 +913,16 @@ def _rows(api: Api, start: int | None = None, end: int | None = None) -> list[di
 
 def _implemented_alone(net: Net, orbiter: str, lander: str, whole: bool,
                        returned: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    """An implemented request whose window no other test's window overlaps, on any orbiter."""
+    """An implemented request whose window (and a second either side) no other test's
+    window overlaps, on any orbiter."""
     owner = "esa" if AGENCY[lander] == "ESA" else "nasa"
     provider = "esa" if AGENCY[orbiter] == "ESA" else "nasa"
     other = "MRO" if orbiter == "TGO" else "TGO"
     if whole:
-        ov = net.slots.whole(orbiter, lander, also=(other,))
+        ov = net.slots.whole(orbiter, lander, also=(other,), guard_ms=1_000)
         s, e = to_ms(ov["start_utc"]), to_ms(ov["end_utc"])
     else:
-        ov, s, e = net.slots.part(orbiter, lander, 45_000, also=(other,))
+        ov, s, e = net.slots.part(orbiter, lander, 45_000, also=(other,), guard_ms=1_000)
     req = create(net.api[owner], ov, None if whole else s, None if whole else e)
     req = act(net.api[provider], req, "acknowledge")
     req = act(net.api[provider], req, "result", returned_bits=returned, forward_delivered=True)
@@ -961,7 +962,7 @@ def test_accounting_counts_implemented_passes_and_shows_rows_by_agency(net: Net)
 
 
 def test_accounting_sums_passes_of_one_agency_pair(net: Net) -> None:
-    ov, s, e = net.slots.part("TGO", RF, 60_000, also=("MRO",))
+    ov, s, e = net.slots.part("TGO", RF, 60_000, also=("MRO",), guard_ms=1_000)
     esa = net.api["esa"]
     for (a, b), returned in (((s, s + 20_000), 7), ((s + 20_000, e), 11)):
         act(esa, act(esa, create(esa, ov, a, b), "acknowledge"), "result",

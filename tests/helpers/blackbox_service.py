@@ -198,11 +198,12 @@ class Slots:
         for orbiter in orbiters:
             self.reserve(orbiter, start, end)
 
-    def whole(self, orbiter: str, lander: str, also: tuple[str, ...] = ()) -> dict[str, Any]:
+    def whole(self, orbiter: str, lander: str, also: tuple[str, ...] = (),
+              guard_ms: int = 0) -> dict[str, Any]:
         """An overflight of ``orbiter`` over ``lander`` no other test has touched (nor its
-        time on the orbiters ``also``)."""
+        time on the orbiters ``also``, nor ``guard_ms`` either side)."""
         for ov in self.overflights:
-            s, e = to_ms(ov["start_utc"]), to_ms(ov["end_utc"])
+            s, e = to_ms(ov["start_utc"]) - guard_ms, to_ms(ov["end_utc"]) + guard_ms
             if (ov["orbiter"] == orbiter and ov["lander"] == lander
                     and self._free((orbiter, *also), s, e)):
                 self._take((orbiter, *also), s, e)
@@ -210,9 +211,9 @@ class Slots:
         raise AssertionError(f"no free whole overflight {orbiter} over {lander} left")
 
     def part(self, orbiter: str, lander: str, length_ms: int, margin_ms: int = 5_000,
-             also: tuple[str, ...] = ()) -> tuple[dict[str, Any], int, int]:
+             also: tuple[str, ...] = (), guard_ms: int = 0) -> tuple[dict[str, Any], int, int]:
         """A free window of ``length_ms`` strictly inside an overflight (``margin_ms`` in),
-        free on the orbiters ``also`` too."""
+        free on the orbiters ``also`` too, and ``guard_ms`` either side of it."""
         orbiters = (orbiter, *also)
         for ov in self.overflights:
             if ov["orbiter"] != orbiter or ov["lander"] != lander:
@@ -220,8 +221,8 @@ class Slots:
             s, e = to_ms(ov["start_utc"]) + margin_ms, to_ms(ov["end_utc"]) - margin_ms
             start = s
             while start + length_ms <= e:
-                if self._free(orbiters, start, start + length_ms):
-                    self._take(orbiters, start, start + length_ms)
+                if self._free(orbiters, start - guard_ms, start + length_ms + guard_ms):
+                    self._take(orbiters, start - guard_ms, start + length_ms + guard_ms)
                     return ov, start, start + length_ms
                 start += 1_000
         raise AssertionError(f"no free {length_ms} ms in {orbiter} over {lander} left")
