@@ -203,8 +203,8 @@ def check_request(req: dict[str, Any]) -> None:
     assert req["state"] in STATES
     assert to_ms(req["start_utc"]) < to_ms(req["end_utc"])
     assert req["return_bits"] >= 0 and req["forward_bits"] >= 0 and 1 <= req["priority"] <= 5
-    assert req["returned_bits"] is None or (type(req["returned_bits"]) is int
-                                            and req["returned_bits"] >= 0)
+    assert type(req["returned_bits"]) is int and req["returned_bits"] >= 0
+    assert type(req.get("forward_delivered", False)) is bool
 
 
 def create(api: Api, ov: dict[str, Any], start: int | None = None, end: int | None = None,
@@ -243,12 +243,14 @@ def act(api: Api, req: dict[str, Any], action: str, **body: Any) -> dict[str, An
 
 def refused(api: Api, req: dict[str, Any], action: str, status: int,
             body: dict[str, Any] | None = None) -> None:
-    """An action answered ``status``; the request did not change."""
+    """An action answered ``status``; the request (if the caller sees it) did not change."""
     payload = body if body is not None else {"version": req["version"], **ACTION_BODY[action]}
     response = api.post(f"/requests/{req['id']}/{action}", json=payload)
     assert response.status_code == status, (
         f"{action} on {req['state']} -> {response.status_code}, expected {status}: "
         f"{response.text[:300]}")
+    if status != 404:
+        assert api.ok("GET", f"/requests/{req['id']}") == req, "a refused action changes nothing"
 
 
 def events(api: Api, **params: Any) -> list[dict[str, Any]]:
@@ -1030,6 +1032,8 @@ def test_forward_files_are_stored_whole_with_their_sha256(net: Net, cross: dict[
         got = net.api[user].get(f"/requests/{req['id']}/files/{file_id}")
         assert got.status_code == 200 and got.content == content, user
     assert get_status(net.api["jaxa"], f"/requests/{req['id']}/files/{file_id}") == 404
+    response = net.api["nasa"].post(f"/requests/{req['id']}/files", data={"x": "y"})
+    assert response.status_code == 422 and "file" in response.text, response.text
     assert get_status(net.api["nasa"], f"/requests/{req['id']}/files/99999999") == 404
     other = _request_in(net, "requested")  # an ESA request: the file is not one of its files
     assert get_status(net.api["admin"], f"/requests/{other['id']}/files/{file_id}") == 404
@@ -1246,6 +1250,8 @@ def moved(net: Net, backup: Server) -> dict[str, Any]:
     ov, s, e = slots.part("MRO", RF, 30_000)
     other_orbiter = create(esa, ov, s, e)
     version0 = _tgo_version(esa)
+    ovs_before = [o for o in esa.ok("GET", "/overflights", params={"orbiter": "TGO"})
+                  if o["trajectory_version"] == version0]
     first = esa.call("PUT", "/orbiters/TGO/trajectory", json=TGO_ELEMENTS)
     after_same = {r["id"]: esa.ok("GET", f"/requests/{r['id']}") for r in (mine, theirs)}
     ovs_same = esa.ok("GET", "/overflights", params={"orbiter": "TGO"})
@@ -1255,13 +1261,20 @@ def moved(net: Net, backup: Server) -> dict[str, Any]:
                       json={**TGO_ELEMENTS, "mean_anomaly_deg": 180.0})
     return {"esa": esa, "nasa": nasa, "theirs": theirs, "mine": mine, "other": other_orbiter,
             "v0": version0, "first": first, "after_same": after_same, "ovs_same": ovs_same,
-            "v1": version1, "last_event": last, "second": second}
+            "v1": version1, "last_event": last, "second": second, "ovs_before": ovs_before}
 
 
 def test_publishing_the_same_elements_relinks_every_request(moved: dict[str, Any]) -> None:
     assert moved["first"].status_code == 200, moved["first"].text
     assert moved["v1"] == moved["v0"] + 1, "a new trajectory_version"
     assert moved["first"].json()["trajectory_version"] == moved["v1"], "the answer names it"
+
+    def passes(ovs: list[dict[str, Any]], version: int) -> list[tuple[str, str, str]]:
+        return [(o["lander"], o["start_utc"], o["end_utc"]) for o in ovs
+                if o["trajectory_version"] == version]
+
+    assert passes(moved["ovs_same"], moved["v1"]) == passes(moved["ovs_before"], moved["v0"]), (
+        "the same elements predict the same overflights")
     for old in (moved["mine"], moved["theirs"]):
         now = moved["after_same"][old["id"]]
         assert now["state"] == old["state"], "a request that still fits is not stale"
