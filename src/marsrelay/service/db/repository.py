@@ -62,6 +62,16 @@ class Catalog:
         return None
 
 
+#: SQL integers are 64-bit: a query's ``after``, ``limit`` or ``offset`` past them is clamped
+#: (it selects what the unbounded value would), not an OverflowError in the driver.
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def clamp_int64(value: int) -> int:
+    """``value`` clamped to the 64-bit integers that SQL compares with."""
+    return min(max(value, _INT64_MIN), _INT64_MAX)
+
+
 def _overlapping(start_col: Any, end_col: Any, start_ms: int | None, end_ms: int | None) -> list:
     cond = []
     if start_ms is not None:
@@ -69,15 +79,6 @@ def _overlapping(start_col: Any, end_col: Any, start_ms: int | None, end_ms: int
     if end_ms is not None:
         cond.append(start_col < end_ms)
     return cond
-
-
-#: SQL integers are 64-bit: a query's ``after``, ``limit`` or ``offset`` past them is clamped
-#: (it selects what the unbounded value would), not an OverflowError in the driver.
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-
-
-def _int64(value: int) -> int:
-    return min(max(value, _INT64_MIN), _INT64_MAX)
 
 
 class Repository:
@@ -162,7 +163,7 @@ class Repository:
         limit: int | None = None,
         offset: int = 0,
     ) -> Sequence[Overflight]:
-        limit, offset = None if limit is None else _int64(limit), _int64(offset)
+        limit, offset = None if limit is None else clamp_int64(limit), clamp_int64(offset)
         q = select(Overflight)
         cond = _overlapping(Overflight.start_ms, Overflight.end_ms, start_ms, end_ms)
         if not include_superseded:
@@ -195,7 +196,7 @@ class Repository:
         limit: int | None = None,
         offset: int = 0,
     ) -> Sequence[RelayRequest]:
-        limit, offset = None if limit is None else _int64(limit), _int64(offset)
+        limit, offset = None if limit is None else clamp_int64(limit), clamp_int64(offset)
         cond = _overlapping(RelayRequest.start_ms, RelayRequest.end_ms, start_ms, end_ms)
         if agency_id is not None:
             cond.append(
@@ -304,7 +305,7 @@ class Repository:
         return ev
 
     def events(self, *, agency_id: int | None, after: int, limit: int) -> Sequence[Event]:
-        cond = [Event.id > _int64(after)]
+        cond = [Event.id > after]
         if agency_id is not None:
             cond.append(
                 or_(
@@ -343,7 +344,6 @@ class Repository:
         )
 
     def audit(self, *, after: int, limit: int) -> Sequence[AuditEntry]:
-        after = _int64(after)
         return self.session.scalars(
             select(AuditEntry).where(AuditEntry.id > after).order_by(AuditEntry.id).limit(limit)
         ).all()
