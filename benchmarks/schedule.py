@@ -29,7 +29,14 @@ split_passes``: the two landers may share an overflight; shares' volumes from th
 rate profiles; solved as the stage does, ``schedule_passes``: the plan without splits first,
 warm-starting the search with them; solve_s counts both searches, wall_s adds the builds;
 rows = whole passes + shares, split = passes the plan splits, optimal_vs_no_split_volume =
-weighted delivered volume with splits / without, never below 1).
+weighted delivered volume with splits / without, never below 1), and earth: the Earth pass
+allocation (``marsrelay.schedule.earth``) of the same scenario, greedy against the exact CP-SAT
+solver, for its built-in ``[earth]`` table (DSN antennas with MSPA, MRO two 8-hour tracks a
+day, the others one) and for a contended variant (every antenna one spacecraft at a time,
+every orbiter two 8-hour tracks a day): candidates, passes requested and granted, volume of
+the granted passes, optimal_vs_greedy (the allocation's value, optimiser / greedy, never below
+1), optimality_gap (in passes while their number is unproven, else in volume), solve_s and
+greedy_s.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ import time
 
 import numpy as np
 
+from marsrelay.config.earth import OrbiterTracking
 from marsrelay.config.schedule import ScheduleConfig
 from marsrelay.constants import MARS_EQ_RADIUS_KM
 from marsrelay.contacts.table import ContactTable
@@ -57,6 +65,9 @@ from marsrelay.schedule import (
     solve_greedy,
 )
 from marsrelay.schedule.decompose import find_pieces
+from marsrelay.schedule.earth import earth_problem_of
+from marsrelay.schedule.earth import solve_cpsat as earth_cpsat
+from marsrelay.schedule.earth import solve_greedy as earth_greedy
 from marsrelay.schedule.splits import rate_profile_share_volume
 
 STEP_S = 10.0
@@ -104,6 +115,7 @@ def main() -> None:
     ap.add_argument("--scenario", default="exomars-2030")
     ap.add_argument("--time-limit", type=float, default=10.0)
     ap.add_argument("--earth-share", type=float, default=0.01)
+    ap.add_argument("--earth-time-limit", type=float, default=20.0)
     args = ap.parse_args()
     sc = load_scenario(args.scenario)
     rf = sc.landers[0]
@@ -159,6 +171,12 @@ def main() -> None:
     s_split = schedule_passes(linked, landers, orbs, cfg_split, sc.start_tdb_s, sc.end_tdb_s,
                               sc.station_blackouts, share_volume=share_volume)
     split_wall_s = time.perf_counter() - t0
+    contended = sc.earth.model_copy(update={
+        "stations": {},
+        "orbiters": {o.name: OrbiterTracking(hours_per_day=16.0, passes_per_day=2)
+                     for o in sc.orbiters}})
+    earth = {name: earth_benchmark(sc, linked, cfg_e, args.earth_time_limit)
+             for name, cfg_e in (("builtin", sc.earth), ("contended", contended))}
     per_lander = {name: {"demand_bits": round(d), "delivered_bits": round(v),
                          "greedy_delivered_bits": round(g[2])}
                   for (name, d, v), g in zip(s_opt.lander_totals(), s_greedy.lander_totals(),
@@ -204,7 +222,28 @@ def main() -> None:
                              s_split.objective_bits / max(s_opt.objective_bits, 1.0), 5),
                          "optimal_delivered_bits": round(
                              float(s_split.sols.delivered_bits.sum()))},
+        "earth": earth,
     }))
+
+
+def earth_benchmark(sc, linked, cfg, time_limit_s: float) -> dict:
+    """Greedy and exact Earth allocation of ``sc`` under the ``[earth]`` table ``cfg``."""
+    t0 = time.perf_counter()
+    pb = earth_problem_of(sc, linked, cfg)
+    build_s = time.perf_counter() - t0
+    greedy = earth_greedy(pb)
+    opt = earth_cpsat(pb, time_limit_s, 2, hint=greedy)
+    return {
+        "candidates": len(pb), "requested": pb.requested, "build_s": round(build_s, 3),
+        "greedy_passes": int(greedy.selected.sum()),
+        "optimal_passes": int(opt.selected.sum()),
+        "greedy_volume_bits": round(float(pb.volume_bits[greedy.selected].sum())),
+        "optimal_volume_bits": round(float(pb.volume_bits[opt.selected].sum())),
+        "optimal_vs_greedy": round(opt.objective / max(greedy.objective, 1), 9),
+        "solver_status": opt.status, "optimality_gap": round(opt.gap, 6),
+        "solve_s": round(opt.solve_s, 3), "greedy_s": round(greedy.solve_s, 4),
+        "time_limit_s": time_limit_s,
+    }
 
 
 if __name__ == "__main__":

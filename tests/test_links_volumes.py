@@ -143,7 +143,7 @@ def test_per_sol_table_and_csv(scenario, windows, tmp_path: Path) -> None:
     rows = list(csv.DictReader((tmp_path / "volumes_per_sol.csv").open()))
     assert len(rows) == len(ps)
     assert list(rows[0]) == [
-        "lander", "partner", "kind", "sol", "sol_start_utc", "passes", "contact_s",
+        "lander", "partner", "kind", "sol", "mission_sol", "sol_start_utc", "passes", "contact_s",
         "volume_bits", "volume_adr_bits", "volume_fixed_bits",
     ]  # the TDB column sol_start_tdb_s is in the Parquet file only
     assert sum(float(r["volume_bits"]) for r in rows) == pytest.approx(

@@ -138,7 +138,8 @@ def test_demand_met_and_partial_pass() -> None:
     s = plan(contacts, ScheduleConfig(demand=demand(A=(40, 1.0))), landers=("A",))
     first = np.flatnonzero(s.sols.sol == 55630)[0]
     assert s.sols.delivered_bits[first] == pytest.approx(40e6)
-    assert s.sols.binding[first] == ""
+    assert s.sols.binding[first] == "demand_met"  # binding filled when demand is met too
+    assert "demand met: 40.0 Mbit of 40.0 Mbit" in s.sols.detail[first]
     assert int(s.passes.selected.sum()) == 2  # 30 + 10 of 30 Mbit
     assert sorted(s.passes.planned_bits[s.passes.selected]) == pytest.approx([10e6, 30e6])
     dropped = ~s.passes.selected

@@ -8,7 +8,7 @@ Names from the scenario are printed as plain text (never as rich markup), so a n
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import numpy as np
 from rich.console import Console
@@ -22,6 +22,7 @@ from marsrelay.links import LinkedContacts
 from marsrelay.pipeline import RunResult
 from marsrelay.report.compare import Comparison, format_delta, format_value
 from marsrelay.schedule import Schedule
+from marsrelay.schedule.earth import EarthAllocation
 from marsrelay.simulation import SimulationResult
 
 __all__ = [
@@ -179,10 +180,26 @@ def print_schedule(schedule: Schedule, out: Console = console) -> None:
         s = short.get(name)
         pct = 100.0 * delivered / demand if demand > 0 else 100.0
         table.add_row(Text(name), f"{demand / 1e6:.1f}", f"{delivered / 1e6:.1f}", f"{pct:.1f}",
-                      f"{s.sols_short}/{s.sols}" if s else "0", s.binding if s else "")
+                      f"{s.sols_short}/{s.sols}" if s else "0",
+                      s.binding if s else "demand_met")
     out.print(table)
     for s in schedule.shortfalls:
         _say(f"  {s.lander}: short {s.shortfall_bits / 1e6:.1f} Mbit: {s.detail}", out)
+    if schedule.earth is not None:
+        print_earth(schedule.earth, out)
+
+
+def print_earth(earth: EarthAllocation, out: Console = console) -> None:
+    """The Earth allocation: passes granted of those requested, shared antennas (MSPA), the
+    solver against the greedy baseline, and unmet requests by reason."""
+    gap = "" if math.isnan(earth.gap) else f", gap {100 * earth.gap:.4f}%"
+    n_mspa = int(np.count_nonzero(earth.mode == "mspa"))
+    _say(f"earth passes: {earth.granted} of {earth.requested} requested "
+         f"({n_mspa} sharing an antenna), {earth.solver} {earth.status}, "
+         f"{earth.solve_s:.2f} s{gap}, {earth.optimal_vs_greedy:.6f}x greedy", out)
+    if len(earth.unmet_reason):
+        counts = Counter(str(r) for r in earth.unmet_reason)
+        _say("  unmet: " + ", ".join(f"{r} {n}" for r, n in counts.most_common()), out)
 
 
 def print_simulation(result: SimulationResult, out: Console = console) -> None:

@@ -45,6 +45,8 @@ class PerSolVolumes:
     volume_bits: np.ndarray
     volume_adr_bits: np.ndarray
     volume_fixed_bits: np.ndarray
+    #: The lander's mission sol of each row (NaN without a landing time).
+    mission_sol: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.sol)
@@ -60,7 +62,10 @@ class PerSolVolumes:
         """The ``volumes_per_sol`` table of the run folder."""
         return OutputTable(schema.VOLUMES_PER_SOL, {
             "lander": self.lander, "partner": self.partner, "kind": self.kind,
-            "sol": self.sol, "sol_start_utc": utc_column(self.sol_start_tdb_s),
+            "sol": self.sol,
+            "mission_sol": (np.full(len(self.sol), np.nan) if self.mission_sol is None
+                            else self.mission_sol),
+            "sol_start_utc": utc_column(self.sol_start_tdb_s),
             "passes": self.passes, "contact_s": self.contact_s,
             "volume_bits": self.volume_bits, "volume_adr_bits": self.volume_adr_bits,
             "volume_fixed_bits": self.volume_fixed_bits,
@@ -128,8 +133,12 @@ def per_sol_table(parts: list, scenario: Scenario) -> PerSolVolumes:
         cat("passes", np.int64), cat("contact_s", float), cat("vol", float), cat("adr", float),
         cat("fix", float),
     )
+    landing = {spec.name: spec.landing_sol for spec in scenario.landers}
+    mission = np.array([np.nan if landing.get(str(la)) is None else float(sol - landing[str(la)])
+                        for la, sol in zip(table.lander, table.sol, strict=True)])
     order = np.lexsort((table.sol, table.partner.astype(str), table.lander.astype(str)))
-    return PerSolVolumes(*(getattr(table, f)[order] for f in table.__dataclass_fields__))
+    return PerSolVolumes(*(getattr(table, f)[order] for f in table.__dataclass_fields__
+                           if f != "mission_sol"), mission_sol=mission[order])
 
 
 def per_day_table(parts: list, scenario: Scenario) -> PerDayVolumes:

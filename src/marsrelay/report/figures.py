@@ -51,6 +51,27 @@ def _colour_node(kind: str, source: str, target: str, orbiters: set[str]) -> str
     return source
 
 
+def _used_passes(run: RunData) -> tuple[np.ndarray, ...] | None:
+    """The passes a run uses, as (kind, source, target, start, end, label) arrays: relay passes
+    the schedule selected (split ones over their share only) and allocated Earth passes, or
+    None when the run has neither."""
+    parts = []
+    s = run.schedule
+    if s is not None and len(s):
+        split = s["status"] == "split"
+        parts.append((np.full(len(s), PROXIMITY, dtype=object), s["lander"], s["orbiter"],
+                      s["start_tdb_s"], s["end_tdb_s"],
+                      np.where(split, "<b>split pass</b> (this lander's share)",
+                               "<b>scheduled</b>").astype(object)))
+    e = run.earth_passes
+    if e is not None and len(e):
+        parts.append((e["kind"], e["orbiter"], e["station"], e["start_tdb_s"], e["end_tdb_s"],
+                      np.array([f"<b>Earth pass</b> ({m})" for m in e["mode"]], dtype=object)))
+    if not parts:
+        return None
+    return tuple(np.concatenate([p[k] for p in parts]) for k in range(6))
+
+
 def _segments(t0: np.ndarray, t1: np.ndarray, y: Sequence[str], text: Sequence[str]):
     n = len(t0)
     xs = np.empty(3 * n, dtype="datetime64[ms]")
@@ -92,7 +113,8 @@ def timeline_figure(run: RunData, colors: NodeColors) -> go.Figure | None:
         if math.isfinite(vol[k]):
             t += f"<br>{vol[k] / 1e6:.1f} Mbit"
         texts.append(t)
-    scheduled = run.schedule is not None and len(run.schedule) > 0
+    scheduled = (run.schedule is not None and len(run.schedule) > 0) or (
+        run.earth_passes is not None and len(run.earth_passes) > 0)
     n_rows = len(labels)
     width = max(4.0, min(14.0, 300.0 / max(n_rows, 1)))
     fig = go.Figure()
@@ -109,19 +131,16 @@ def timeline_figure(run: RunData, colors: NodeColors) -> go.Figure | None:
             opacity=0.35 if scheduled else 1.0,
             hovertext=tx, hoverinfo="text", connectgaps=False,
         ))
-    if scheduled:
-        s = run.schedule
-        assert s is not None
-        s_kind = np.full(len(s), PROXIMITY, dtype=object)
-        s_rows = [_row_label(k, a, b) for k, a, b in zip(s_kind, s["lander"], s["orbiter"],
-                  strict=True)]
+    used = _used_passes(run)
+    if used is not None:
+        s_kind, s_src, s_tgt, s_start, s_end, s_text = used
+        s_rows = [_row_label(k, a, b) for k, a, b in zip(s_kind, s_src, s_tgt, strict=True)]
         s_node = np.array([_colour_node(k, a, b, orbiters) for k, a, b in zip(
-            s_kind, s["lander"], s["orbiter"], strict=True)], dtype=object)
+            s_kind, s_src, s_tgt, strict=True)], dtype=object)
         for node in dict.fromkeys(s_node):
             m = np.flatnonzero(s_node == node)
-            txt = [f"<b>scheduled</b> {s_rows[i]}" for i in m]
-            xs, ys, tx = _segments(s["start_tdb_s"][m], s["end_tdb_s"][m], [s_rows[i] for i in m],
-                                   txt)
+            txt = [f"{s_text[i]} {s_rows[i]}" for i in m]
+            xs, ys, tx = _segments(s_start[m], s_end[m], [s_rows[i] for i in m], txt)
             fig.add_trace(go.Scatter(
                 x=xs, y=ys, mode="lines", name=f"{node} (scheduled)", legendgroup=node,
                 line={"color": colors(node), "width": width}, hovertext=tx, hoverinfo="text",

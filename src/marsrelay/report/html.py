@@ -254,8 +254,9 @@ def _run_sections(run: RunData, slug: str, colors: NodeColors, figs: _Figures,
         out.append((sid, title, _section(sid, key, title, intro, content)))
 
     fig = timeline_figure(run, colors)
-    sched = " Solid bars: passes the schedule selected; faded: visible but unused." if (
-        run.schedule is not None) else ""
+    sched = (" Solid bars: relay passes the schedule selected (a split pass over its "
+             "lander's share only) and Earth passes allocated on the antennas; faded: visible "
+             "but unused.") if (run.schedule is not None or run.earth_passes is not None) else ""
     add("timeline", "Contact timeline",
         "Every visibility window per pair, coloured by orbiter (proximity and orbiter–Earth) "
         "or lander (direct-to-Earth). Drag to zoom, use the slider for the whole span." + sched,
@@ -372,8 +373,8 @@ def build_report_html(runs: Sequence[RunData], map_sol: int = 0) -> str:
 
 
 def _files_read(run: RunData) -> list[str]:
-    tables = (run.contacts, run.volumes, run.schedule, run.bundles, run.delivery, run.buffers,
-              run.conjunction)
+    tables = (run.contacts, run.volumes, run.schedule, run.earth_passes, run.bundles,
+              run.delivery, run.buffers, run.conjunction)
     names = [t.path.name for t in tables if t is not None]
     return [SCENARIO_JSON, *names]
 

@@ -36,6 +36,7 @@ __all__ = [
     "load_run",
     "scenario_info_from_scenario",
     "tdb_to_plot_time",
+    "used_passes",
 ]
 
 #: ``kind`` values of the contact table.
@@ -112,7 +113,10 @@ class ScenarioInfo:
 
 @dataclass
 class RunData:
-    """Everything read from one run folder (``None`` for a table the run did not write)."""
+    """Everything read from one run folder (``None`` for a table the run did not write).
+
+    ``schedule`` holds the relay passes the plan uses (:func:`used_passes`: split passes over
+    their lander's share)."""
 
     run_dir: Path
     scenario: ScenarioInfo
@@ -123,6 +127,8 @@ class RunData:
     delivery: Table | None = None
     buffers: Table | None = None
     conjunction: Table | None = None
+    #: Allocated Earth passes (``earth_passes`` without its unmet requests).
+    earth_passes: Table | None = None
 
     @property
     def name(self) -> str:
@@ -153,9 +159,28 @@ def _table(run_dir: Path, spec: TableSpec) -> Table | None:
     path = run_dir / (spec.parquet_file if (run_dir / spec.parquet_file).is_file()
                       else spec.csv_file)
     if spec is schema.SCHEDULE:
-        keep = columns["status"] == "selected"
+        columns = used_passes(columns)
+    if spec is schema.EARTH_PASSES:
+        keep = columns["status"] != "unmet"
         columns = {k: v[keep] for k, v in columns.items()}
     return Table(spec, path, columns)
+
+
+def used_passes(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The passes a schedule uses: ``selected`` rows as they are, and ``split`` rows (a pass
+    two landers share) with their window cut to the lander's share (``share_start_*`` /
+    ``share_end_*``), ``duration_s`` and ``volume_bits`` to match; ``dropped`` rows go."""
+    keep = (columns["status"] == "selected") | (columns["status"] == "split")
+    out = {k: np.array(v[keep], copy=True) for k, v in columns.items()}
+    split = out["status"] == "split"
+    if split.any():
+        for key in ("start_utc", "end_utc", "start_tdb_s", "end_tdb_s"):
+            share = "share_" + key
+            out[key][split] = out[share][split]
+        out["duration_s"] = np.where(split, out["end_tdb_s"] - out["start_tdb_s"],
+                                     out["duration_s"])
+        out["volume_bits"] = np.where(split, out["share_volume_bits"], out["volume_bits"])
+    return out
 
 
 def _trajectory(o: dict[str, Any], rotation: str) -> Any | None:
@@ -229,4 +254,4 @@ def load_run(run_dir: str | Path) -> RunData:
         run_dir=path, scenario=info, contacts=tables["contacts"],
         volumes=tables["volumes_per_sol"], schedule=tables["schedule"],
         bundles=tables["bundles"], delivery=tables["delivery"], buffers=tables["buffers"],
-        conjunction=tables["conjunction"])
+        conjunction=tables["conjunction"], earth_passes=tables["earth_passes"])

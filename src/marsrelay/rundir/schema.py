@@ -24,6 +24,7 @@ __all__ = [
     "CONJUNCTION",
     "CONTACTS",
     "DELIVERY",
+    "EARTH_PASSES",
     "LATENCY",
     "REPORT_HTML",
     "RUN_JSON",
@@ -121,6 +122,10 @@ def _tdb(name: str, description: str, *, parquet_only: bool = True) -> Column:
                   partner)
 
 
+_MISSION_SOL = Column("mission_sol", "float", "", "the lander's mission sol: sol 0 is the local "
+                      "sol of its landing ([[lander]] landing_utc); empty without one", 0)
+
+
 CONTACTS = TableSpec(
     "contacts", "contacts",
     "Every visibility window of every pair, sorted by start. Proximity windows: lander first, "
@@ -174,6 +179,7 @@ VOLUMES_PER_SOL = TableSpec(
         _text("partner", "orbiter (proximity) or Earth station (direct_earth)"),
         _text("kind", "proximity | direct_earth"),
         _int("sol", "", "local sol (Mars Sol Date at the lander's longitude)"),
+        _MISSION_SOL,
         _utc("sol_start_utc", "the sol's LMST midnight"),
         _int("passes", "", "windows whose midpoint lies in the sol"),
         _num("contact_s", "s", "window time inside the sol", 3),
@@ -225,14 +231,50 @@ SCHEDULE_SOLS = TableSpec(
     (
         _text("lander", "the lander"),
         _int("sol", "", "local sol (Mars Sol Date at the lander's longitude)"),
+        _MISSION_SOL,
         _utc("start_utc", "the sol's LMST midnight (or the span's start)"),
         _utc("end_utc", "the next LMST midnight (or the span's end)"),
         _utc("deadline_utc", "the sol's data must be home by then"),
         _num("demand_bits", "bit", "the lander's demand in the sol", 0),
         _num("delivered_bits", "bit", "planned delivery of the sol's data by its deadline", 0),
         _num("shortfall_bits", "bit", "demand - delivered", 0),
-        _text("binding", "the constraint that limited the sol (empty when demand is met)"),
+        _text("binding", "the constraint that limited the sol: demand_met when the demand "
+              "was met, else the reason that accounts for most of the shortfall"),
         _text("detail", "the binding constraint in words"),
+    ),
+)
+
+EARTH_PASSES = TableSpec(
+    "earth_passes", "schedule",
+    "Earth passes allocated on the scenario's antennas: each orbiter's tracks within its "
+    "tracking allocation and each lander's direct-to-Earth sessions, one antenna serving at "
+    "most its capacity at once (MSPA: several downlinks). The simulation downlinks only in "
+    "these passes. Requests the allocation could not grant are rows with status unmet.",
+    (
+        _int("pass_id", "", "row number (allocated passes by start, then unmet requests)"),
+        _text("orbiter", "the spacecraft: an orbiter (track) or a lander (direct-to-Earth "
+              "session)"),
+        _text("kind", "orbiter_earth (track) | direct_earth (lander session)"),
+        _text("station", "the antenna (scenario station); empty when unmet"),
+        _text("complex", "the station's complex (Goldstone, Canberra, Madrid, ...)"),
+        _text("status", "allocated | explicit (a track the scenario gives) | unmet"),
+        _utc("start_utc", "pass starts (spacecraft's time); the request's day or sol when "
+             "unmet"),
+        _utc("end_utc", "pass ends"),
+        _num("duration_s", "s", "end - start", 3),
+        _text("period", "the UTC day (orbiter) or local sol (lander) whose allocation it uses"),
+        _text("mode", "single (the antenna serves this spacecraft alone) | mspa (it shares the "
+              "antenna with other downlinks at some time)"),
+        _num("max_downlinks", "", "downlinks the antenna receives at once", 0),
+        _num("contact_s", "s", "time in view inside the pass (occultations excluded)", 3),
+        _num("rate_bps", "bit/s", "volume_bits / contact_s", 1),
+        _num("volume_bits", "bit", "data the pass can carry", 0),
+        _num("owlt_s", "s", "one-way light time", 3),
+        _text("reason", "why a request is unmet: no_view | antenna_busy | spacecraft_busy | "
+              "not_chosen (empty for passes)"),
+        _text("detail", "the reason in words"),
+        _tdb("start_tdb_s", "pass starts"),
+        _tdb("end_tdb_s", "pass ends"),
     ),
 )
 
@@ -271,10 +313,14 @@ DELIVERY = TableSpec(
     (
         _text("lander", "the lander"),
         _int("sol", "", "local sol (Mars Sol Date at the lander's longitude)"),
+        _MISSION_SOL,
         _utc("start_utc", "the sol's LMST midnight (or the span's start)"),
         _utc("end_utc", "the next LMST midnight (or the span's end)"),
         _num("generated_bits", "bit", "data created in the sol"),
         _num("delivered_bits", "bit", "data that reached Earth in the sol, whenever created"),
+        _num("delivered_from_earlier_bits", "bit",
+             "of delivered_bits, the data created in earlier sols (why delivered_bits can "
+             "exceed generated_bits)"),
         _num("delivered_of_generated_bits", "bit",
              "of the data created in the sol, how much reached Earth by the end of the span"),
         _num("latency_p50_s", "s", "median latency of the sol's delivered data"),
@@ -312,8 +358,8 @@ BUFFERS = TableSpec(
 )
 
 ALL_TABLES: tuple[TableSpec, ...] = (
-    CONTACTS, CONJUNCTION, VOLUMES_PER_SOL, SCHEDULE, SCHEDULE_SOLS, BUNDLES, DELIVERY, LATENCY,
-    BUFFERS,
+    CONTACTS, CONJUNCTION, VOLUMES_PER_SOL, SCHEDULE, SCHEDULE_SOLS, EARTH_PASSES, BUNDLES,
+    DELIVERY, LATENCY, BUFFERS,
 )
 
 #: The validated scenario the run used (JSON: UTC strings and TDB seconds).

@@ -18,6 +18,7 @@ from marsrelay.config import (
     SimulationConfig,
     TrafficConfig,
 )
+from marsrelay.config.earth import EarthTable, LanderSessions, OrbiterTracking
 from marsrelay.constants import DEFAULT_ELEVATION_MASK_DEG, MARS_EQ_RADIUS_KM
 
 
@@ -105,6 +106,8 @@ class OrbiterTable(FileTable):
     spk: SpkTable | None = None
     oem: OemTable | None = None
     blackouts: Blackouts
+    tracking: OrbiterTracking | None = _spec(
+        None, "a [orbiter.tracking] table: hours_per_day and passes_per_day, or tracks")
 
 
 class LanderTable(FileTable):
@@ -117,6 +120,14 @@ class LanderTable(FileTable):
     radio: str | None = None
     direct_to_earth: bool = True
     blackouts: Blackouts
+    landing_utc: UtcText | None = _spec(
+        None, UTC_ALLOWED + " (mission sol 0 is the local sol that contains it)")
+    demand_mbit_per_sol: float | None = _spec(
+        None, "Mbit per sol, >= 0 (default: 150, the pre-2022 Rosalind Franklin budget)", ge=0.0)
+    demand_priority: float = _spec(1.0, "a weight in (0, 1000] (higher is served first)",
+                                   gt=0.0, le=1000.0)
+    dte: LanderSessions | None = _spec(
+        None, "a [lander.dte] table: sessions_per_sol, session_minutes, rate_bps")
 
 
 class StationTable(FileTable):
@@ -128,6 +139,10 @@ class StationTable(FileTable):
     elevation_mask_deg: float = _spec(DEFAULT_ELEVATION_MASK_DEG, _MASK, ge=0.0, lt=90.0)
     dish_m: float | None = _spec(None, "m, > 0", gt=0.0)
     blackouts: Blackouts
+    mspa: int = _spec(1, "an integer 1..16: downlinks received at once (DSN MSPA: up to 4)",
+                      ge=1, le=16)
+    complex: str | None = _spec(None, "the station's complex, e.g. 'Goldstone'", min_length=1)
+    serves: list[str] | None = _spec(None, "a list of orbiter and lander names")
 
 
 def _array_of(table: str) -> str:
@@ -144,5 +159,6 @@ class ScenarioFile(FileTable):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     simulation: SimulationConfig = Field(default_factory=SimulationConfig)
     ion: IonConfig = Field(default_factory=IonConfig)
+    earth: EarthTable = Field(default_factory=EarthTable)
 
 

@@ -12,12 +12,14 @@ Layout of a file (all keys; ``*`` marks the required ones)::
                   grazing_height_km, compare_without
     [[orbiter]]   name*, agency, max_range_km, radio, blackouts, and exactly one of
                   [orbiter.elements] (a_km*, i_deg*, e, raan_deg, argp_deg, mean_anomaly_deg,
-                  epoch), [orbiter.spk] (path*, naif_id*), [orbiter.oem] (path*)
+                  epoch), [orbiter.spk] (path*, naif_id*), [orbiter.oem] (path*);
+                  [orbiter.tracking] (hours_per_day, passes_per_day, tracks)
     [[lander]]    name*, agency, lat_deg*, lon_east_deg*, height_km, elevation_mask_deg, radio,
-                  direct_to_earth, blackouts
+                  direct_to_earth, blackouts, landing_utc, demand_mbit_per_sol, demand_priority,
+                  [lander.dte] (sessions_per_sol, session_minutes, rate_bps)
     [[station]]   name*, agency, lat_deg*, lon_east_deg*, height_m, elevation_mask_deg, dish_m,
-                  blackouts
-    [links] [traffic] [schedule] [simulation]   stage settings (marsrelay.config)
+                  blackouts, mspa, complex, serves
+    [links] [traffic] [schedule] [simulation] [earth]   stage settings (marsrelay.config)
     [ion]         nodes: ION node numbers -> node names for ION contact plans
 
 Times are UTC ISO 8601 strings (or TOML date-times) and must lie inside the DE421 ephemeris
@@ -46,6 +48,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from marsrelay.config.earth import EarthConfig, StationAntenna
 from marsrelay.constants import MARS_EQ_RADIUS_KM
 from marsrelay.errors import (
     EphemerisCoverageError,
@@ -285,6 +288,29 @@ class _Builder:
             check(name, f"links.spacecraft.{name}", "lander or orbiter", landers + orbiters)
         for name in raw.links.stations:
             check(name, f"links.stations.{name}", "station", stations)
+        for k, st in enumerate(raw.station):
+            for j, node in enumerate(st.serves or []):
+                check(node, f"station[{k}].serves[{j}]", "lander or orbiter", orbiters + landers)
+        for k, o in enumerate(raw.orbiter):
+            for j, track in enumerate(o.tracking.tracks if o.tracking else []):
+                where = f"orbiter[{k}].tracking.tracks[{j}]"
+                check(track.station, f"{where}.station", "station", stations)
+                a = self.attempt(lambda w=where, t=track: self.tdb(t.start, f"{w}.start"), None)
+                b = self.attempt(lambda w=where, t=track: self.tdb(t.end, f"{w}.end"), None)
+                if a is not None and b is not None and b <= a:
+                    self.errors.append(self.error(f"track end {track.end} is not after its start "
+                                                  f"{track.start}", where, "end after start"))
+
+    @staticmethod
+    def earth(raw: ScenarioFile) -> EarthConfig:
+        """The Earth allocation's settings: the ``[earth]`` table and the node tables' keys."""
+        return EarthConfig(
+            **raw.earth.model_dump(),
+            stations={st.name: StationAntenna(mspa=st.mspa, complex=st.complex,
+                                              serves=st.serves) for st in raw.station},
+            orbiters={o.name: o.tracking for o in raw.orbiter if o.tracking is not None},
+            landers={la.name: la.dte for la in raw.lander if la.dte is not None},
+        )
 
     def build(self, raw: ScenarioFile) -> Scenario:
         s = raw.scenario
@@ -344,6 +370,12 @@ class _Builder:
                 direct_to_earth=la.direct_to_earth,
                 blackouts=self.attempt(
                     lambda k=k, la=la: self.windows(la.blackouts, f"lander[{k}].blackouts"), ()),
+                landing_tdb_s=None if la.landing_utc is None else self.attempt(
+                    lambda k=k, la=la: self.tdb(la.landing_utc, f"lander[{k}].landing_utc",
+                                                in_coverage=False), None),
+                demand_bits_per_sol=(None if la.demand_mbit_per_sol is None
+                                     else la.demand_mbit_per_sol * 1e6),
+                demand_priority=la.demand_priority,
             )
             for k, la in enumerate(raw.lander)
         )
@@ -381,4 +413,5 @@ class _Builder:
             schedule=raw.schedule,
             simulation=raw.simulation,
             ion=raw.ion,
+            earth=self.earth(raw),
         )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from marsrelay.config import (
+    EarthConfig,
     IonConfig,
     LinksConfig,
     ScheduleConfig,
@@ -96,7 +97,13 @@ class OrbiterSpec:
 
 @dataclass(frozen=True)
 class LanderSpec:
-    """A surface asset: its site (with elevation mask), radio and availability."""
+    """A surface asset: its site (with elevation mask), radio and availability.
+
+    ``landing_tdb_s`` (TDB s, None when the scenario gives no ``landing_utc``) fixes the mission
+    sol numbering: sol 0 is the local sol (LMST midnight to midnight) that contains the landing.
+    ``demand_bits_per_sol`` (None: the default) is what the lander generates and wants home per
+    sol, ``demand_priority`` how much a bit of it counts in the relay plan.
+    """
 
     name: str
     site: MarsSite
@@ -104,6 +111,19 @@ class LanderSpec:
     radio: str | None = None
     direct_to_earth: bool = True
     blackouts: tuple[Window, ...] = ()
+    landing_tdb_s: float | None = None
+    demand_bits_per_sol: float | None = None
+    demand_priority: float = 1.0
+
+    @property
+    def landing_sol(self) -> int | None:
+        """Local sol number (Mars Sol Date at the lander's longitude) of the landing, or None:
+        mission sol = local sol - landing sol."""
+        if self.landing_tdb_s is None:
+            return None
+        from marsrelay.geometry.solar_time import local_sol
+
+        return int(local_sol(self.landing_tdb_s, self.site.lon_east_deg))
 
 
 @dataclass(frozen=True)
@@ -133,6 +153,7 @@ class Scenario:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     simulation: SimulationConfig = field(default_factory=SimulationConfig)
     ion: IonConfig = field(default_factory=IonConfig)
+    earth: EarthConfig = field(default_factory=EarthConfig)
 
     @property
     def rotation(self) -> RotationModel:
@@ -231,6 +252,15 @@ class Scenario:
             "source": [x for x in self.traffic.source if x.node not in removed]})
         simulation = self.simulation.model_copy(update={
             "node": [x for x in self.simulation.node if x.name not in removed]})
+        earth = self.earth.model_copy(update={
+            "stations": {k: v if v.serves is None else v.model_copy(
+                update={"serves": [n for n in v.serves if n not in removed]})
+                for k, v in self.earth.stations.items() if k not in removed},
+            "orbiters": {k: v.model_copy(update={
+                "tracks": [t for t in v.tracks if t.station not in removed]})
+                for k, v in self.earth.orbiters.items() if k not in removed},
+            "landers": {k: v for k, v in self.earth.landers.items() if k not in removed},
+        })
         links = self.links.model_copy(update={
             "spacecraft": {k: v for k, v in self.links.spacecraft.items() if k not in removed},
             "stations": {k: v for k, v in self.links.stations.items() if k not in removed},
@@ -245,7 +275,7 @@ class Scenario:
             stations=tuple(n for n in self.stations if n.name not in removed),
             station_blackouts={k: v for k, v in self.station_blackouts.items()
                                if k not in removed},
-            schedule=sched, traffic=traffic, simulation=simulation, links=links,
+            schedule=sched, traffic=traffic, simulation=simulation, links=links, earth=earth,
             ion=self.ion.model_copy(update={
                 "nodes": {n: v for n, v in self.ion.nodes.items() if v not in removed}}),
             compare_without=(),
@@ -284,6 +314,11 @@ class Scenario:
                 "lon_east_deg": s.lon_east_deg, "height_km": s.height_km,
                 "elevation_mask_deg": s.elevation_mask_deg, "radio": la.radio,
                 "direct_to_earth": la.direct_to_earth, "blackouts": windows(la.blackouts),
+                "landing_utc": (None if la.landing_tdb_s is None
+                                else str(tdb_to_utc(la.landing_tdb_s))),
+                "landing_sol": la.landing_sol,
+                "demand_bits_per_sol": la.demand_bits_per_sol,
+                "demand_priority": la.demand_priority,
             }
 
         def station(st: EarthStation) -> dict[str, Any]:
@@ -315,6 +350,7 @@ class Scenario:
             "schedule": self.schedule.model_dump(mode="json"),
             "simulation": self.simulation.model_dump(mode="json"),
             "ion": self.ion.model_dump(mode="json"),
+            "earth": self.earth.model_dump(mode="json"),
         }
 
     def to_json(self) -> str:

@@ -27,6 +27,10 @@ gets it)::
 
 How the package reads, in the order the data flows (each module's docstring says more):
 
+- :mod:`~marsrelay.schedule.earth`: the Earth pass allocation, made first (each orbiter's
+  tracks and each lander's direct-to-Earth sessions on the scenario's antennas, MSPA where
+  allowed); the orbiters' downlink capacity below is that of their allocated tracks.
+
 - :mod:`~marsrelay.schedule.problem`: the problem's definition and the arrays that hold it
   (:class:`RelayProblem`, nodes, pass limits, capacity windows, downlink flows).
 - :mod:`~marsrelay.schedule.build`: :func:`build_problem`, one named step per rule, from

@@ -62,6 +62,7 @@ def build_problem(
     end_tdb_s: float,
     station_blackouts: Mapping[str, Windows] | None = None,
     share_volume: ShareVolume | None = None,
+    downlink: ContactTable | None = None,
 ) -> RelayProblem:
     """Build the pass-selection problem over ``[start_tdb_s, end_tdb_s)`` (TDB s).
 
@@ -69,7 +70,10 @@ def build_problem(
     orbiter are both among ``landers``/``orbiters`` starting inside the horizon are the
     candidates. ``station_blackouts`` (station name -> TDB s windows) cut the orbiters'
     downlink. ``share_volume`` gives the volume of a part of a pass for split passes (default:
-    the pass's mean rate, :func:`~marsrelay.schedule.splits.mean_rate_share_volume`). Raises
+    the pass's mean rate, :func:`~marsrelay.schedule.splits.mean_rate_share_volume`).
+    ``downlink`` holds the orbiters' Earth passes for the downlink capacity (default: the
+    ``orbiter_earth`` rows of ``contacts``; the stage passes the allocated Earth passes,
+    :mod:`marsrelay.schedule.earth`). Raises
     :class:`~marsrelay.errors.InputError` for names the config refers to that are not nodes,
     fixed requests that match no pass, contradictory fixed requests, or missing link volumes.
     """
@@ -115,7 +119,8 @@ def build_problem(
         share_of=rows.share_of, handover_s=handover_s,
     )
     check_required(problem)
-    add_downlink_capacity(problem, contacts, dict(station_blackouts or {}))
+    add_downlink_capacity(problem, contacts if downlink is None else downlink,
+                          dict(station_blackouts or {}))
     return problem
 
 

@@ -73,11 +73,13 @@ Windows = tuple[tuple[float, float], ...]
 
 @dataclass(frozen=True)
 class LanderNode:
-    """A lander as the scheduler sees it: name, east longitude (for its LMST), blackouts."""
+    """A lander as the scheduler sees it: name, east longitude (for its LMST), blackouts and
+    the local sol of its landing (mission sol 0; None when unknown)."""
 
     name: str
     lon_east_deg: float
     blackouts: Windows = ()
+    landing_sol: int | None = None
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,10 @@ A pass split between two landers (``status`` ``split``) is used for its share on
 the overflight went to the other lander (reason ``orbiter_busy`` unless another reason ranks
 first), and ``detail`` names the other lander's pass.
 
-A lander sol short of its demand gets a ``binding`` constraint: the one that accounts for most
-of the missing volume, counting ``visibility`` for the demand that even all its passes together
-could not carry, and each reason above for the unused volume of the passes it dropped.
+Every lander sol gets a ``binding`` constraint. A sol short of its demand: the one that accounts
+for most of the missing volume, counting ``visibility`` for the demand that even all its passes
+together could not carry, and each reason above for the unused volume of the passes it dropped.
+A sol whose demand is met: ``demand_met`` (the demand itself is what bound the plan).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import numpy as np
 from marsrelay.geometry.time import tdb_to_utc
 from marsrelay.rundir import schema
 from marsrelay.rundir.tables import OutputTable, utc_column
+from marsrelay.schedule.earth import EarthAllocation
 from marsrelay.schedule.problem import KBIT, WEIGHT_SCALE, RelayProblem
 from marsrelay.schedule.selection import Selection
 
@@ -105,8 +107,8 @@ class PassPlan:
 @dataclass
 class SolDelivery:
     """Per lander sol (columnar): window (TDB s, clipped to the horizon), ``deadline_tdb_s``,
-    ``demand_bits`` (pro-rated at the horizon's edges), ``delivered_bits``, ``binding`` and
-    ``detail``."""
+    ``demand_bits`` (pro-rated at the horizon's edges), ``delivered_bits``, ``binding``,
+    ``detail`` and ``mission_sol``."""
 
     lander: np.ndarray
     sol: np.ndarray
@@ -117,6 +119,8 @@ class SolDelivery:
     delivered_bits: np.ndarray
     binding: np.ndarray
     detail: np.ndarray
+    #: The lander's mission sol of each row (NaN without a landing time).
+    mission_sol: np.ndarray | None = None
 
     @property
     def shortfall_bits(self) -> np.ndarray:
@@ -159,6 +163,9 @@ class Schedule:
     solve_s: float
     greedy_objective_bits: float
     landers: tuple[str, ...]
+    #: The Earth passes the orbiters' downlink capacity was taken from (None: every Earth
+    #: window, ``[earth] allocate = false`` or a schedule made without the stage).
+    earth: EarthAllocation | None = None
 
     def selected(self) -> np.ndarray:
         """Indices of the selected passes."""
@@ -175,8 +182,8 @@ class Schedule:
 
     def tables(self) -> tuple[OutputTable, ...]:
         """``schedule`` (one row per candidate pass; a split pass with its share's window, see
-        :data:`marsrelay.rundir.schema.SCHEDULE`) and ``schedule_sols`` (per lander sol) for
-        the run folder."""
+        :data:`marsrelay.rundir.schema.SCHEDULE`), ``schedule_sols`` (per lander sol) and,
+        with an Earth allocation, ``earth_passes`` for the run folder."""
         p, s = self.passes, self.sols
         split_with = np.asarray(p.split_with)
         passes = OutputTable(schema.SCHEDULE, {
@@ -193,13 +200,17 @@ class Schedule:
             "share_volume_bits": p.share_volume_bits,
             "split_with": np.where(split_with > 0, split_with, np.nan),
         })
+        earth = self.earth.tables() if self.earth is not None else ()
         sols = OutputTable(schema.SCHEDULE_SOLS, {
-            "lander": s.lander, "sol": s.sol, "start_utc": utc_column(s.start_tdb_s),
+            "lander": s.lander, "sol": s.sol,
+            "mission_sol": (np.full(len(s.sol), np.nan) if s.mission_sol is None
+                            else s.mission_sol),
+            "start_utc": utc_column(s.start_tdb_s),
             "end_utc": utc_column(s.end_tdb_s), "deadline_utc": utc_column(s.deadline_tdb_s),
             "demand_bits": s.demand_bits, "delivered_bits": s.delivered_bits,
             "shortfall_bits": s.shortfall_bits, "binding": s.binding, "detail": s.detail,
         })
-        return passes, sols
+        return (passes, sols, *earth)
 
 
 def _mbit(bits: float) -> str:
@@ -333,7 +344,14 @@ def _sol_delivery(pb: RelayProblem, passes: PassPlan, delivered_bits: np.ndarray
     binding = np.full(ngroups, "", dtype=object)
     detail = np.full(ngroups, "", dtype=object)
     whole_group = pb.group[:len(passes)]
-    for g in np.flatnonzero(demand - delivered_bits >= KBIT).tolist():
+    met = demand - delivered_bits < KBIT
+    binding[met] = "demand_met"
+    for g in np.flatnonzero(met).tolist():
+        n_used = int(np.count_nonzero(passes.selected[whole_group == g]))
+        detail[g] = (f"demand met: {_mbit(delivered_bits[g])} of {_mbit(demand[g])} planned "
+                     f"home by the deadline ({n_used} pass{'es' if n_used != 1 else ''})"
+                     if demand[g] > 0 else "no demand this sol")
+    for g in np.flatnonzero(~met).tolist():
         members = np.flatnonzero(whole_group == g)
         vols = passes.volume_bits[members]
         usable = vols[pb.excluded[members] == ""].sum()
@@ -356,7 +374,11 @@ def _sol_delivery(pb: RelayProblem, passes: PassPlan, delivered_bits: np.ndarray
         detail[g] = ", ".join(
             f"{r} {_mbit(v)}" + (f" ({', '.join(sorted(who[r]))})" if who[r] else "")
             for r, v in ranked)
+    landing = np.array([np.nan if x.landing_sol is None else float(x.landing_sol)
+                        for x in pb.landers] + [np.nan])
     return SolDelivery(
+        mission_sol=pb.group_sol - landing[pb.group_lander] if len(pb.group_sol)
+        else np.zeros(0),
         lander=np.array([pb.landers[i].name for i in pb.group_lander], dtype=object),
         sol=pb.group_sol.copy(), start_tdb_s=pb.group_start_tdb_s,
         end_tdb_s=pb.group_end_tdb_s, deadline_tdb_s=pb.group_deadline_tdb_s,

@@ -21,6 +21,7 @@ from marsrelay.progress import ProgressCallback, report
 from marsrelay.scenario import Scenario
 from marsrelay.schedule.build import build_problem
 from marsrelay.schedule.cpsat import solve_cpsat
+from marsrelay.schedule.earth import allocate_earth
 from marsrelay.schedule.greedy import solve_greedy
 from marsrelay.schedule.problem import LanderNode, OrbiterNode, RelayProblem, Windows
 from marsrelay.schedule.result import Schedule, make_schedule
@@ -52,6 +53,7 @@ def schedule_passes(
     solver: str | None = None,
     time_limit_s: float | None = None,
     share_volume: ShareVolume | None = None,
+    downlink: ContactTable | None = None,
 ) -> Schedule:
     """Choose relay passes over ``[start_tdb_s, end_tdb_s)`` (TDB s) and explain the choice.
 
@@ -59,14 +61,16 @@ def schedule_passes(
     greedy plan is always computed (it is the baseline and CP-SAT's warm start).
     ``share_volume`` gives the volume of parts of passes when the config allows split passes
     (default: each pass's mean rate; see :mod:`marsrelay.schedule.splits`); CP-SAT then starts
-    from the best plan without them (:func:`solve_with_splits`).
+    from the best plan without them (:func:`solve_with_splits`). ``downlink`` holds the
+    orbiters' Earth passes for the downlink capacity (default: every ``orbiter_earth`` row of
+    ``contacts``).
     """
     solver = solver or config.solver
     if solver not in ("cpsat", "greedy"):
         raise InputError(f"unknown solver {solver!r}", field="schedule.solver",
                          allowed="cpsat, greedy")
     pb = build_problem(contacts, landers, orbiters, config, start_tdb_s, end_tdb_s,
-                       station_blackouts, share_volume)
+                       station_blackouts, share_volume, downlink)
     greedy = solve_greedy(pb)
     if solver == "greedy":
         sel = greedy
@@ -76,7 +80,8 @@ def schedule_passes(
             def whole_passes() -> RelayProblem:
                 return build_problem(contacts, landers, orbiters,
                                      config.model_copy(update={"split_passes": False}),
-                                     start_tdb_s, end_tdb_s, station_blackouts)
+                                     start_tdb_s, end_tdb_s, station_blackouts,
+                                     downlink=downlink)
 
             sel = solve_with_splits(pb, whole_passes, greedy, limit, config.workers)
         else:
@@ -107,7 +112,8 @@ def nodes_from_scenario(
     scenario: Scenario,
 ) -> tuple[tuple[LanderNode, ...], tuple[OrbiterNode, ...]]:
     """The scheduler's view of a :class:`marsrelay.scenario.Scenario`'s landers and orbiters."""
-    landers = tuple(LanderNode(x.name, float(x.site.lon_east_deg), tuple(x.blackouts))
+    landers = tuple(LanderNode(x.name, float(x.site.lon_east_deg), tuple(x.blackouts),
+                               getattr(x, "landing_sol", None))
                     for x in scenario.landers)
     orbiters = tuple(OrbiterNode(x.name, tuple(x.blackouts)) for x in scenario.orbiters)
     return landers, orbiters
@@ -115,9 +121,10 @@ def nodes_from_scenario(
 
 def demand_from_traffic(scenario: Scenario) -> ScheduleConfig:
     """The scenario's ``[schedule]`` config, with a demand entry added for every lander that has
-    none: what that lander generates per sol under ``[traffic]`` (its ``[[traffic.source]]``
-    entries summed, or the traffic default when no source is listed), so the schedule and the
-    simulation plan for the same data."""
+    none: what that lander generates per sol (its ``[[traffic.source]]`` entries summed; else
+    its ``[[lander]] demand_mbit_per_sol``; else the traffic default when no source is listed
+    at all, 0 otherwise), at its ``demand_priority``, so the schedule and the simulation plan
+    for the same data."""
     config: ScheduleConfig = scenario.schedule
     traffic = scenario.traffic
     named = {d.lander for d in config.demand}
@@ -126,11 +133,17 @@ def demand_from_traffic(scenario: Scenario) -> ScheduleConfig:
     for lander in scenario.landers:
         if lander.name in named:
             continue
-        if sources:
-            bits = sum(s.bits_per_sol for s in sources if s.node == lander.name)
-        else:
+        own = [s.bits_per_sol for s in sources if s.node == lander.name]
+        if own:
+            bits = float(sum(own))
+        elif lander.demand_bits_per_sol is not None:
+            bits = lander.demand_bits_per_sol
+        elif not sources:
             bits = DEFAULT_TRAFFIC_BITS_PER_SOL
-        added.append(DemandSpec(lander=lander.name, bits_per_sol=bits))
+        else:
+            bits = 0.0
+        added.append(DemandSpec(lander=lander.name, bits_per_sol=bits,
+                                priority=lander.demand_priority))
     if not added:
         return config
     return config.model_copy(update={"demand": [*config.demand, *added]})
@@ -138,24 +151,34 @@ def demand_from_traffic(scenario: Scenario) -> ScheduleConfig:
 
 def run(scenario: Scenario, links: LinkedContacts, config: ScheduleConfig | None = None, *,
         progress: ProgressCallback | None = None) -> Schedule:
-    """Choose relay passes for ``scenario`` among the linked proximity windows of ``links``.
+    """Allocate ``scenario``'s Earth passes, then choose relay passes among the linked
+    proximity windows of ``links``.
 
-    ``config`` replaces the scenario's ``[schedule]`` table (e.g. another solver or time
-    limit); lander demand defaults to each lander's generated traffic
-    (:func:`demand_from_traffic`). Parts of passes (split passes, when the config allows them)
-    carry what the links stage's rate profiles give over their windows. Config errors name the
-    scenario file.
+    The Earth allocation (:func:`marsrelay.schedule.earth.allocate_earth`, the ``[earth]``
+    table) comes first: the orbiters' downlink capacity is that of their allocated tracks
+    (``Schedule.earth``; None with ``[earth] allocate = false``, when every Earth window
+    counts). ``config`` replaces the scenario's ``[schedule]`` table (e.g. another solver or
+    time limit, which the Earth allocation follows unless ``[earth]`` names its own); lander
+    demand defaults to each lander's generated traffic (:func:`demand_from_traffic`). Parts of
+    passes (split passes, when the config allows them) carry what the links stage's rate
+    profiles give over their windows. Config errors name the scenario file.
     """
     if config is not None:
         scenario = scenario.with_overrides(schedule=config)
     landers, orbiters = nodes_from_scenario(scenario)
-    report(progress, "schedule", 0, 1)
+    report(progress, "schedule", 0, 2)
+    cfg = scenario.schedule
     try:
+        earth = allocate_earth(scenario, links.contacts, solver=cfg.solver,
+                               time_limit_s=cfg.time_limit_s, workers=cfg.workers)
+        report(progress, "schedule", 1, 2)
         schedule = schedule_passes(
             links.contacts, landers, orbiters, demand_from_traffic(scenario),
             scenario.start_tdb_s, scenario.end_tdb_s, scenario.station_blackouts,
-            share_volume=rate_profile_share_volume(links.rate_profile))
+            share_volume=rate_profile_share_volume(links.rate_profile),
+            downlink=None if earth is None else earth.apply(links.contacts))
     except InputError as err:
         raise err.located(file=str(scenario.path) if scenario.path else None) from err
-    report(progress, "schedule", 1, 1)
+    schedule.earth = earth
+    report(progress, "schedule", 2, 2)
     return schedule

@@ -76,6 +76,8 @@ class SimulationResult:
     outcome: SimulationOutcome
     lander_lon_east_deg: dict[str, float] = field(default_factory=dict)
     sample_s: float = 3600.0
+    #: Each lander's local sol of landing (mission sol 0); landers without one are left out.
+    lander_landing_sol: dict[str, int] = field(default_factory=dict)
 
     # ----------------------------------------------------------------- summary
     @property
@@ -132,6 +134,11 @@ class SimulationResult:
                                                          bits_m, 0.0), minlength=nsol)[:nsol]
             dd = np.bincount(np.clip(del_sol, 0, nsol - 1), weights=b.bits[deliv],
                              minlength=nsol)[:nsol]
+            made_sol = np.searchsorted(edges, b.created_tdb_s[deliv], side="right") - 1
+            earlier = made_sol < del_sol
+            d_earlier = np.bincount(np.clip(del_sol[earlier], 0, nsol - 1),
+                                    weights=b.bits[deliv][earlier], minlength=nsol)[:nsol]
+            landing = self.lander_landing_sol.get(lander)
             lat_m = lat[mine]
             lo = max(0, int(np.searchsorted(edges, o.start_tdb_s, side="right")) - 1)
             hi = min(nsol, int(np.searchsorted(edges, o.end_tdb_s, side="left")))
@@ -139,8 +146,9 @@ class SimulationResult:
             ends = _utc(np.minimum(edges[lo + 1:hi + 1], o.end_tdb_s))
             for j, k in enumerate(range(lo, hi)):
                 p50, p95, _ = _latency(lat_m[gen_sol == k])
-                rows.append((lander, first + k, starts[j], ends[j], gen[k], dd[k], dgen[k],
-                             p50, p95))
+                mission = np.nan if landing is None else float(first + k - landing)
+                rows.append((lander, first + k, mission, starts[j], ends[j], gen[k], dd[k],
+                             d_earlier[k], dgen[k], p50, p95))
         return rows
 
     def latency_rows(self) -> list[tuple[object, ...]]:
