@@ -64,7 +64,7 @@ import numpy as np
 
 from marsrelay.constants import C_KM_S, MARS_EQ_RADIUS_KM, MARS_POLAR_RADIUS_KM
 from marsrelay.contacts.earth_tables import ERA_RATE_RAD_S, EarthMarsTables
-from marsrelay.contacts.finder import Criterion, find_windows
+from marsrelay.contacts.finder import Criterion, SharedComponent, find_windows
 from marsrelay.contacts.intervals import Intervals
 from marsrelay.contacts.kinematics import (
     icrf_from_body,
@@ -115,20 +115,24 @@ class _StationLink(PairCriterion):
         self.sta_up = np.stack([s.topocentric_itrs[2] for s in stations], 1)
         self.sta_sin_mask = np.sin(np.radians([s.elevation_mask_deg for s in stations]))
 
-    def _receive(self, t: np.ndarray, x: np.ndarray, sta: np.ndarray):
+    def _receive(self, t: np.ndarray, x: np.ndarray, sta: np.ndarray | None):
         """Station barycentric position ``S`` and up vector at reception, and the light time,
-        for a signal leaving barycentric ``x`` ``(3, N)`` at TDB ``t``."""
+        for a signal leaving barycentric ``x`` ``(3, N)`` at TDB ``t``. ``sta=None``: Earth's
+        centre (the same formulas with a station at the geocentre; no up vector)."""
         tb = self.tables
         tau0 = tb.light_time(t)[0]
         tr = t + tau0
-        e, ev = tb.earth(tr)
-        s, sv, up, up_dot = tb.station(tr, self.sta_pos[:, sta], self.sta_up[:, sta])
-        s0 = e + s
-        vs = ev + sv
+        s0, vs = tb.earth(tr)
+        if sta is not None:
+            s, sv, up, up_dot = tb.station(tr, self.sta_pos[:, sta], self.sta_up[:, sta])
+            s0 = s0 + s
+            vs = vs + sv
         tau1 = _norm(s0 - x) / C_KM_S
         s1 = s0 + vs * (tau1 - tau0)
         tau = _norm(s1 - x) / C_KM_S
         dt = tau - tau0
+        if sta is None:
+            return s0 + vs * dt, None, tau
         return s0 + vs * dt, up + up_dot * dt, tau
 
     def _rates(self, v_sender: np.ndarray, a_sender: np.ndarray, d_min: np.ndarray):
@@ -146,8 +150,12 @@ class _StationLink(PairCriterion):
 class OrbiterEarthCriterion(_StationLink):
     """Orbiter -> station windows for pairs ``(orbiter_index[k], station_index[k])``.
 
-    Components: station elevation (``sin``), Mars occultation (km). ``aux`` holds the ray's
-    distance from Mars' centre (stretched coordinates, km) for the local curvature bound.
+    Components: station elevation (``sin``), Mars occultation (rad). ``aux`` holds
+    ``sin(theta)`` and the orbiter's (stretched) distance from Mars' centre (km) for the local
+    bounds. Both components are *shared* (:mod:`marsrelay.contacts.shared`): every station
+    sees Mars' occultation of an orbiter as the geocentre does, within the angle its offset
+    from the geocentre subtends; every orbiter's elevation from a station is Mars' centre's,
+    within the angle the orbit subtends.
     """
 
     kind = "orbiter_earth"
@@ -170,45 +178,49 @@ class OrbiterEarthCriterion(_StationLink):
         self.radius = big_a
         self.stretch = big_a / (MARS_POLAR_RADIUS_KM + grazing_height_km)
         k = self.stretch
-        v_o = np.array([m.v_max_km_s for m in motion])[self.orb_of]
-        a_o = np.array([m.a_max_km_s2 for m in motion])[self.orb_of]
-        r_max = np.array([m.r_max_km for m in motion])[self.orb_of]
-        d_min = tables.min_distance_km - r_max - 6400.0
-        self.el_lip, self.el_curv = self._rates(v_o, a_o, d_min)
+        # Per orbiter (index o); pairs take them through orb_of.
+        v_o = np.array([m.v_max_km_s for m in motion])
+        a_o = np.array([m.a_max_km_s2 for m in motion])
+        self.r_max_o = np.array([m.r_max_km for m in motion])
+        self.d_min_o = tables.min_distance_km - self.r_max_o - 6400.0
+        self.el_lip_o, self.el_curv_o = self._rates(v_o, a_o, self.d_min_o)
         v_all = v_o + tables.max_rel_speed_km_s * 1.01
         # The stretched line of sight b turns slowly: |b'| and |b''| (1/s, 1/s^2).
-        self.w_ray = k * v_all / d_min
-        self.a_ray = unit_vector_curvature(k * v_all, k * (a_o + _A_STATION), d_min) * 1.01
+        self.w_ray_o = k * v_all / self.d_min_o
+        self.a_ray_o = unit_vector_curvature(k * v_all, k * (a_o + _A_STATION),
+                                             self.d_min_o) * 1.01
         # Orbiter relative to Mars (placed at the ray's passage), stretched: speed, accel.,
         # and the rate of its distance r' = |P'| from Mars' centre: with P' = S P,
         # |P'|' = (r r' + (k^2 - 1)(P.n)(P'.n)) / |P'| <= |r'| + (k^2 - 1) |P'|.
-        self.v_p = k * (v_o + 1e-3)
-        self.a_p = k * (a_o + 1e-5)
-        rdot = np.array([m.rdot_max_km_s for m in motion])[self.orb_of]
-        self.r_rate = rdot + (k * k - 1.0) * self.v_p + 1e-3
-        self.step = np.array([m.period_s for m in motion])[self.orb_of] / 1.0
+        self.v_p_o = k * (v_o + 1e-3)
+        self.a_p_o = k * (a_o + 1e-5)
+        rdot = np.array([m.rdot_max_km_s for m in motion])
+        self.r_rate_o = rdot + (k * k - 1.0) * self.v_p_o + 1e-3
+        self.period_o = np.array([m.period_s for m in motion])
+        self._kepler_bounds(motion)
+        self._shared: tuple[SharedComponent, ...] | None = None
 
     def initial_step(self, series: np.ndarray) -> np.ndarray:
-        return self.step[series]
+        return self.period_o[self.orb_of[series]]
 
-    def _orbiters(self, t: np.ndarray, series: np.ndarray):
-        return orbiter_positions(self.trajectories, self.orb_of[series], t)
-
-    def _geometry(self, t: np.ndarray, series: np.ndarray):
-        sta = self.sta_of[series]
-        p = self._orbiters(t, series)
+    def _sender(self, t: np.ndarray, orb: np.ndarray):
+        """Orbiter positions relative to Mars ``p``, Mars' barycentric velocity ``vm`` and the
+        orbiter's barycentric position ``x`` at TDB ``t``."""
+        p = orbiter_positions(self.trajectories, orb, t)
         m, vm = self.tables.mars(t)
-        x = m + p
-        s, up, tau = self._receive(t, x, sta)
-        rel = x - s
-        rho = _norm(rel)
-        sin_el = _dot(up, rel) / rho
-        # Mars is placed where it is when the signal passes the ray's point nearest to it (in
-        # stretched coordinates: the tangent point at grazing), t + lambda / c, as SPICE's
-        # sincpt places a CN target at the intercept's light time. Two passes (lambda moves
-        # with Mars by v/c).
+        return p, vm, m + p
+
+    def _occultation(self, t: np.ndarray, p: np.ndarray, vm: np.ndarray, x: np.ndarray,
+                     s: np.ndarray):
+        """``theta - alpha`` (rad), ``sin(theta)`` and the stretched distance ``r`` (km) for
+        the ray from ``x`` (orbiter at ``t``) to ``s`` (the receiver at reception).
+
+        Mars is placed where it is when the signal passes the ray's point nearest to it (in
+        stretched coordinates: the tangent point at grazing), t + lambda / c, as SPICE's
+        sincpt places a CN target at the intercept's light time. Two passes (lambda moves
+        with Mars by v/c)."""
         d = s - x
-        d = d / _norm(d)  # ray direction (orbiter -> station)
+        d = d / _norm(d)  # ray direction (orbiter -> receiver)
         n = self.tables.pole(t)
         k1 = self.stretch - 1.0
         ds = d + (k1 * _dot(d, n)) * n
@@ -225,19 +237,73 @@ class OrbiterEarthCriterion(_StationLink):
         r = _norm(pm)
         cross = np.sqrt(cx * cx + cy * cy + cz * cz)
         theta = np.arctan2(cross, -_dot(pm, d))
-        return sin_el, theta, cross / r, r, rho, tau
-
-    def _evaluate(self, t, series):
-        sin_el, theta, sin_theta, r, _, _ = self._geometry(t, series)
         alpha = np.arcsin(np.minimum(self.radius / r, 1.0))
         g_occ = np.where(r > self.radius, theta - alpha, -1.0)
+        return g_occ, cross / r, r
+
+    def _geometry(self, t: np.ndarray, series: np.ndarray):
+        sta = self.sta_of[series]
+        p, vm, x = self._sender(t, self.orb_of[series])
+        s, up, tau = self._receive(t, x, sta)
+        rel = x - s
+        rho = _norm(rel)
+        sin_el = _dot(up, rel) / rho
+        return sin_el, p, vm, x, s, rho, tau
+
+    def _evaluate(self, t, series):
+        sin_el, p, vm, x, s, _, _ = self._geometry(t, series)
+        g_occ, sin_theta, r = self._occultation(t, p, vm, x, s)
         g = np.stack([sin_el - self.sta_sin_mask[self.sta_of[series]], g_occ])
         return g, np.stack([sin_theta, r])
 
-    def bounds(self, h_s, series, aux_a, aux_b):
+    def _kepler_bounds(self, motion: Sequence[MotionBounds]) -> None:
+        """Per orbiter: the non-central acceleration of the stretched position ``P`` (km/s^2)
+        and ``B >= ||P'|^2 - GM' |P|^2 / |p|^3|`` (km^2/s^2), which bound ``|P_hat''|`` and
+        ``|r''|`` tightly for J2 orbits (``inf`` without a Kepler structure: the generic
+        bounds apply).
+
+        With ``p'' = -GM' p / |p|^3 + delta`` (``|delta| <= 2 Omega v + Omega^2 r``, see
+        :class:`~marsrelay.contacts.motion.MotionBounds`) and ``P = S p_m`` (``S`` the
+        stretch, ``p_m = p - v_mars lambda / c`` with Mars placed at the ray's passage: an
+        offset under 0.5 km moving under 1e-3 km/s, accelerating under 1e-6 km/s^2), ``P''``
+        is ``-GM' / |p|^3 P`` plus at most ``k (|delta| + 1e-6) + GM' / r_p^2 k 0.5 km /
+        r_p``. And ``|P'|^2`` lies in ``[v^2, k^2 v^2]``, ``|P|^2 / |p|^2`` in ``[1, k^2]``, so
+        ``|P'|^2 - GM' |P|^2 / |p|^3`` lies in ``GM' [(2 - k^2) x - 1 / a, (2 k^2 - 1) x -
+        k^2 / a]`` with ``x = 1 / |p|`` in ``[1 / r_a, 1 / r_p]`` (vis-viva), widened by the
+        frame rotation's ``2 v Omega r + (Omega r)^2`` and the placement's ``2 v 1e-3``."""
+        k2 = self.stretch**2
+        self.nc_acc_o = np.full(len(motion), np.inf)
+        self.b_o = np.full(len(motion), np.inf)
+        for o, m in enumerate(motion):
+            if m.kepler is None:
+                continue
+            gm, a, e, om = m.kepler
+            r_p, r_a = a * (1.0 - e), a * (1.0 + e)
+            v = m.v_max_km_s
+            self.nc_acc_o[o] = (self.stretch * (2.0 * om * v + om * om * r_a + 1e-6)
+                                + gm / r_p**3 * self.stretch * 0.5)
+            ends = [gm * ((2.0 - k2) * x - 1.0 / a) for x in (1.0 / r_a, 1.0 / r_p)]
+            ends += [gm * ((2.0 * k2 - 1.0) * x - k2 / a) for x in (1.0 / r_a, 1.0 / r_p)]
+            self.b_o[o] = (max(abs(x) for x in ends) + k2 * (2.0 * v * om * r_a + (om * r_a)**2)
+                           + 2.0 * k2 * v * 1e-3 + 2.0 * gm * k2 / r_p**2 * 0.5)
+
+    def _occultation_bounds(self, h_s, orb, aux_a, aux_b):
+        """(L, M) of the occultation component ``theta - alpha`` on intervals of orbiter
+        ``orb``.
+
+        ``theta`` is the angle between ``a = -P_hat`` and the ray ``b``: ``|theta'| <= |a'| +
+        |b'| = w`` and, from ``cos(theta) = a . b``, ``|theta''| <= (|(a . b)''| + w^2
+        |cos(theta)|) / sin(theta)``, with ``sin(theta)`` bounded below on the interval
+        through ``w`` (while it stays positive ``theta`` is in ``(0, pi)``) and ``|(a . b)''|
+        <= |a''| + 2 |a'||b'| + |b''|``. ``|a''|``: for ``u = P / r``, ``u'' = a_perp / r -
+        2 r' v_perp / r^2 - (|v_perp| / r)^2 u`` (the last term orthogonal to the others);
+        for J2 orbits ``a_perp`` is the non-central acceleration (:meth:`_kepler_bounds`),
+        else :func:`unit_vector_curvature`. ``alpha = asin(A / r)``: ``|alpha''| <= f2 r'^2 +
+        f1 |r''|`` with ``r r'' = |P'|^2 + P . P'' - r'^2``."""
         big_a = self.radius
-        vp, ap, vr = self.v_p[series], self.a_p[series], self.r_rate[series]
-        w_ray, a_ray = self.w_ray[series], self.a_ray[series]
+        vp, ap, vr = self.v_p_o[orb], self.a_p_o[orb], self.r_rate_o[orb]
+        w_ray, a_ray = self.w_ray_o[orb], self.a_ray_o[orb]
+        nc, b_kep = self.nc_acc_o[orb], self.b_o[orb]
         r_lo = 0.5 * (aux_a[1] + aux_b[1]) - 0.5 * vr * h_s
         ok = r_lo > big_a * (1.0 + 1e-9)
         r_lo = np.where(ok, r_lo, 2.0 * big_a)  # placeholder where the bounds are inf anyway
@@ -247,21 +313,117 @@ class OrbiterEarthCriterion(_StationLink):
         w_a = vp / r_lo  # turning rate of the orbiter's direction from Mars
         w = w_a + w_ray  # |theta'|
         lip_o = w + f1 * vr
+        kep = np.isfinite(nc)
+        with np.errstate(invalid="ignore", over="ignore"):
+            u_curv = np.where(kep, np.sqrt((nc / r_lo + 2.0 * vr * w_a / r_lo) ** 2 + w_a**4),
+                              unit_vector_curvature(vp, ap, r_lo))
+            r_curv = np.where(kep, (b_kep + vr * vr) / r_lo + nc, ap + vp * vp / r_lo)
         # sin(theta) moves at most |theta'|: a lower bound over the interval; while it stays
         # positive theta stays inside (0, pi), where theta'' is bounded.
         s_lo = 0.5 * (aux_a[0] + aux_b[0]) - 0.5 * w * h_s
-        m = unit_vector_curvature(vp, ap, r_lo) + 2.0 * w_a * w_ray + a_ray  # |(a . b)''|
+        m = u_curv + 2.0 * w_a * w_ray + a_ray  # |(a . b)''|
         with np.errstate(divide="ignore", invalid="ignore"):
-            curv_theta = np.where(s_lo > 0.0, m / s_lo + w * w / (s_lo * s_lo * s_lo), np.inf)
-        curv_o = (curv_theta + f2 * vr * vr + f1 * (ap + vp * vp / r_lo)) * 1.01
-        lip = np.stack([self.el_lip[series], np.where(ok, lip_o * 1.001, np.inf)])
-        curv = np.stack([self.el_curv[series], np.where(ok, curv_o, np.inf)])
-        return lip, curv
+            cos_hi = np.sqrt(np.maximum(1.0 - s_lo * s_lo, 0.0))
+            curv_theta = np.where(s_lo > 0.0, (m + w * w * cos_hi) / s_lo, np.inf)
+        curv_o = (curv_theta + f2 * vr * vr + f1 * r_curv) * 1.01
+        return np.where(ok, lip_o * 1.001, np.inf), np.where(ok, curv_o, np.inf)
+
+    def bounds(self, h_s, series, aux_a, aux_b):
+        orb = self.orb_of[series]
+        lip_o, curv_o = self._occultation_bounds(h_s, orb, aux_a, aux_b)
+        return (np.stack([self.el_lip_o[orb], lip_o]),
+                np.stack([self.el_curv_o[orb], curv_o]))
 
     def observe(self, t_s, series):
-        sin_el, _, _, _, rho, tau = self._geometry(np.asarray(t_s, float),
-                                                   np.asarray(series, np.int64))
+        sin_el, _, _, _, _, rho, tau = self._geometry(np.asarray(t_s, float),
+                                                      np.asarray(series, np.int64))
         return np.stack([np.degrees(np.arcsin(np.clip(sin_el, -1, 1))), rho, tau])
+
+    def shared_components(self) -> tuple[SharedComponent, ...]:
+        """Station elevation shared per station (proxy: Mars' centre), occultation shared per
+        orbiter (proxy: the line of sight to Earth's centre).
+
+        Margins, for the pair of orbiter ``o`` (``|p| <= r_max``) and station ``s``
+        (``|s_itrs|`` from the geocentre), with ``D`` the least orbiter-station distance and
+        ``u``, ``v`` two vectors from the orbiter, ``|u - v| <= delta`` and ``|v| >= D``,
+        making an angle of at most ``asin(delta / D)``:
+
+        - elevation: the sender moves from Mars' centre by ``|p|``, the reception by at most
+          ``|p| / c`` (the station moves 31 km/s x that, its up vector turns ``w_E |p| / c``):
+          ``|d sin(el)| <= (r_max + 1 km) / D + w_E (r_max + 1 km) / c``;
+        - occultation: the receiver moves from the geocentre by ``|s_itrs|`` (plus Earth's
+          motion over the light-time difference, under 1 km); the ray turns by
+          ``beta <= (|s_itrs| + 1 km) / D``, by at most ``k beta`` in coordinates stretched by
+          ``k`` along the pole, and so does ``theta``; Mars' placement moves with the ray by
+          under ``3e-4 beta`` of that (a few 1e-8 rad), ``alpha`` with it.
+
+        Each gets 5% and 1e-9 on top."""
+        if self._shared is None:
+            d_min = self.d_min_o[self.orb_of]
+            r_max = self.r_max_o[self.orb_of] + 1.0
+            eps_el = 1.05 * (np.arcsin(np.minimum(r_max / d_min, 1.0))
+                             + _W_EARTH * r_max / C_KM_S) + 1e-9
+            beta = np.arcsin(np.minimum(
+                (np.linalg.norm(self.sta_pos, axis=0)[self.sta_of] + 1.0) / d_min, 1.0))
+            eps_occ = 1.05 * self.stretch * beta + 1e-9
+            self._shared = (
+                SharedComponent(0, _MarsElevationProxy(self), self.sta_of, eps_el),
+                SharedComponent(1, _GeocentreOccultationProxy(self), self.orb_of, eps_occ),
+            )
+        return self._shared
+
+
+class _GeocentreOccultationProxy(Criterion):
+    """Mars' occultation of the line of sight from orbiter ``o`` (series) to Earth's centre:
+    :class:`OrbiterEarthCriterion`'s occultation with the station at the geocentre."""
+
+    n_components = 1
+
+    def __init__(self, parent: OrbiterEarthCriterion) -> None:
+        super().__init__()
+        self.parent = parent
+
+    def initial_step(self, series):
+        return self.parent.period_o[series]
+
+    def _evaluate(self, t, series):
+        pa = self.parent
+        p, vm, x = pa._sender(t, series)
+        s, _, _ = pa._receive(t, x, None)
+        g_occ, sin_theta, r = pa._occultation(t, p, vm, x, s)
+        return g_occ[None, :], np.stack([sin_theta, r])
+
+    def bounds(self, h_s, series, aux_a, aux_b):
+        lip, curv = self.parent._occultation_bounds(h_s, series, aux_a, aux_b)
+        return lip[None, :], curv[None, :]
+
+
+class _MarsElevationProxy(Criterion):
+    """Station ``s`` (series) elevation of Mars' centre, as ``sin(el) - sin(mask)``:
+    :class:`OrbiterEarthCriterion`'s station elevation with the orbiter at Mars' centre."""
+
+    n_components = 1
+
+    def __init__(self, parent: OrbiterEarthCriterion) -> None:
+        super().__init__()
+        self.parent = parent
+        d_min = parent.tables.min_distance_km - 6400.0
+        lip, curv = parent._rates(np.zeros(1), np.zeros(1), np.full(1, d_min))
+        self.lip, self.curv = float(lip[0]), float(curv[0])
+
+    def initial_step(self, series):
+        return np.full(len(series), 4.0 * 3600.0)
+
+    def _evaluate(self, t, series):
+        pa = self.parent
+        m, _ = pa.tables.mars(t, velocity=False)
+        s, up, _ = pa._receive(t, m, series)
+        rel = m - s
+        sin_el = _dot(up, rel) / _norm(rel)
+        return (sin_el - pa.sta_sin_mask[series])[None, :], np.zeros((0, t.size))
+
+    def bounds(self, h_s, series, aux_a, aux_b):
+        return np.full((1, h_s.size), self.lip), np.full((1, h_s.size), self.curv)
 
 
 class DirectEarthCriterion(_StationLink):

@@ -16,6 +16,7 @@ import numpy as np
 
 from marsrelay.contacts.finder import Criterion, extrema, find_windows
 from marsrelay.contacts.intervals import Intervals
+from marsrelay.contacts.shared import find_windows_shared
 
 __all__ = ["PairCriterion", "Passes", "measure_passes", "search_passes"]
 
@@ -80,6 +81,8 @@ def search_passes(
     min_duration_s: float = 1.0,
     tol_s: float = 1e-5,
 ) -> Passes:
-    """Find the windows of ``criterion`` inside ``domains`` and measure them."""
-    found = find_windows(criterion, domains, min_duration_s=min_duration_s, tol_s=tol_s)
+    """Find the windows of ``criterion`` inside ``domains`` (through its shared components
+    where it has them, :mod:`marsrelay.contacts.shared`) and measure them."""
+    find = find_windows_shared if criterion.shared_components() else find_windows
+    found = find(criterion, domains, min_duration_s=min_duration_s, tol_s=tol_s)
     return measure_passes(criterion, found.windows)

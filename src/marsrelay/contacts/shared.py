@@ -1,0 +1,297 @@
+"""Shared components: what many pairs have in common, searched once per group.
+
+Some constraints differ between pairs by no more than a known margin. Mars hides an orbiter
+from every station within ~1e-4 rad of the way it hides it from Earth's centre, and a station
+sees every orbiter within ~1e-4 rad of Mars' centre. Such a component ``j`` of a criterion is
+*shared* (:class:`~marsrelay.contacts.finder.SharedComponent`): a proxy criterion with one
+series per group gives ``P(t, group)`` and, for every series ``k`` of the group,
+
+    ``|g_j(t, k) - P(t, group(k))| <= margin_k``  for every ``t`` of ``k``'s domain.
+
+:func:`find_windows_shared` then searches in two stages:
+
+1. :func:`classify_bands` cuts each group's domain into intervals, proven with the finder's
+   own Lipschitz and curvature bounds: *above* (``P > margin`` throughout, so ``g_j > 0`` for
+   every member), *below* (``P < -margin``: ``g_j < 0``) and *pieces*, the short rest around
+   each crossing of the band ``|P| <= margin``. Where ``P`` is proven monotone across the
+   band, the piece is cut to the band itself: with the root of ``P`` bracketed in
+   ``[x_lo, x_hi]`` (width ``w``, secant slope ``s``) and ``M`` bounding ``|P''|``,
+   ``|P'| >= s_min = |s| - M (w + D)`` within ``D`` of the bracket, so ``|P| > margin``
+   beyond ``D = 1.05 margin / |s|`` once ``s_min D > margin``: the piece is
+   ``[x_lo - D, x_hi + D]`` (typically half a second for an occultation, seconds for a
+   station's horizon). Undecided intervals no longer than ``max_piece_s`` become pieces as
+   they are.
+2. Per series, the overlay of its components' partitions and its own domain gives open
+   stretches (every component above), closed ones (some component below, or outside the
+   domain) and pieces (the rest), and :func:`~marsrelay.contacts.finder.search` looks for
+   windows inside the pieces with the series' own criterion, one interval per piece to start
+   with (usually two evaluations and a short refinement per edge).
+
+**Guarantee**: the stretches are decided by proof, and the pieces are searched with the
+finder's own guarantee, so the result carries it unchanged: no window or gap longer than
+``min_duration_s`` is missed, and every edge is located to ``tol_s``. The proxies only save
+work: a pair's function is evaluated near its own edges and nowhere else.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from marsrelay.contacts.finder import (
+    Criterion,
+    FinderResult,
+    SharedComponent,
+    _chandrupatla,
+    _proofs,
+    search,
+)
+from marsrelay.contacts.intervals import Intervals
+
+__all__ = ["BELOW", "ABOVE", "PIECE", "Bands", "classify_bands", "find_windows_shared"]
+
+#: Labels of the intervals of a partition.
+BELOW, ABOVE, PIECE = 0, 1, 2
+
+
+class Bands:
+    """A partition of each group's domain into labelled intervals, sorted by group and start:
+    ``group``, ``start``, ``end`` (TDB s), ``label`` (:data:`ABOVE`, :data:`BELOW`,
+    :data:`PIECE`); consecutive intervals of one group either touch or leave a gap outside the
+    domain."""
+
+    def __init__(self, group: np.ndarray, start: np.ndarray, end: np.ndarray,
+                 label: np.ndarray) -> None:
+        order = np.lexsort((start, group))
+        group, start, end, label = group[order], start[order], end[order], label[order]
+        # merge touching intervals with the same label
+        new = np.ones(group.size, bool)
+        new[1:] = ((group[1:] != group[:-1]) | (label[1:] != label[:-1])
+                   | (start[1:] != end[:-1]))
+        first = np.flatnonzero(new)
+        last = np.r_[first[1:], group.size] - 1
+        self.group, self.start, self.label = group[first], start[first], label[first]
+        self.end = end[last]
+        self._bounds = np.searchsorted(self.group, np.arange(int(self.group.max(initial=-1)) + 2))
+
+    def of_group(self, g: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(start, end, label)`` of group ``g``."""
+        if g + 1 >= self._bounds.size:
+            e = np.empty(0)
+            return e, e, np.empty(0, np.int64)
+        i, j = self._bounds[g], self._bounds[g + 1]
+        return self.start[i:j], self.end[i:j], self.label[i:j]
+
+
+def classify_bands(
+    proxy: Criterion,
+    domains: Intervals,
+    margin: np.ndarray,
+    *,
+    max_piece_s: float,
+    root_tol_s: float = 0.01,
+    max_levels: int = 80,
+) -> Bands:
+    """Partition ``domains`` (normalised; series = groups) into intervals where the proxy's
+    one component is proven above ``margin[group]``, proven below ``-margin[group]``, and
+    pieces (see the module docstring)."""
+    out_g: list[np.ndarray] = []
+    out_a: list[np.ndarray] = []
+    out_b: list[np.ndarray] = []
+    out_l: list[np.ndarray] = []
+
+    def emit(g, a, b, label):
+        keep = b > a
+        out_g.append(g[keep])
+        out_a.append(a[keep])
+        out_b.append(b[keep])
+        out_l.append(np.full(int(keep.sum()), label, np.int64) if np.ndim(label) == 0
+                     else label[keep])
+
+    if len(domains) == 0:
+        return Bands(np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0, np.int64))
+    length = domains.end - domains.start
+    steps = np.asarray(proxy.initial_step(domains.series), float)
+    nseg = np.maximum(1, np.ceil(length / steps)).astype(np.int64)
+    npts = nseg + 1
+    dom = np.repeat(np.arange(len(domains)), npts)
+    first = np.cumsum(npts) - npts
+    pos_in = np.arange(int(npts.sum())) - first[dom]
+    t = domains.start[dom] + length[dom] * (pos_in / nseg[dom])
+    t[first + nseg] = domains.end
+    ser = domains.series[dom]
+    g, aux = proxy.evaluate(t, ser)
+    ia = np.flatnonzero(pos_in < nseg[dom])
+    ib = ia + 1
+    lv_ser, ta, tb = ser[ia], t[ia], t[ib]
+    ga, gb, xa, xb = g[:, ia], g[:, ib], aux[:, ia], aux[:, ib]
+
+    c_ser: list[np.ndarray] = []
+    c_a: list[np.ndarray] = []
+    c_b: list[np.ndarray] = []
+    c_ga: list[np.ndarray] = []
+    c_gb: list[np.ndarray] = []
+    c_m: list[np.ndarray] = []
+    for _level in range(max_levels):
+        if ta.size == 0:
+            break
+        h = tb - ta
+        lip, curv = proxy.bounds(h, lv_ser, xa, xb)
+        e = margin[lv_ser]
+        above = _proofs(ga - e, gb - e, h, lip, curv)[0][0]
+        below = _proofs(ga + e, gb + e, h, lip, curv)[1][0]
+        a0, b0, m0 = ga[0], gb[0], curv[0]
+        with np.errstate(invalid="ignore", over="ignore"):
+            cross = (~above & ~below & (((a0 < -e) & (b0 > e)) | ((a0 > e) & (b0 < -e)))
+                     & (np.abs(b0 - a0) > m0 * h * h))
+        small = ~above & ~below & ~cross & (h <= max_piece_s)
+        emit(lv_ser[above], ta[above], tb[above], ABOVE)
+        emit(lv_ser[below], ta[below], tb[below], BELOW)
+        emit(lv_ser[small], ta[small], tb[small], PIECE)
+        if cross.any():
+            c_ser.append(lv_ser[cross])
+            c_a.append(ta[cross])
+            c_b.append(tb[cross])
+            c_ga.append(a0[cross])
+            c_gb.append(b0[cross])
+            c_m.append(m0[cross])
+        split = ~(above | below | cross | small)
+        if not split.any():
+            break
+        s = np.flatnonzero(split)
+        tm = 0.5 * (ta[s] + tb[s])
+        gm, xm = proxy.evaluate(tm, lv_ser[s])
+        lv_ser = np.concatenate([lv_ser[s], lv_ser[s]])
+        ta, tb = np.concatenate([ta[s], tm]), np.concatenate([tm, tb[s]])
+        ga, gb = np.concatenate([ga[:, s], gm], 1), np.concatenate([gm, gb[:, s]], 1)
+        xa, xb = np.concatenate([xa[:, s], xm], 1), np.concatenate([xm, xb[:, s]], 1)
+    else:  # pragma: no cover - only with a tiny max_levels
+        raise RuntimeError("band classification did not converge; raise max_levels")
+
+    if c_ser:
+        cs, ca, cb = np.concatenate(c_ser), np.concatenate(c_a), np.concatenate(c_b)
+        cga, cgb, cm = np.concatenate(c_ga), np.concatenate(c_gb), np.concatenate(c_m)
+
+        def f(tt, idx):
+            return proxy.evaluate(tt, cs[idx])[0][0]
+
+        _, x1, x2, f1, f2 = _chandrupatla(f, ca, cb, cga, cgb, root_tol_s, None, 200)
+        lo, hi = np.minimum(x1, x2), np.maximum(x1, x2)
+        w = hi - lo
+        e = margin[cs]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            slope = np.abs(f2 - f1) / w
+            d = 1.05 * e / slope
+            ok = (slope - cm * (w + d)) * d > e * (1.0 + 1e-9)
+        ok &= np.isfinite(d) & (w > 0)
+        u = np.where(ok, np.maximum(ca, lo - d), ca)
+        v = np.where(ok, np.minimum(cb, hi + d), cb)
+        left = np.where(cga > 0, ABOVE, BELOW)
+        emit(cs, ca, u, left)
+        emit(cs, u, v, np.full(cs.size, PIECE))
+        emit(cs, v, cb, ABOVE + BELOW - left)
+    return Bands(np.concatenate(out_g), np.concatenate(out_a), np.concatenate(out_b),
+                 np.concatenate(out_l))
+
+
+def _overlay(dom_a: np.ndarray, dom_b: np.ndarray,
+             parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]):
+    """Cut one series' domain ``[dom_a, dom_b]`` by its components' partitions; returns the
+    open stretches and the pieces as ``(start, end)`` arrays, sorted and disjoint."""
+    cuts = np.unique(np.concatenate([dom_a, dom_b] + [x for p in parts for x in p[:2]]))
+    if cuts.size < 2:
+        e = np.empty(0)
+        return (e, e), (e, e)
+    lo, hi = cuts[:-1], cuts[1:]
+    mid = 0.5 * (lo + hi)
+    i = np.searchsorted(dom_a, mid, side="right") - 1
+    inside = (i >= 0) & (mid < dom_b[np.maximum(i, 0)])
+    is_open = inside.copy()
+    closed = ~inside
+    for start, end, label in parts:
+        i = np.searchsorted(start, mid, side="right") - 1
+        ok = (i >= 0) & (mid < end[np.maximum(i, 0)])
+        lab = np.where(ok, label[np.maximum(i, 0)], PIECE)  # not classified: undecided
+        is_open &= lab == ABOVE
+        closed |= lab == BELOW
+    cls = np.where(closed, 0, np.where(is_open, 1, 2))
+    out = []
+    for c in (1, 2):
+        sel = cls == c
+        a, b = lo[sel], hi[sel]
+        if a.size:
+            new = np.ones(a.size, bool)
+            new[1:] = a[1:] != b[:-1]
+            first = np.flatnonzero(new)
+            last = np.r_[first[1:], a.size] - 1
+            a, b = a[first], b[last]
+        out.append((a, b))
+    return out[0], out[1]
+
+
+def find_windows_shared(
+    criterion: Criterion,
+    domains: Intervals,
+    *,
+    min_duration_s: float = 1.0,
+    tol_s: float = 1e-5,
+    max_piece_s: float = 60.0,
+) -> FinderResult:
+    """:func:`~marsrelay.contacts.finder.find_windows` for a criterion whose components are
+    all shared (see the module docstring); the same result and guarantee."""
+    shared = criterion.shared_components()
+    domains = domains.normalized()
+    if sorted(sc.component for sc in shared) != list(range(criterion.n_components)):
+        return search(criterion, domains, min_duration_s=min_duration_s, tol_s=tol_s)
+    if len(domains) == 0:
+        return FinderResult(Intervals.empty(), 0, 0)
+    n0 = criterion.n_evaluations
+    series = np.unique(domains.series)
+    bands: list[Bands] = []
+    work = 0
+    for sc in shared:
+        group_dom = Intervals(sc.group_of[domains.series], domains.start,
+                              domains.end).normalized()
+        margin = np.zeros(int(sc.group_of.max()) + 1)
+        np.maximum.at(margin, sc.group_of[series], sc.margin[series])
+        w0 = sc.proxy.n_evaluations
+        bands.append(classify_bands(sc.proxy, group_dom, margin, max_piece_s=max_piece_s))
+        work += sc.proxy.n_evaluations - w0
+
+    bounds = np.searchsorted(domains.series, np.r_[series, series[-1] + 1])
+    opened: list[tuple[int, np.ndarray, np.ndarray]] = []
+    p_ser: list[np.ndarray] = []
+    p_a: list[np.ndarray] = []
+    p_b: list[np.ndarray] = []
+    for n, k in enumerate(series):
+        i, j = bounds[n], bounds[n + 1]
+        parts = [b.of_group(int(sc.group_of[k])) for sc, b in zip(shared, bands, strict=True)]
+        (oa, ob), (pa, pb) = _overlay(domains.start[i:j], domains.end[i:j], parts)
+        opened.append((int(k), oa, ob))
+        p_ser.append(np.full(pa.size, k, np.int64))
+        p_a.append(pa)
+        p_b.append(pb)
+    pieces = Intervals(np.concatenate(p_ser), np.concatenate(p_a), np.concatenate(p_b))
+    found = search(criterion, pieces, min_duration_s=min_duration_s, tol_s=tol_s,
+                   whole_domains=True)
+    fw = found.windows
+    f_bounds = np.searchsorted(fw.series, np.r_[series, series[-1] + 1])
+    w_ser: list[np.ndarray] = []
+    w_a: list[np.ndarray] = []
+    w_b: list[np.ndarray] = []
+    for n, (k, oa, ob) in enumerate(opened):
+        i, j = f_bounds[n], f_bounds[n + 1]
+        a = np.concatenate([oa, fw.start[i:j]])
+        b = np.concatenate([ob, fw.end[i:j]])
+        order = np.argsort(a, kind="stable")
+        a, b = a[order], b[order]
+        if a.size:
+            new = np.ones(a.size, bool)
+            new[1:] = a[1:] > b[:-1]  # touching stretches and piece windows join
+            first = np.flatnonzero(new)
+            last = np.r_[first[1:], a.size] - 1
+            a, b = a[first], b[last]
+        w_ser.append(np.full(a.size, k, np.int64))
+        w_a.append(a)
+        w_b.append(b)
+    windows = Intervals(np.concatenate(w_ser), np.concatenate(w_a), np.concatenate(w_b))
+    return FinderResult(windows, criterion.n_evaluations - n0 + work, found.n_edges)
