@@ -40,14 +40,13 @@ import numpy as np
 from marsrelay.contacts.finder import (
     Criterion,
     FinderResult,
-    SharedComponent,
     _chandrupatla,
     _proofs,
     search,
 )
 from marsrelay.contacts.intervals import Intervals
 
-__all__ = ["BELOW", "ABOVE", "PIECE", "Bands", "classify_bands", "find_windows_shared"]
+__all__ = ["ABOVE", "BELOW", "PIECE", "Bands", "classify_bands", "find_windows_shared"]
 
 #: Labels of the intervals of a partition.
 BELOW, ABOVE, PIECE = 0, 1, 2
