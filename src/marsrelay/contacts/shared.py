@@ -56,29 +56,35 @@ class Bands:
     """A partition of each group's domain into labelled intervals, sorted by group and start:
     ``group``, ``start``, ``end`` (TDB s), ``label`` (:data:`ABOVE`, :data:`BELOW`,
     :data:`PIECE`); consecutive intervals of one group either touch or leave a gap outside the
-    domain."""
+    domain. A piece cut around a proven single crossing of the proxy also carries ``root``
+    (the proxy's root, TDB s) and ``slope`` (its rate there, per s); NaN elsewhere."""
 
     def __init__(self, group: np.ndarray, start: np.ndarray, end: np.ndarray,
-                 label: np.ndarray) -> None:
+                 label: np.ndarray, root: np.ndarray, slope: np.ndarray) -> None:
         order = np.lexsort((start, group))
         group, start, end, label = group[order], start[order], end[order], label[order]
-        # merge touching intervals with the same label
+        root, slope = root[order], slope[order]
+        # merge touching intervals with the same label (a merged piece loses its hint)
         new = np.ones(group.size, bool)
         new[1:] = ((group[1:] != group[:-1]) | (label[1:] != label[:-1])
                    | (start[1:] != end[:-1]))
         first = np.flatnonzero(new)
         last = np.r_[first[1:], group.size] - 1
+        single = first == last
         self.group, self.start, self.label = group[first], start[first], label[first]
         self.end = end[last]
+        self.root = np.where(single, root[first], np.nan)
+        self.slope = np.where(single, slope[first], np.nan)
         self._bounds = np.searchsorted(self.group, np.arange(int(self.group.max(initial=-1)) + 2))
 
-    def of_group(self, g: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(start, end, label)`` of group ``g``."""
+    def of_group(self, g: int) -> tuple[np.ndarray, ...]:
+        """``(start, end, label, root, slope)`` of group ``g``."""
         if g + 1 >= self._bounds.size:
             e = np.empty(0)
-            return e, e, np.empty(0, np.int64)
+            return e, e, np.empty(0, np.int64), e, e
         i, j = self._bounds[g], self._bounds[g + 1]
-        return self.start[i:j], self.end[i:j], self.label[i:j]
+        return (self.start[i:j], self.end[i:j], self.label[i:j], self.root[i:j],
+                self.slope[i:j])
 
 
 def classify_bands(
@@ -97,17 +103,22 @@ def classify_bands(
     out_a: list[np.ndarray] = []
     out_b: list[np.ndarray] = []
     out_l: list[np.ndarray] = []
+    out_r: list[np.ndarray] = []
+    out_s: list[np.ndarray] = []
 
-    def emit(g, a, b, label):
+    def emit(g, a, b, label, root=None, slope=None):
         keep = b > a
+        n = int(keep.sum())
         out_g.append(g[keep])
         out_a.append(a[keep])
         out_b.append(b[keep])
-        out_l.append(np.full(int(keep.sum()), label, np.int64) if np.ndim(label) == 0
-                     else label[keep])
+        out_l.append(np.full(n, label, np.int64) if np.ndim(label) == 0 else label[keep])
+        out_r.append(np.full(n, np.nan) if root is None else root[keep])
+        out_s.append(np.full(n, np.nan) if slope is None else slope[keep])
 
     if len(domains) == 0:
-        return Bands(np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0, np.int64))
+        e = np.empty(0)
+        return Bands(np.empty(0, np.int64), e, e, np.empty(0, np.int64), e, e)
     length = domains.end - domains.start
     steps = np.asarray(proxy.initial_step(domains.series), float)
     nseg = np.maximum(1, np.ceil(length / steps)).astype(np.int64)
@@ -185,46 +196,104 @@ def classify_bands(
         u = np.where(ok, np.maximum(ca, lo - d), ca)
         v = np.where(ok, np.minimum(cb, hi + d), cb)
         left = np.where(cga > 0, ABOVE, BELOW)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            root = np.where(ok, x1 - f1 * (x2 - x1) / (f2 - f1), np.nan)
         emit(cs, ca, u, left)
-        emit(cs, u, v, np.full(cs.size, PIECE))
+        emit(cs, u, v, np.full(cs.size, PIECE), root, np.where(cgb > cga, slope, -slope))
         emit(cs, v, cb, ABOVE + BELOW - left)
-    return Bands(np.concatenate(out_g), np.concatenate(out_a), np.concatenate(out_b),
-                 np.concatenate(out_l))
+    return Bands(*(np.concatenate(x) for x in (out_g, out_a, out_b, out_l, out_r, out_s)))
 
 
-def _overlay(dom_a: np.ndarray, dom_b: np.ndarray,
-             parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]):
-    """Cut one series' domain ``[dom_a, dom_b]`` by its components' partitions; returns the
-    open stretches and the pieces as ``(start, end)`` arrays, sorted and disjoint."""
+def _runs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last index of each run of touching intervals ``[a, b]`` (sorted)."""
+    new = np.ones(a.size, bool)
+    new[1:] = a[1:] != b[:-1]
+    first = np.flatnonzero(new)
+    return first, np.r_[first[1:], a.size] - 1
+
+
+def _overlay(dom_a: np.ndarray, dom_b: np.ndarray, parts: list[tuple[np.ndarray, ...]]):
+    """Cut one series' domain ``[dom_a, dom_b]`` by its components' partitions.
+
+    Returns the open stretches ``(start, end)``, the pieces ``(start, end)`` (both sorted and
+    disjoint) and, per piece, ``(component, root, slope)``: a piece that is exactly one
+    component's hinted band piece, every other component above throughout, gets that
+    component and the proxy's root and slope; others get component -1."""
     cuts = np.unique(np.concatenate([dom_a, dom_b] + [x for p in parts for x in p[:2]]))
+    e = np.empty(0)
     if cuts.size < 2:
-        e = np.empty(0)
-        return (e, e), (e, e)
+        return (e, e), (e, e), (np.empty(0, np.int64), e, e)
     lo, hi = cuts[:-1], cuts[1:]
     mid = 0.5 * (lo + hi)
     i = np.searchsorted(dom_a, mid, side="right") - 1
     inside = (i >= 0) & (mid < dom_b[np.maximum(i, 0)])
     is_open = inside.copy()
     closed = ~inside
-    for start, end, label in parts:
+    labels, where = [], []
+    for start, end, label, _, _ in parts:
         i = np.searchsorted(start, mid, side="right") - 1
         ok = (i >= 0) & (mid < end[np.maximum(i, 0)])
         lab = np.where(ok, label[np.maximum(i, 0)], PIECE)  # not classified: undecided
         is_open &= lab == ABOVE
         closed |= lab == BELOW
+        labels.append(lab)
+        where.append(np.where(ok, i, -1))
     cls = np.where(closed, 0, np.where(is_open, 1, 2))
-    out = []
-    for c in (1, 2):
-        sel = cls == c
-        a, b = lo[sel], hi[sel]
-        if a.size:
-            new = np.ones(a.size, bool)
-            new[1:] = a[1:] != b[:-1]
-            first = np.flatnonzero(new)
-            last = np.r_[first[1:], a.size] - 1
-            a, b = a[first], b[last]
-        out.append((a, b))
-    return out[0], out[1]
+    sel = cls == 1
+    first, last = _runs(lo[sel], hi[sel])
+    opened = (lo[sel][first], hi[sel][last])
+    sel = np.flatnonzero(cls == 2)
+    first, last = _runs(lo[sel], hi[sel])
+    pa, pb = lo[sel][first], hi[sel][last]
+    comp = np.full(pa.size, -1, np.int64)
+    root, slope = np.full(pa.size, np.nan), np.full(pa.size, np.nan)
+    if pa.size:
+        n_piece = np.zeros(pa.size, np.int64)
+        for j, (lab, idx, (start, end, _, r, sl)) in enumerate(
+                zip(labels, where, parts, strict=True)):
+            is_piece = (lab[sel] == PIECE).astype(np.int64)
+            any_piece = np.add.reduceat(is_piece, first) > 0
+            n_piece += any_piece
+            k = idx[sel][first]
+            same = (np.minimum.reduceat(idx[sel], first) == k) & (
+                np.maximum.reduceat(idx[sel], first) == k) & (k >= 0)
+            kk = np.maximum(k, 0)
+            exact = same & (start[kk] == pa) & (end[kk] == pb) & np.isfinite(r[kk])
+            hint = any_piece & exact
+            comp = np.where(hint, j, comp)
+            root = np.where(hint, r[kk], root)
+            slope = np.where(hint, sl[kk], slope)
+        comp = np.where(n_piece == 1, comp, -1)
+    return opened, (pa, pb), (comp, root, slope)
+
+
+def _hinted(criterion: Criterion, series: np.ndarray, comp: np.ndarray, a: np.ndarray,
+            b: np.ndarray, root: np.ndarray, slope: np.ndarray, tol_s: float) -> np.ndarray:
+    """Edges in pieces ``[a, b]`` (shorter than the minimum duration) where component
+    ``comp`` alone changes sign, from the proxy's ``root`` and ``slope``: one evaluation at
+    the proxy's root, a Newton step with the proxy's slope, then the component on either side
+    of that step, ``eta`` away; where the two straddle the root, the secant through them is
+    certified by the curvature bound (as :func:`~marsrelay.contacts.finder.refine_roots`
+    does). Returns the edges (NaN where this failed: those pieces go the general way)."""
+    col = np.arange(series.size)
+    g_root = criterion.evaluate(root, series)[0][comp, col]
+    step = np.clip(root - g_root / slope, a, b)
+    shift = np.abs(step - root)
+    eta = np.minimum(np.maximum(0.05 * shift, 0.25 * tol_s), 0.5 * (b - a))
+    x1 = np.maximum(step - eta, a)
+    x2 = np.minimum(step + eta, b)
+    g, aux = criterion.evaluate(np.concatenate([x1, x2]), np.concatenate([series, series]))
+    n = series.size
+    f1 = g[comp, col]
+    f2 = g[comp, col + n]
+    _, curv = criterion.bounds(x2 - x1, series, aux[:, :n], aux[:, n:])
+    m = curv[comp, col]
+    w = x2 - x1
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        s = (f2 - f1) / w
+        est = x1 - f1 / s
+        ok = ((f1 > 0) != (f2 > 0)) & (m * w * w <= 4.0 * tol_s * np.abs(s)) & (s * slope > 0)
+    return np.where(ok & np.isfinite(est), est, np.nan)
 
 
 def find_windows_shared(
@@ -258,29 +327,41 @@ def find_windows_shared(
 
     bounds = np.searchsorted(domains.series, np.r_[series, series[-1] + 1])
     opened: list[tuple[int, np.ndarray, np.ndarray]] = []
-    p_ser: list[np.ndarray] = []
-    p_a: list[np.ndarray] = []
-    p_b: list[np.ndarray] = []
+    cols: list[list[np.ndarray]] = [[] for _ in range(6)]
     for n, k in enumerate(series):
         i, j = bounds[n], bounds[n + 1]
         parts = [b.of_group(int(sc.group_of[k])) for sc, b in zip(shared, bands, strict=True)]
-        (oa, ob), (pa, pb) = _overlay(domains.start[i:j], domains.end[i:j], parts)
+        (oa, ob), (pa, pb), (comp, root, slope) = _overlay(domains.start[i:j],
+                                                           domains.end[i:j], parts)
         opened.append((int(k), oa, ob))
-        p_ser.append(np.full(pa.size, k, np.int64))
-        p_a.append(pa)
-        p_b.append(pb)
-    pieces = Intervals(np.concatenate(p_ser), np.concatenate(p_a), np.concatenate(p_b))
+        for c, x in zip(cols, (np.full(pa.size, k, np.int64), pa, pb, comp, root, slope),
+                        strict=True):
+            c.append(x)
+    p_ser, p_a, p_b, p_comp, p_root, p_slope = (np.concatenate(c) for c in cols)
+    # pieces shorter than the minimum duration with one hinted component: the short way
+    fast = np.flatnonzero((p_comp >= 0) & (p_b - p_a <= min_duration_s))
+    edge = _hinted(criterion, p_ser[fast], p_comp[fast], p_a[fast], p_b[fast], p_root[fast],
+                   p_slope[fast], tol_s) if fast.size else np.empty(0)
+    done = np.isfinite(edge)
+    rising = p_slope[fast][done] > 0
+    hw = Intervals(p_ser[fast][done], np.where(rising, edge[done], p_a[fast][done]),
+                   np.where(rising, p_b[fast][done], edge[done]))
+    rest = np.ones(p_ser.size, bool)
+    rest[fast[done]] = False
+    pieces = Intervals(p_ser[rest], p_a[rest], p_b[rest])
     found = search(criterion, pieces, min_duration_s=min_duration_s, tol_s=tol_s,
                    whole_domains=True)
     fw = found.windows
     f_bounds = np.searchsorted(fw.series, np.r_[series, series[-1] + 1])
+    h_bounds = np.searchsorted(hw.series, np.r_[series, series[-1] + 1])
     w_ser: list[np.ndarray] = []
     w_a: list[np.ndarray] = []
     w_b: list[np.ndarray] = []
     for n, (k, oa, ob) in enumerate(opened):
         i, j = f_bounds[n], f_bounds[n + 1]
-        a = np.concatenate([oa, fw.start[i:j]])
-        b = np.concatenate([ob, fw.end[i:j]])
+        i2, j2 = h_bounds[n], h_bounds[n + 1]
+        a = np.concatenate([oa, fw.start[i:j], hw.start[i2:j2]])
+        b = np.concatenate([ob, fw.end[i:j], hw.end[i2:j2]])
         order = np.argsort(a, kind="stable")
         a, b = a[order], b[order]
         if a.size:
@@ -293,4 +374,5 @@ def find_windows_shared(
         w_a.append(a)
         w_b.append(b)
     windows = Intervals(np.concatenate(w_ser), np.concatenate(w_a), np.concatenate(w_b))
-    return FinderResult(windows, criterion.n_evaluations - n0 + work, found.n_edges)
+    return FinderResult(windows, criterion.n_evaluations - n0 + work,
+                        found.n_edges + int(done.sum()))
