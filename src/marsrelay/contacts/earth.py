@@ -182,6 +182,7 @@ class OrbiterEarthCriterion(_StationLink):
         v_o = np.array([m.v_max_km_s for m in motion])
         a_o = np.array([m.a_max_km_s2 for m in motion])
         self.r_max_o = np.array([m.r_max_km for m in motion])
+        self.r_min_o = np.array([m.r_min_km for m in motion])
         self.d_min_o = tables.min_distance_km - self.r_max_o - 6400.0
         self.el_lip_o, self.el_curv_o = self._rates(v_o, a_o, self.d_min_o)
         v_all = v_o + tables.max_rel_speed_km_s * 1.01
@@ -357,18 +358,46 @@ class OrbiterEarthCriterion(_StationLink):
           ``k`` along the pole, and so does ``theta``; Mars' placement moves with the ray by
           under ``3e-4 beta`` of that (a few 1e-8 rad), ``alpha`` with it.
 
-        Each gets 5% and 1e-9 on top."""
+        Each gets 5% and 1e-9 on top.
+
+        Rates of those differences (``margin_rate``), where the proxy is within 0.01 of
+        zero (the pieces near its crossings, where they are used):
+
+        - elevation: ``d/dt (up . u - up_c . u_c)`` is at most ``|up' - up_c'| + |up_c'|
+          |u - u_c| + |up - up_c| |u'| + |u' - u_c'|``: the up vectors turn at ``w_E (1 +
+          tau')`` and differ by ``w_E |p| / c``; ``|tau'| <= (V + v) / c``; ``|u' - u_c'| <=
+          (v + 0.1 km/s) / D + V (2 angle + r_max / D) / D`` (``V`` the Earth-Mars relative
+          speed bound, ``v`` the orbiter's);
+        - occultation: ``theta`` is the angle between the nadir ``a`` and the ray ``b``; its
+          gradient in ``a`` turns by at most ``k beta / sin(theta)`` between the two rays,
+          and each ray turns at most at ``w_ray``: ``|d/dt (theta - theta_c)| <= w_a k beta /
+          sin(theta) + 2 w_ray``, with ``sin(theta) >= A / (k r_max) - 0.02`` near a
+          crossing (``theta`` within 0.02 of ``alpha >= asin(A / (k r_max))``).
+
+        Each gets 20% and 1e-9 on top."""
         if self._shared is None:
-            d_min = self.d_min_o[self.orb_of]
-            r_max = self.r_max_o[self.orb_of] + 1.0
-            eps_el = 1.05 * (np.arcsin(np.minimum(r_max / d_min, 1.0))
-                             + _W_EARTH * r_max / C_KM_S) + 1e-9
+            orb = self.orb_of
+            d_min = self.d_min_o[orb]
+            r_max = self.r_max_o[orb] + 1.0
+            angle = np.arcsin(np.minimum(r_max / d_min, 1.0))
+            eps_el = 1.05 * (angle + _W_EARTH * r_max / C_KM_S) + 1e-9
+            v_rel = self.tables.max_rel_speed_km_s
+            v_o = self.v_p_o[orb] / self.stretch
+            rate_el = 1.2 * (_W_EARTH * (2.0 * (v_rel + v_o) / C_KM_S + angle
+                                         + _W_EARTH * r_max / C_KM_S)
+                             + (v_o + 0.1) / d_min + v_rel * (2.0 * angle + r_max / d_min) / d_min
+                             ) + 1e-9
             beta = np.arcsin(np.minimum(
                 (np.linalg.norm(self.sta_pos, axis=0)[self.sta_of] + 1.0) / d_min, 1.0))
             eps_occ = 1.05 * self.stretch * beta + 1e-9
+            s_lo = np.maximum(self.radius / (self.stretch * self.r_max_o[orb]) - 0.02, 1e-3)
+            w_a = self.v_p_o[orb] / (self.r_min_o[orb] - 1.0)
+            rate_occ = 1.2 * (w_a * 1.05 * self.stretch * beta / s_lo
+                              + 2.0 * self.w_ray_o[orb]) + 1e-9
             self._shared = (
-                SharedComponent(0, _MarsElevationProxy(self), self.sta_of, eps_el),
-                SharedComponent(1, _GeocentreOccultationProxy(self), self.orb_of, eps_occ),
+                SharedComponent(0, _MarsElevationProxy(self), self.sta_of, eps_el, rate_el),
+                SharedComponent(1, _GeocentreOccultationProxy(self), self.orb_of, eps_occ,
+                                rate_occ),
             )
         return self._shared
 

@@ -125,12 +125,15 @@ class Criterion(ABC):
 class SharedComponent:
     """Component ``component`` of a criterion, shared by groups of its series: for every series
     ``k`` and every time ``t`` of its domain, ``|g_component(t, k) - P(t, group_of[k])| <=
-    margin[k]``, ``P`` the single component of ``proxy``, whose series are the groups."""
+    margin[k]``, ``P`` the single component of ``proxy``, whose series are the groups;
+    optionally also ``|d/dt (g_component(t, k) - P(t, group_of[k]))| <= margin_rate[k]``
+    (per s), which lets a pair inherit the proxy's monotonicity near a crossing."""
 
     component: int
     proxy: Criterion
     group_of: np.ndarray
     margin: np.ndarray
+    margin_rate: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

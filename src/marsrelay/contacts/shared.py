@@ -57,13 +57,15 @@ class Bands:
     ``group``, ``start``, ``end`` (TDB s), ``label`` (:data:`ABOVE`, :data:`BELOW`,
     :data:`PIECE`); consecutive intervals of one group either touch or leave a gap outside the
     domain. A piece cut around a proven single crossing of the proxy also carries ``root``
-    (the proxy's root, TDB s) and ``slope`` (its rate there, per s); NaN elsewhere."""
+    (the proxy's root, TDB s), ``slope`` (its rate there, per s) and ``slope_min`` (a lower
+    bound of the proxy's ``|rate|`` over the piece); NaN elsewhere."""
 
     def __init__(self, group: np.ndarray, start: np.ndarray, end: np.ndarray,
-                 label: np.ndarray, root: np.ndarray, slope: np.ndarray) -> None:
+                 label: np.ndarray, root: np.ndarray, slope: np.ndarray,
+                 slope_min: np.ndarray) -> None:
         order = np.lexsort((start, group))
         group, start, end, label = group[order], start[order], end[order], label[order]
-        root, slope = root[order], slope[order]
+        root, slope, slope_min = root[order], slope[order], slope_min[order]
         # merge touching intervals with the same label (a merged piece loses its hint)
         new = np.ones(group.size, bool)
         new[1:] = ((group[1:] != group[:-1]) | (label[1:] != label[:-1])
@@ -75,16 +77,17 @@ class Bands:
         self.end = end[last]
         self.root = np.where(single, root[first], np.nan)
         self.slope = np.where(single, slope[first], np.nan)
+        self.slope_min = np.where(single, slope_min[first], np.nan)
         self._bounds = np.searchsorted(self.group, np.arange(int(self.group.max(initial=-1)) + 2))
 
     def of_group(self, g: int) -> tuple[np.ndarray, ...]:
-        """``(start, end, label, root, slope)`` of group ``g``."""
+        """``(start, end, label, root, slope, slope_min)`` of group ``g``."""
         if g + 1 >= self._bounds.size:
             e = np.empty(0)
-            return e, e, np.empty(0, np.int64), e, e
+            return e, e, np.empty(0, np.int64), e, e, e
         i, j = self._bounds[g], self._bounds[g + 1]
         return (self.start[i:j], self.end[i:j], self.label[i:j], self.root[i:j],
-                self.slope[i:j])
+                self.slope[i:j], self.slope_min[i:j])
 
 
 def classify_bands(
@@ -105,8 +108,9 @@ def classify_bands(
     out_l: list[np.ndarray] = []
     out_r: list[np.ndarray] = []
     out_s: list[np.ndarray] = []
+    out_m: list[np.ndarray] = []
 
-    def emit(g, a, b, label, root=None, slope=None):
+    def emit(g, a, b, label, root=None, slope=None, slope_min=None):
         keep = b > a
         n = int(keep.sum())
         out_g.append(g[keep])
@@ -115,10 +119,11 @@ def classify_bands(
         out_l.append(np.full(n, label, np.int64) if np.ndim(label) == 0 else label[keep])
         out_r.append(np.full(n, np.nan) if root is None else root[keep])
         out_s.append(np.full(n, np.nan) if slope is None else slope[keep])
+        out_m.append(np.full(n, np.nan) if slope_min is None else slope_min[keep])
 
     if len(domains) == 0:
         e = np.empty(0)
-        return Bands(np.empty(0, np.int64), e, e, np.empty(0, np.int64), e, e)
+        return Bands(np.empty(0, np.int64), e, e, np.empty(0, np.int64), e, e, e)
     length = domains.end - domains.start
     steps = np.asarray(proxy.initial_step(domains.series), float)
     nseg = np.maximum(1, np.ceil(length / steps)).astype(np.int64)
@@ -191,7 +196,8 @@ def classify_bands(
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             slope = np.abs(f2 - f1) / w
             d = 1.05 * e / slope
-            ok = (slope - cm * (w + d)) * d > e * (1.0 + 1e-9)
+            s_min = slope - cm * (w + d)
+            ok = s_min * d > e * (1.0 + 1e-9)
         ok &= np.isfinite(d) & (w > 0)
         u = np.where(ok, np.maximum(ca, lo - d), ca)
         v = np.where(ok, np.minimum(cb, hi + d), cb)
@@ -199,9 +205,11 @@ def classify_bands(
         with np.errstate(divide="ignore", invalid="ignore"):
             root = np.where(ok, x1 - f1 * (x2 - x1) / (f2 - f1), np.nan)
         emit(cs, ca, u, left)
-        emit(cs, u, v, np.full(cs.size, PIECE), root, np.where(cgb > cga, slope, -slope))
+        emit(cs, u, v, np.full(cs.size, PIECE), root, np.where(cgb > cga, slope, -slope),
+             s_min)
         emit(cs, v, cb, ABOVE + BELOW - left)
-    return Bands(*(np.concatenate(x) for x in (out_g, out_a, out_b, out_l, out_r, out_s)))
+    return Bands(*(np.concatenate(x) for x in (out_g, out_a, out_b, out_l, out_r, out_s,
+                                               out_m)))
 
 
 def _runs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -216,16 +224,16 @@ def _overlay(dom_a: np.ndarray, dom_b: np.ndarray, parts: list[tuple[np.ndarray,
     """Cut one series' domain ``[dom_a, dom_b]`` by its components' partitions.
 
     Returns the open stretches ``(start, end)``, the pieces ``(start, end)`` (both sorted and
-    disjoint) and, per piece, ``(component, root, slope)``: a piece that is exactly one
-    component's hinted band piece, every other component above throughout, gets that
-    component and the proxy's root and slope; others get component -1."""
+    disjoint) and, per piece, ``(component, root, slope, slope_min)``: a piece that is exactly
+    one component's hinted band piece, every other component above throughout, gets that
+    component and the proxy's hints; others get component -1."""
     # every input is sorted: a stable sort of their concatenation merges runs in linear time
     cuts = np.sort(np.concatenate([dom_a, dom_b] + [x for p in parts for x in p[:2]]),
                    kind="stable")
     cuts = cuts[np.r_[True, cuts[1:] > cuts[:-1]]]
     e = np.empty(0)
     if cuts.size < 2:
-        return (e, e), (e, e), (np.empty(0, np.int64), e, e)
+        return (e, e), (e, e), (np.empty(0, np.int64), e, e, e)
     lo, hi = cuts[:-1], cuts[1:]
     mid = 0.5 * (lo + hi)
     i = np.searchsorted(dom_a, mid, side="right") - 1
@@ -233,7 +241,7 @@ def _overlay(dom_a: np.ndarray, dom_b: np.ndarray, parts: list[tuple[np.ndarray,
     is_open = inside.copy()
     closed = ~inside
     labels, where = [], []
-    for start, end, label, _, _ in parts:
+    for start, end, label, *_ in parts:
         i = np.searchsorted(start, mid, side="right") - 1
         ok = (i >= 0) & (mid < end[np.maximum(i, 0)])
         lab = np.where(ok, label[np.maximum(i, 0)], PIECE)  # not classified: undecided
@@ -250,9 +258,10 @@ def _overlay(dom_a: np.ndarray, dom_b: np.ndarray, parts: list[tuple[np.ndarray,
     pa, pb = lo[sel][first], hi[sel][last]
     comp = np.full(pa.size, -1, np.int64)
     root, slope = np.full(pa.size, np.nan), np.full(pa.size, np.nan)
+    smin = np.full(pa.size, np.nan)
     if pa.size:
         n_piece = np.zeros(pa.size, np.int64)
-        for j, (lab, idx, (start, end, _, r, sl)) in enumerate(
+        for j, (lab, idx, (start, end, _, r, sl, sm)) in enumerate(
                 zip(labels, where, parts, strict=True)):
             is_piece = (lab[sel] == PIECE).astype(np.int64)
             any_piece = np.add.reduceat(is_piece, first) > 0
@@ -266,8 +275,9 @@ def _overlay(dom_a: np.ndarray, dom_b: np.ndarray, parts: list[tuple[np.ndarray,
             comp = np.where(hint, j, comp)
             root = np.where(hint, r[kk], root)
             slope = np.where(hint, sl[kk], slope)
+            smin = np.where(hint, sm[kk], smin)
         comp = np.where(n_piece == 1, comp, -1)
-    return opened, (pa, pb), (comp, root, slope)
+    return opened, (pa, pb), (comp, root, slope, smin)
 
 
 def _hinted(criterion: Criterion, series: np.ndarray, comp: np.ndarray, a: np.ndarray,
@@ -330,19 +340,25 @@ def find_windows_shared(
 
     bounds = np.searchsorted(domains.series, np.r_[series, series[-1] + 1])
     opened: list[tuple[int, np.ndarray, np.ndarray]] = []
-    cols: list[list[np.ndarray]] = [[] for _ in range(6)]
+    cols: list[list[np.ndarray]] = [[] for _ in range(7)]
     for n, k in enumerate(series):
         i, j = bounds[n], bounds[n + 1]
         parts = [b.of_group(int(sc.group_of[k])) for sc, b in zip(shared, bands, strict=True)]
-        (oa, ob), (pa, pb), (comp, root, slope) = _overlay(domains.start[i:j],
-                                                           domains.end[i:j], parts)
+        (oa, ob), (pa, pb), hints = _overlay(domains.start[i:j], domains.end[i:j], parts)
         opened.append((int(k), oa, ob))
-        for c, x in zip(cols, (np.full(pa.size, k, np.int64), pa, pb, comp, root, slope),
-                        strict=True):
+        for c, x in zip(cols, (np.full(pa.size, k, np.int64), pa, pb, *hints), strict=True):
             c.append(x)
-    p_ser, p_a, p_b, p_comp, p_root, p_slope = (np.concatenate(c) for c in cols)
-    # pieces shorter than the minimum duration with one hinted component: the short way
-    fast = np.flatnonzero((p_comp >= 0) & (p_b - p_a <= min_duration_s))
+    p_ser, p_a, p_b, p_comp, p_root, p_slope, p_smin = (np.concatenate(c) for c in cols)
+    # One hinted component, and either shorter than the minimum duration (any structure
+    # inside is shorter still) or monotone: the proxy's |rate| exceeds the margin's rate.
+    rate = np.full((criterion.n_components, p_ser.size), np.inf)
+    for sc in shared:
+        if sc.margin_rate is not None:
+            rate[sc.component] = sc.margin_rate[p_ser]
+    col = np.maximum(p_comp, 0)
+    with np.errstate(invalid="ignore"):
+        mono = p_smin > rate[col, np.arange(p_ser.size)]
+    fast = np.flatnonzero((p_comp >= 0) & ((p_b - p_a <= min_duration_s) | mono))
     edge = _hinted(criterion, p_ser[fast], p_comp[fast], p_a[fast], p_b[fast], p_root[fast],
                    p_slope[fast], tol_s) if fast.size else np.empty(0)
     done = np.isfinite(edge)
