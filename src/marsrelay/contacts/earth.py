@@ -287,6 +287,7 @@ class OrbiterEarthCriterion(_StationLink):
             ends += [gm * ((2.0 * k2 - 1.0) * x - k2 / a) for x in (1.0 / r_a, 1.0 / r_p)]
             self.b_o[o] = (max(abs(x) for x in ends) + k2 * (2.0 * v * om * r_a + (om * r_a)**2)
                            + 2.0 * k2 * v * 1e-3 + 2.0 * gm * k2 / r_p**2 * 0.5)
+        self._all_kepler = bool(np.isfinite(self.nc_acc_o).all())
 
     def _occultation_bounds(self, h_s, orb, aux_a, aux_b):
         """(L, M) of the occultation component ``theta - alpha`` on intervals of orbiter
@@ -302,27 +303,36 @@ class OrbiterEarthCriterion(_StationLink):
         else :func:`unit_vector_curvature`. ``alpha = asin(A / r)``: ``|alpha''| <= f2 r'^2 +
         f1 |r''|`` with ``r r'' = |P'|^2 + P . P'' - r'^2``."""
         big_a = self.radius
-        vp, ap, vr = self.v_p_o[orb], self.a_p_o[orb], self.r_rate_o[orb]
-        w_ray, a_ray = self.w_ray_o[orb], self.a_ray_o[orb]
-        nc, b_kep = self.nc_acc_o[orb], self.b_o[orb]
+        vp, vr = self.v_p_o.take(orb), self.r_rate_o.take(orb)
+        w_ray = self.w_ray_o.take(orb)
         r_lo = 0.5 * (aux_a[1] + aux_b[1]) - 0.5 * vr * h_s
         ok = r_lo > big_a * (1.0 + 1e-9)
         r_lo = np.where(ok, r_lo, 2.0 * big_a)  # placeholder where the bounds are inf anyway
-        q = np.sqrt(r_lo * r_lo - big_a * big_a)
-        f1 = big_a / (r_lo * q)  # |d asin(A / r) / dr| at r_lo (decreasing in r)
-        f2 = big_a * (2.0 * r_lo * r_lo - big_a * big_a) / (r_lo * r_lo * q**3)  # |d2 / dr2|
-        w_a = vp / r_lo  # turning rate of the orbiter's direction from Mars
+        inv_r = 1.0 / r_lo
+        q2 = r_lo * r_lo - big_a * big_a
+        q = np.sqrt(q2)
+        f1 = big_a * inv_r / q  # |d asin(A / r) / dr| at r_lo (decreasing in r)
+        f2 = big_a * (r_lo * r_lo + q2) * (inv_r * inv_r) / (q2 * q)  # |d2 / dr2|
+        w_a = vp * inv_r  # turning rate of the orbiter's direction from Mars
         w = w_a + w_ray  # |theta'|
         lip_o = w + f1 * vr
-        kep = np.isfinite(nc)
-        with np.errstate(invalid="ignore", over="ignore"):
-            u_curv = np.where(kep, np.sqrt((nc / r_lo + 2.0 * vr * w_a / r_lo) ** 2 + w_a**4),
-                              unit_vector_curvature(vp, ap, r_lo))
-            r_curv = np.where(kep, (b_kep + vr * vr) / r_lo + nc, ap + vp * vp / r_lo)
+        if self._all_kepler:
+            nc = self.nc_acc_o.take(orb)
+            a1 = nc * inv_r + 2.0 * vr * w_a * inv_r
+            u_curv = np.sqrt(a1 * a1 + (w_a * w_a) * (w_a * w_a))
+            r_curv = (self.b_o.take(orb) + vr * vr) * inv_r + nc
+        else:
+            ap = self.a_p_o.take(orb)
+            nc, b_kep = self.nc_acc_o.take(orb), self.b_o.take(orb)
+            kep = np.isfinite(nc)
+            with np.errstate(invalid="ignore", over="ignore"):
+                u_curv = np.where(kep, np.sqrt((nc * inv_r + 2.0 * vr * w_a * inv_r) ** 2
+                                               + w_a**4), unit_vector_curvature(vp, ap, r_lo))
+                r_curv = np.where(kep, (b_kep + vr * vr) * inv_r + nc, ap + vp * vp * inv_r)
         # sin(theta) moves at most |theta'|: a lower bound over the interval; while it stays
         # positive theta stays inside (0, pi), where theta'' is bounded.
         s_lo = 0.5 * (aux_a[0] + aux_b[0]) - 0.5 * w * h_s
-        m = u_curv + 2.0 * w_a * w_ray + a_ray  # |(a . b)''|
+        m = u_curv + 2.0 * w_a * w_ray + self.a_ray_o.take(orb)  # |(a . b)''|
         with np.errstate(divide="ignore", invalid="ignore"):
             cos_hi = np.sqrt(np.maximum(1.0 - s_lo * s_lo, 0.0))
             curv_theta = np.where(s_lo > 0.0, (m + w * w * cos_hi) / s_lo, np.inf)
@@ -336,9 +346,18 @@ class OrbiterEarthCriterion(_StationLink):
                 np.stack([self.el_curv_o[orb], curv_o]))
 
     def observe(self, t_s, series):
-        sin_el, _, _, _, _, rho, tau = self._geometry(np.asarray(t_s, float),
-                                                      np.asarray(series, np.int64))
-        return np.stack([np.degrees(np.arcsin(np.clip(sin_el, -1, 1))), rho, tau])
+        t = np.asarray(t_s, float)
+        series = np.asarray(series, np.int64)
+        x = (orbiter_positions(self.trajectories, self.orb_of[series], t)
+             + self.tables.mars(t, velocity=False)[0])
+        s, up, tau = self._receive(t, x, self.sta_of[series])
+        rel = x - s
+        rho = _norm(rel)
+        out = np.empty((3, t.size))
+        out[0] = np.degrees(np.arcsin(np.clip(_dot(up, rel) / rho, -1.0, 1.0)))
+        out[1] = rho
+        out[2] = tau
+        return out
 
     def shared_components(self) -> tuple[SharedComponent, ...]:
         """Station elevation shared per station (proxy: Mars' centre), occultation shared per

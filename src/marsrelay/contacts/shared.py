@@ -63,7 +63,8 @@ class Bands:
     def __init__(self, group: np.ndarray, start: np.ndarray, end: np.ndarray,
                  label: np.ndarray, root: np.ndarray, slope: np.ndarray,
                  slope_min: np.ndarray) -> None:
-        order = np.lexsort((start, group))
+        order = np.argsort(start)  # then by group, stably (few groups: a counting sort)
+        order = order[np.argsort(group[order].astype(np.int32), kind="stable")]
         group, start, end, label = group[order], start[order], end[order], label[order]
         root, slope, slope_min = root[order], slope[order], slope_min[order]
         # merge touching intervals with the same label (a merged piece loses its hint)
@@ -96,7 +97,7 @@ def classify_bands(
     margin: np.ndarray,
     *,
     max_piece_s: float,
-    root_tol_s: float = 0.01,
+    root_tol_s: float = 0.05,
     max_levels: int = 80,
 ) -> Bands:
     """Partition ``domains`` (normalised; series = groups) into intervals where the proxy's
@@ -227,6 +228,16 @@ def _overlay(dom_a: np.ndarray, dom_b: np.ndarray, parts: list[tuple[np.ndarray,
     disjoint) and, per piece, ``(component, root, slope, slope_min)``: a piece that is exactly
     one component's hinted band piece, every other component above throughout, gets that
     component and the proxy's hints; others get component -1."""
+    # Drop the segments of the finer partitions that lie inside one "below" segment of the
+    # coarsest: closed there whatever they say (fewer cuts to merge).
+    coarse = min(range(len(parts)), key=lambda j: parts[j][0].size)
+    c_start, c_end, c_label = parts[coarse][:3]
+    for j, p in enumerate(parts):
+        if j == coarse or c_start.size == 0:
+            continue
+        k = np.maximum(np.searchsorted(c_start, p[0], side="right") - 1, 0)
+        keep = ~((c_label[k] == BELOW) & (p[0] >= c_start[k]) & (p[1] <= c_end[k]))
+        parts[j] = tuple(x[keep] for x in p)
     # every input is sorted: a stable sort of their concatenation merges runs in linear time
     cuts = np.sort(np.concatenate([dom_a, dom_b] + [x for p in parts for x in p[:2]]),
                    kind="stable")
@@ -282,31 +293,71 @@ def _overlay(dom_a: np.ndarray, dom_b: np.ndarray, parts: list[tuple[np.ndarray,
 
 def _hinted(criterion: Criterion, series: np.ndarray, comp: np.ndarray, a: np.ndarray,
             b: np.ndarray, root: np.ndarray, slope: np.ndarray, tol_s: float) -> np.ndarray:
-    """Edges in pieces ``[a, b]`` (shorter than the minimum duration) where component
-    ``comp`` alone changes sign, from the proxy's ``root`` and ``slope``: one evaluation at
-    the proxy's root, a Newton step with the proxy's slope, then the component on either side
-    of that step, ``eta`` away; where the two straddle the root, the secant through them is
-    certified by the curvature bound (as :func:`~marsrelay.contacts.finder.refine_roots`
-    does). Returns the edges (NaN where this failed: those pieces go the general way)."""
-    col = np.arange(series.size)
-    g_root = criterion.evaluate(root, series)[0][comp, col]
-    step = np.clip(root - g_root / slope, a, b)
-    shift = np.abs(step - root)
-    eta = np.minimum(np.maximum(0.05 * shift, 0.25 * tol_s), 0.5 * (b - a))
-    x1 = np.maximum(step - eta, a)
-    x2 = np.minimum(step + eta, b)
-    g, aux = criterion.evaluate(np.concatenate([x1, x2]), np.concatenate([series, series]))
+    """Edges in pieces ``[a, b]`` where component ``comp`` alone changes sign, once, from the
+    proxy's ``root`` and ``slope``. Returns the edges (NaN where this failed: those pieces go
+    the general way).
+
+    1. ``g`` at the proxy's root ``T``, and a Newton step with the proxy's slope, overshot by
+       2% of its length: ``g`` at ``t1`` there, usually on the other side of the root. Where
+       ``g(T)`` and ``g(t1)`` differ in sign the root ``t*`` lies between them, and with the
+       secant slope ``s = g'(xi)`` and ``M`` bounding ``|g''|`` on ``[T, t1]`` (width ``w``),
+       ``t* = t1 - g(t1) / g'(eta)`` and ``|g'(eta) - s| <= M w``: the secant root
+       ``t1 - g(t1) / s`` is within ``|g(t1)| M w / (|s| (|s| - M w))`` of ``t*``, accepted
+       when that is at most ``tol_s / 2``.
+    2. Elsewhere, ``g`` on either side of the secant root, ``eta`` away; where the two
+       straddle the root, the secant through them is certified by the curvature bound (as
+       :func:`~marsrelay.contacts.finder.refine_roots` does).
+    """
     n = series.size
-    f1 = g[comp, col]
-    f2 = g[comp, col + n]
-    _, curv = criterion.bounds(x2 - x1, series, aux[:, :n], aux[:, n:])
+    col = np.arange(n)
+    out = np.full(n, np.nan)
+    g0, aux0 = criterion.evaluate(root, series)
+    g_t = g0[comp, col]
+    shift = -g_t / slope
+    t1 = np.clip(root + shift * 1.02 + np.copysign(tol_s, shift), a, b)
+    g1_all, aux1 = criterion.evaluate(t1, series)
+    g_1 = g1_all[comp, col]
+    left = t1 < root
+    lo_aux = np.where(left, aux1, aux0)
+    hi_aux = np.where(left, aux0, aux1)
+    w = np.abs(t1 - root)
+    _, curv = criterion.bounds(w, series, lo_aux, hi_aux)
     m = curv[comp, col]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        s = (g_1 - g_t) / (t1 - root)
+        est = t1 - g_1 / s
+        s_min = np.abs(s) - m * w
+        err = np.abs(g_1) * m * w / (s_min * np.abs(s))
+        ok = (((g_t > 0) != (g_1 > 0)) & (s_min > 0) & (err <= 0.5 * tol_s)
+              & (s * slope > 0) & np.isfinite(est))
+    out[ok] = est[ok]
+    r = np.flatnonzero(~ok)
+    if r.size == 0:
+        return out
+    # 2: straddle the best estimate so far
+    with np.errstate(invalid="ignore"):
+        centre = np.where(np.isfinite(est[r]) & (est[r] >= a[r]) & (est[r] <= b[r]), est[r],
+                          t1[r])
+        guess = np.where(np.isfinite(err[r]), err[r], 0.0)
+    eta = np.minimum(np.maximum(np.maximum(4.0 * guess, 0.02 * np.abs(shift[r])),
+                                0.25 * tol_s), 0.5 * (b[r] - a[r]))
+    x1 = np.maximum(centre - eta, a[r])
+    x2 = np.minimum(centre + eta, b[r])
+    sr, cr = series[r], comp[r]
+    k = r.size
+    g, aux = criterion.evaluate(np.concatenate([x1, x2]), np.concatenate([sr, sr]))
+    f1 = g[cr, np.arange(k)]
+    f2 = g[cr, np.arange(k) + k]
+    _, curv = criterion.bounds(x2 - x1, sr, aux[:, :k], aux[:, k:])
+    m = curv[cr, np.arange(k)]
     w = x2 - x1
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         s = (f2 - f1) / w
-        est = x1 - f1 / s
-        ok = ((f1 > 0) != (f2 > 0)) & (m * w * w <= 4.0 * tol_s * np.abs(s)) & (s * slope > 0)
-    return np.where(ok & np.isfinite(est), est, np.nan)
+        est2 = x1 - f1 / s
+        ok2 = (((f1 > 0) != (f2 > 0)) & (m * w * w <= 4.0 * tol_s * np.abs(s))
+               & (s * slope[r] > 0) & np.isfinite(est2))
+    out[r[ok2]] = est2[ok2]
+    return out
 
 
 def find_windows_shared(
