@@ -37,22 +37,21 @@ ellipsoid's pole stretch, ``A``/``C`` its enlarged equatorial/polar radii):
 - elevation as ``sin(el) - sin(mask)``: ``|g'| <= w (1 + tau') + V / D``, ``|g''| <= w^2
   (1 + tau')^2 + w |tau''| + 2 w (1 + tau') V / D + |u''|`` (``u`` the line-of-sight unit
   vector, see :func:`~marsrelay.contacts.kinematics.unit_vector_curvature`);
-- occultation as ``theta - alpha`` (rad), in coordinates stretched by ``k`` along Mars' pole
-  (where the ellipsoid is a sphere of radius ``A``): ``theta`` the angle between the line of
-  sight and the orbiter's nadir, ``alpha = asin(A / r)`` Mars' angular radius from the
-  orbiter at distance ``r``; the ray meets the sphere exactly when ``theta < alpha``. (The
-  ray's distance from Mars' centre has the same sign, but a low orbiter in front of Mars
-  stays within ~400 km of it while the event is half an orbit away: its bounds would force
-  ~20 samples per orbit; the angle moves at the orbital rate.) ``|theta'| <= |a'| + |b'|``
-  for the unit vectors ``a`` (nadir, ``|a'| <= v / r``) and ``b`` (line of sight), and
-  ``|theta''| <= m / sin(theta) + |theta'|^2 / sin^3(theta)`` with
-  ``m >= |a''| + 2 |a'||b'| + |b''|`` (from ``theta = acos(a . b)``), ``sin(theta)`` bounded
-  below on the interval through its own rate; ``|alpha'| <= f1(r) |r'|`` and
-  ``|alpha''| <= f2(r) r'^2 + f1(r) |r''|`` with ``f1``, ``f2`` the derivatives of
-  ``asin(A / r)`` at the interval's least ``r``, and ``|r'|`` the orbit's radial speed bound
-  (0 for a circular orbit) plus the stretch's ``(k^2 - 1) v``. Where ``r`` may reach ``A``
-  (an orbiter below the grazing height) no bound is claimed and the finder halves down to
-  its minimum duration.
+- occultation as ``cos(alpha) - cos(theta)``, in coordinates stretched by ``k = A / C``
+  along Mars' pole (where the ellipsoid is a sphere of radius ``A``): ``theta`` the angle
+  between the line of sight and the orbiter's nadir, ``alpha = asin(A / r)`` Mars' angular
+  radius from the orbiter at distance ``r``; the ray meets the sphere exactly when ``theta <
+  alpha``. With ``a`` the unit vector from Mars' centre to the orbiter and ``b`` the line of
+  sight, ``cos(theta) = -a . b``, so the function is ``sqrt(1 - A^2 / r^2) + a . b``: no
+  angle, no division by ``sin(theta)``. (The ray's distance from Mars' centre has the same
+  sign, but a low orbiter in front of Mars stays within ~400 km of it while the event is half
+  an orbit away: its bounds would force ~20 samples per orbit.) ``|g'| <= |a'| + |b'| + c1
+  |r'|`` and ``|g''| <= |a''| + 2 |a'||b'| + |b''| + c1 |r''| + c2 r'^2``, with ``c1``,
+  ``c2`` the derivatives of ``sqrt(1 - A^2 / r^2)`` at the interval's least ``r``, ``|a'| <=
+  v / r``, ``|a''|`` from the orbit's acceleration (for J2 orbits: central up to the
+  turning of the node and apsides), ``|r'|`` the orbit's radial speed bound plus the
+  stretch's ``(k^2 - 1) v``. Where ``r`` may reach ``A`` (an orbiter below the grazing
+  height) no bound is claimed and the finder halves down to its minimum duration.
 """
 
 from __future__ import annotations
@@ -150,8 +149,8 @@ class _StationLink(PairCriterion):
 class OrbiterEarthCriterion(_StationLink):
     """Orbiter -> station windows for pairs ``(orbiter_index[k], station_index[k])``.
 
-    Components: station elevation (``sin``), Mars occultation (rad). ``aux`` holds
-    ``sin(theta)`` and the orbiter's (stretched) distance from Mars' centre (km) for the local
+    Components: station elevation (``sin``), Mars occultation (``cos(alpha) - cos(theta)``).
+    ``aux`` holds the orbiter's (stretched) distance from Mars' centre (km) for the local
     bounds. Both components are *shared* (:mod:`marsrelay.contacts.shared`): every station
     sees Mars' occultation of an orbiter as the geocentre does, within the angle its offset
     from the geocentre subtends; every orbiter's elevation from a station is Mars' centre's,
@@ -213,8 +212,8 @@ class OrbiterEarthCriterion(_StationLink):
 
     def _occultation(self, t: np.ndarray, p: np.ndarray, vm: np.ndarray, x: np.ndarray,
                      s: np.ndarray):
-        """``theta - alpha`` (rad), ``sin(theta)`` and the stretched distance ``r`` (km) for
-        the ray from ``x`` (orbiter at ``t``) to ``s`` (the receiver at reception).
+        """``cos(alpha) - cos(theta)`` and the stretched distance ``r`` (km) for the ray from
+        ``x`` (orbiter at ``t``) to ``s`` (the receiver at reception).
 
         Mars is placed where it is when the signal passes the ray's point nearest to it (in
         stretched coordinates: the tangent point at grazing), t + lambda / c, as SPICE's
@@ -231,16 +230,12 @@ class OrbiterEarthCriterion(_StationLink):
             pm = p - vm * (lam / C_KM_S)  # orbiter relative to Mars' centre at t + lambda / c
             pm = pm + (k1 * _dot(pm, n)) * n
             lam = np.maximum(-_dot(pm, ds) / dd, 0.0)
-        d = ds / np.sqrt(dd)
-        cx = pm[1] * d[2] - pm[2] * d[1]
-        cy = pm[2] * d[0] - pm[0] * d[2]
-        cz = pm[0] * d[1] - pm[1] * d[0]
         r = _norm(pm)
-        cross = np.sqrt(cx * cx + cy * cy + cz * cz)
-        theta = np.arctan2(cross, -_dot(pm, d))
-        alpha = np.arcsin(np.minimum(self.radius / r, 1.0))
-        g_occ = np.where(r > self.radius, theta - alpha, -1.0)
-        return g_occ, cross / r, r
+        big_a = self.radius
+        with np.errstate(invalid="ignore"):
+            cos_alpha = np.sqrt(1.0 - (big_a / r) ** 2)
+        g_occ = np.where(r > big_a, cos_alpha + _dot(pm, ds) / (r * np.sqrt(dd)), -2.0)
+        return g_occ, r
 
     def _geometry(self, t: np.ndarray, series: np.ndarray):
         sta = self.sta_of[series]
@@ -253,9 +248,9 @@ class OrbiterEarthCriterion(_StationLink):
 
     def _evaluate(self, t, series):
         sin_el, p, vm, x, s, _, _ = self._geometry(t, series)
-        g_occ, sin_theta, r = self._occultation(t, p, vm, x, s)
+        g_occ, r = self._occultation(t, p, vm, x, s)
         g = np.stack([sin_el - self.sta_sin_mask[self.sta_of[series]], g_occ])
-        return g, np.stack([sin_theta, r])
+        return g, r[None, :]
 
     def _kepler_bounds(self, motion: Sequence[MotionBounds]) -> None:
         """Per orbiter: the non-central acceleration of the stretched position ``P`` (km/s^2)
@@ -290,32 +285,30 @@ class OrbiterEarthCriterion(_StationLink):
         self._all_kepler = bool(np.isfinite(self.nc_acc_o).all())
 
     def _occultation_bounds(self, h_s, orb, aux_a, aux_b):
-        """(L, M) of the occultation component ``theta - alpha`` on intervals of orbiter
-        ``orb``.
+        """(L, M) of the occultation component ``c(r) + a . b`` on intervals of orbiter
+        ``orb`` (``c(r) = sqrt(1 - A^2 / r^2)``, ``a`` the unit vector Mars -> orbiter, ``b``
+        the ray; see the module docstring).
 
-        ``theta`` is the angle between ``a = -P_hat`` and the ray ``b``: ``|theta'| <= |a'| +
-        |b'| = w`` and, from ``cos(theta) = a . b``, ``|theta''| <= (|(a . b)''| + w^2
-        |cos(theta)|) / sin(theta)``, with ``sin(theta)`` bounded below on the interval
-        through ``w`` (while it stays positive ``theta`` is in ``(0, pi)``) and ``|(a . b)''|
-        <= |a''| + 2 |a'||b'| + |b''|``. ``|a''|``: for ``u = P / r``, ``u'' = a_perp / r -
-        2 r' v_perp / r^2 - (|v_perp| / r)^2 u`` (the last term orthogonal to the others);
-        for J2 orbits ``a_perp`` is the non-central acceleration (:meth:`_kepler_bounds`),
-        else :func:`unit_vector_curvature`. ``alpha = asin(A / r)``: ``|alpha''| <= f2 r'^2 +
-        f1 |r''|`` with ``r r'' = |P'|^2 + P . P'' - r'^2``."""
+        ``|(a . b)''| <= |a''| + 2 |a'||b'| + |b''|``. ``|a''|``: for ``a = P / r``, ``a'' =
+        a_perp / r - 2 r' v_perp / r^2 - (|v_perp| / r)^2 a`` (the last term orthogonal to
+        the others); for J2 orbits ``a_perp`` is the non-central acceleration
+        (:meth:`_kepler_bounds`), else :func:`unit_vector_curvature`. ``|c''| <= c1 |r''| +
+        c2 r'^2`` with ``c1 = A^2 / (r^3 c)`` and ``c2 = 3 A^2 / (r^4 c) + A^4 / (r^6 c^3)``
+        (both decreasing in ``r``: taken at the interval's least ``r``) and ``r r'' = |P'|^2
+        + P . P'' - r'^2``."""
         big_a = self.radius
         vp, vr = self.v_p_o.take(orb), self.r_rate_o.take(orb)
         w_ray = self.w_ray_o.take(orb)
-        r_lo = 0.5 * (aux_a[1] + aux_b[1]) - 0.5 * vr * h_s
+        r_lo = 0.5 * (aux_a[0] + aux_b[0]) - 0.5 * vr * h_s
         ok = r_lo > big_a * (1.0 + 1e-9)
         r_lo = np.where(ok, r_lo, 2.0 * big_a)  # placeholder where the bounds are inf anyway
         inv_r = 1.0 / r_lo
-        q2 = r_lo * r_lo - big_a * big_a
-        q = np.sqrt(q2)
-        f1 = big_a * inv_r / q  # |d asin(A / r) / dr| at r_lo (decreasing in r)
-        f2 = big_a * (r_lo * r_lo + q2) * (inv_r * inv_r) / (q2 * q)  # |d2 / dr2|
+        x = (big_a * inv_r) ** 2  # A^2 / r^2
+        c = np.sqrt(1.0 - x)
+        c1 = x * inv_r / c
+        c2 = (3.0 * x + x * x / (c * c)) * (inv_r * inv_r) / c
         w_a = vp * inv_r  # turning rate of the orbiter's direction from Mars
-        w = w_a + w_ray  # |theta'|
-        lip_o = w + f1 * vr
+        lip_o = w_a + w_ray + c1 * vr
         if self._all_kepler:
             nc = self.nc_acc_o.take(orb)
             a1 = nc * inv_r + 2.0 * vr * w_a * inv_r
@@ -329,14 +322,8 @@ class OrbiterEarthCriterion(_StationLink):
                 u_curv = np.where(kep, np.sqrt((nc * inv_r + 2.0 * vr * w_a * inv_r) ** 2
                                                + w_a**4), unit_vector_curvature(vp, ap, r_lo))
                 r_curv = np.where(kep, (b_kep + vr * vr) * inv_r + nc, ap + vp * vp * inv_r)
-        # sin(theta) moves at most |theta'|: a lower bound over the interval; while it stays
-        # positive theta stays inside (0, pi), where theta'' is bounded.
-        s_lo = 0.5 * (aux_a[0] + aux_b[0]) - 0.5 * w * h_s
-        m = u_curv + 2.0 * w_a * w_ray + self.a_ray_o.take(orb)  # |(a . b)''|
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cos_hi = np.sqrt(np.maximum(1.0 - s_lo * s_lo, 0.0))
-            curv_theta = np.where(s_lo > 0.0, (m + w * w * cos_hi) / s_lo, np.inf)
-        curv_o = (curv_theta + f2 * vr * vr + f1 * r_curv) * 1.01
+        curv_o = (u_curv + 2.0 * w_a * w_ray + self.a_ray_o.take(orb) + c1 * r_curv
+                  + c2 * vr * vr) * 1.01
         return np.where(ok, lip_o * 1.001, np.inf), np.where(ok, curv_o, np.inf)
 
     def bounds(self, h_s, series, aux_a, aux_b):
@@ -374,24 +361,20 @@ class OrbiterEarthCriterion(_StationLink):
         - occultation: the receiver moves from the geocentre by ``|s_itrs|`` (plus Earth's
           motion over the light-time difference, under 1 km); the ray turns by
           ``beta <= (|s_itrs| + 1 km) / D``, by at most ``k beta`` in coordinates stretched by
-          ``k`` along the pole, and so does ``theta``; Mars' placement moves with the ray by
-          under ``3e-4 beta`` of that (a few 1e-8 rad), ``alpha`` with it.
+          ``k`` along the pole, and so does ``a . b``; Mars' placement moves with the ray by
+          under ``3e-4 beta`` of that (a few 1e-8), ``sqrt(1 - A^2 / r^2)`` with it.
 
         Each gets 5% and 1e-9 on top.
 
-        Rates of those differences (``margin_rate``), where the proxy is within 0.01 of
-        zero (the pieces near its crossings, where they are used):
+        Rates of those differences (``margin_rate``):
 
         - elevation: ``d/dt (up . u - up_c . u_c)`` is at most ``|up' - up_c'| + |up_c'|
           |u - u_c| + |up - up_c| |u'| + |u' - u_c'|``: the up vectors turn at ``w_E (1 +
           tau')`` and differ by ``w_E |p| / c``; ``|tau'| <= (V + v) / c``; ``|u' - u_c'| <=
           (v + 0.1 km/s) / D + V (2 angle + r_max / D) / D`` (``V`` the Earth-Mars relative
           speed bound, ``v`` the orbiter's);
-        - occultation: ``theta`` is the angle between the nadir ``a`` and the ray ``b``; its
-          gradient in ``a`` turns by at most ``k beta / sin(theta)`` between the two rays,
-          and each ray turns at most at ``w_ray``: ``|d/dt (theta - theta_c)| <= w_a k beta /
-          sin(theta) + 2 w_ray``, with ``sin(theta) >= A / (k r_max) - 0.02`` near a
-          crossing (``theta`` within 0.02 of ``alpha >= asin(A / (k r_max))``).
+        - occultation: ``d/dt (a . (b - b_c)) <= |a'| |b - b_c| + |b'| + |b_c'| <= w_a k beta
+          + 2 w_ray``.
 
         Each gets 20% and 1e-9 on top."""
         if self._shared is None:
@@ -409,10 +392,8 @@ class OrbiterEarthCriterion(_StationLink):
             beta = np.arcsin(np.minimum(
                 (np.linalg.norm(self.sta_pos, axis=0)[self.sta_of] + 1.0) / d_min, 1.0))
             eps_occ = 1.05 * self.stretch * beta + 1e-9
-            s_lo = np.maximum(self.radius / (self.stretch * self.r_max_o[orb]) - 0.02, 1e-3)
             w_a = self.v_p_o[orb] / (self.r_min_o[orb] - 1.0)
-            rate_occ = 1.2 * (w_a * 1.05 * self.stretch * beta / s_lo
-                              + 2.0 * self.w_ray_o[orb]) + 1e-9
+            rate_occ = 1.2 * (w_a * 1.05 * self.stretch * beta + 2.0 * self.w_ray_o[orb]) + 1e-9
             self._shared = (
                 SharedComponent(0, _MarsElevationProxy(self), self.sta_of, eps_el, rate_el),
                 SharedComponent(1, _GeocentreOccultationProxy(self), self.orb_of, eps_occ,
@@ -438,8 +419,8 @@ class _GeocentreOccultationProxy(Criterion):
         pa = self.parent
         p, vm, x = pa._sender(t, series)
         s, _, _ = pa._receive(t, x, None)
-        g_occ, sin_theta, r = pa._occultation(t, p, vm, x, s)
-        return g_occ[None, :], np.stack([sin_theta, r])
+        g_occ, r = pa._occultation(t, p, vm, x, s)
+        return g_occ[None, :], r[None, :]
 
     def bounds(self, h_s, series, aux_a, aux_b):
         lip, curv = self.parent._occultation_bounds(h_s, series, aux_a, aux_b)
