@@ -332,6 +332,28 @@ class OrbiterEarthCriterion(_StationLink):
         return (np.stack([self.el_lip_o[orb], lip_o]),
                 np.stack([self.el_curv_o[orb], curv_o]))
 
+    def observe_steps(self, windows: Intervals) -> np.ndarray:
+        """:attr:`observe_step_s` (1 h: the range turns twice an orbit while the Earth-Mars
+        range rate is small), or 6 h where the range is monotone over the window, which leaves
+        only the elevation's daily turning point.
+
+        The range rate is ``u . (x' - S' (1 + tau'))``: the Earth-Mars rate along the line of
+        sight to Mars' centre ``u_c . (v_mars - v_earth)`` plus the orbiter's velocity about
+        Mars (at most ``v``), the station's (0.47 km/s), and the light-time and line-of-sight
+        terms (under 0.02 km/s). The Earth-Mars rate changes at most at ``V^2 / D + 2e-5``
+        km/s^2 (``V``, ``D`` the tables' speed and distance bounds). Where it exceeds
+        ``v + 0.54 km/s`` plus its change over the window, the range has no turning point."""
+        tb = self.tables
+        a = windows.start
+        m, vm = tb.mars(a)
+        e, ve = tb.earth(a + tb.light_time(a)[0])
+        los = m - e
+        rate = _dot(los, vm - ve) / _norm(los)
+        change = (tb.max_rel_speed_km_s**2 / tb.min_distance_km + 2e-5) * 1.1
+        v_o = self.v_p_o[self.orb_of[windows.series]] / self.stretch
+        slack = np.abs(rate) - v_o - 0.54 - change * (windows.end - a)
+        return np.where(slack > 0.0, 6.0 * 3600.0, self.observe_step_s)
+
     def observe(self, t_s, series):
         t = np.asarray(t_s, float)
         series = np.asarray(series, np.int64)

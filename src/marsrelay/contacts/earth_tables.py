@@ -50,6 +50,14 @@ MAX_LIGHT_TIME_S: float = 1400.0
 _DJ00 = 2451545.0
 
 
+def _cell(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Grid cells ``int(x)`` kept within ``[lo, hi]`` (``np.clip`` without its overhead)."""
+    i = x.astype(np.int64)
+    np.maximum(i, lo, out=i)
+    np.minimum(i, hi, out=i)
+    return i
+
+
 class _Hermite:
     """Cubic Hermite interpolation on a uniform grid from positions ``p`` and velocities ``v``
     ``(3, G)``, kept as per-cell polynomial coefficients in ``u`` (the fraction of the cell):
@@ -65,7 +73,7 @@ class _Hermite:
 
     def __call__(self, t: np.ndarray, velocity: bool = True):
         x = (t - self.t0) / self.h
-        i = np.clip(x.astype(np.int64), 0, self.coef.shape[1] - 1)
+        i = _cell(x, 0, self.coef.shape[1] - 1)
         u = x - i
         c = self.coef.take(i, axis=1)
         c0, c1, c2, c3 = c[0:3], c[3:6], c[6:9], c[9:12]
@@ -85,7 +93,7 @@ class _Linear:
 
     def __call__(self, t: np.ndarray) -> np.ndarray:
         x = (t - self.t0) / self.h
-        i = np.clip(x.astype(np.int64), 0, self.dy.shape[1] - 1)
+        i = _cell(x, 0, self.dy.shape[1] - 1)
         return self.y0.take(i, axis=1) + (x - i) * self.dy.take(i, axis=1)
 
 
@@ -97,7 +105,7 @@ class _Lagrange4:
 
     def __call__(self, t: np.ndarray) -> np.ndarray:
         x = (t - self.t0) / self.h
-        i = np.clip(x.astype(np.int64), 1, self.y.shape[1] - 3)
+        i = _cell(x, 1, self.y.shape[1] - 3)
         u = x - i
         um, u1, u2 = u + 1.0, u - 1.0, u - 2.0
         a = u * u1
@@ -200,7 +208,7 @@ class EarthMarsTables:
     def era(self, t_s: np.ndarray) -> np.ndarray:
         """Earth rotation angle (rad, not reduced to [0, 2 pi)) at TDB ``t_s``, UT1 = UTC."""
         x = (t_s - self._grid_t0) / self._grid_h
-        i = np.clip(x.astype(np.int64), 0, len(self._off_grid) - 2)
+        i = _cell(x, 0, len(self._off_grid) - 2)
         o0, o1 = self._off_grid.take(i), self._off_grid.take(i + 1)
         ut_days = (t_s - (o0 + (x - i) * (o1 - o0))) / 86400.0
         if self._leap_cells.size:
@@ -217,7 +225,7 @@ class EarthMarsTables:
         """CIP ``X``, ``Y`` (rad), CIO locator ``s`` (rad) at TDB ``t_s``, with ``Z = sqrt(1 -
         X^2 - Y^2)`` and ``a = 1 / (1 + Z)``."""
         x = (t_s - self._grid_t0) / 3600.0
-        i = np.clip(x.astype(np.int64), 0, self._xys_slope.shape[1] - 1)
+        i = _cell(x, 0, self._xys_slope.shape[1] - 1)
         u = x - i
         f, d = self._xys_fine, self._xys_slope
         cx = f[0].take(i) + u * d[0].take(i)

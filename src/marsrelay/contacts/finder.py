@@ -397,8 +397,9 @@ def extrema(
     the maximum of ``sign * f[row]`` (``sign = -1``: the minimum of ``f[row]``). Samples every
     ``step_s`` at most (an even number of steps, at least 2, so the midpoint is a sample) and
     ``tol_s`` inside each end, then refines around the best sample by successive parabolic
-    interpolation with golden-section steps, until the bracket is under ``2 tol_s`` or a
-    parabolic step moves the estimate by less than ``tol_s`` (s). When the best sample is an
+    interpolation with golden-section steps (a step under ``tol_s`` becomes ``tol_s`` towards
+    the farther bracket end, as in Brent's method), until the bracket is under ``2 tol_s``
+    (s). When the best sample is an
     end and the probe just inside it is not better, the extreme is at that end (at most one
     turning point per sample step is assumed). Returns one ``(t_best, value_best)`` pair of
     arrays per objective (values as ``f`` gives them) and the observables at the midpoints.
@@ -459,7 +460,9 @@ def extrema(
             ok = np.isfinite(u) & (u > A + tol_s) & (u < B - tol_s) & (stall[act] < 2)
             u = np.where(ok, u, gold)
             d = u - X
-            u = np.where(np.abs(d) < 0.5 * tol_s, X + np.where(d >= 0, 0.5, -0.5) * tol_s, u)
+            # a step under tol goes tol towards the farther bracket end (as Brent's method):
+            # the bracket then closes on X from that side
+            u = np.where(np.abs(d) < tol_s, X + np.where(B - X > X - A, tol_s, -tol_s), u)
             u = np.clip(u, A + 0.25 * tol_s, B - 0.25 * tol_s)
             fu = sign * f(u, series[act])[row]
             better = fu >= FX
@@ -474,7 +477,8 @@ def extrema(
             fa[act], fb[act], fx[act] = nFA, nFB, nFX
             shrunk = (nB - nA) <= 0.7 * w
             stall[act] = np.where(shrunk, 0, np.where(stall[act] >= 2, 0, stall[act] + 1))
-            # done when the bracket is small or a parabolic step moved less than tol
-            act = act[((nB - nA) > 2.0 * tol_s) & ~(ok & (np.abs(d) < tol_s))]
+            # done when the bracket is within 2 tol (a small parabolic step alone proves
+            # nothing: a parabola through far points can land next to X anywhere)
+            act = act[(nB - nA) > 2.0 * tol_s]
         out.append((xx, sign * fx))
     return out, vals[:, first + nseg // 2]

@@ -29,6 +29,12 @@ class PairCriterion(Criterion):
     #: Sampling step (s) for the per-window figures (refined afterwards, so only a cost).
     observe_step_s: float = 30.0
 
+    def observe_steps(self, windows: Intervals) -> np.ndarray:
+        """Sampling step (s) of each window's figures (at most one turning point of each
+        observable per step is assumed): :attr:`observe_step_s` unless a criterion knows
+        better."""
+        return np.full(len(windows), self.observe_step_s)
+
     @abstractmethod
     def observe(self, t_s: np.ndarray, series: np.ndarray) -> np.ndarray:
         """Rows ``(3, N)``: elevation of the far end from the surface end (deg), range (km),
@@ -69,7 +75,7 @@ def measure_passes(
         return Passes(np.empty(0, np.int64), e, e, e, e, e, e, e)
     ((t_el, el), (_, rmin), (_, rmax)), mid = extrema(
         criterion.observe, windows.series, windows.start, windows.end,
-        [(0, 1), (1, -1), (1, 1)], step_s=criterion.observe_step_s, tol_s=tol_s,
+        [(0, 1), (1, -1), (1, 1)], step_s=criterion.observe_steps(windows), tol_s=tol_s,
     )
     return Passes(windows.series, windows.start, windows.end, el, t_el, rmin, rmax, mid[2])
 

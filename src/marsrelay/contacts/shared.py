@@ -91,6 +91,14 @@ class Bands:
                 self.slope[i:j], self.slope_min[i:j])
 
 
+def _interleave(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``x[..., 0], y[..., 0], x[..., 1], y[..., 1], ...`` along the last axis."""
+    out = np.empty(x.shape[:-1] + (2 * x.shape[-1],))
+    out[..., 0::2] = x
+    out[..., 1::2] = y
+    return out
+
+
 def classify_bands(
     proxy: Criterion,
     domains: Intervals,
@@ -176,10 +184,11 @@ def classify_bands(
         s = np.flatnonzero(split)
         tm = 0.5 * (ta[s] + tb[s])
         gm, xm = proxy.evaluate(tm, lv_ser[s])
-        lv_ser = np.concatenate([lv_ser[s], lv_ser[s]])
-        ta, tb = np.concatenate([ta[s], tm]), np.concatenate([tm, tb[s]])
-        ga, gb = np.concatenate([ga[:, s], gm], 1), np.concatenate([gm, gb[:, s]], 1)
-        xa, xb = np.concatenate([xa[:, s], xm], 1), np.concatenate([xm, xb[:, s]], 1)
+        # children interleaved: leaves stay sorted by (group, time)
+        lv_ser = np.repeat(lv_ser[s], 2)
+        ta, tb = _interleave(ta[s], tm), _interleave(tm, tb[s])
+        ga, gb = _interleave(ga[:, s], gm), _interleave(gm, gb[:, s])
+        xa, xb = _interleave(xa[:, s], xm), _interleave(xm, xb[:, s])
     else:  # pragma: no cover - only with a tiny max_levels
         raise RuntimeError("band classification did not converge; raise max_levels")
 
