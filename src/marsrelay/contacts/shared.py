@@ -93,7 +93,7 @@ class Bands:
 
 def _interleave(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """``x[..., 0], y[..., 0], x[..., 1], y[..., 1], ...`` along the last axis."""
-    out = np.empty(x.shape[:-1] + (2 * x.shape[-1],))
+    out = np.empty((*x.shape[:-1], 2 * x.shape[-1]))
     out[..., 0::2] = x
     out[..., 1::2] = y
     return out
