@@ -52,6 +52,11 @@ ellipsoid's pole stretch, ``A``/``C`` its enlarged equatorial/polar radii):
   turning of the node and apsides), ``|r'|`` the orbit's radial speed bound plus the
   stretch's ``(k^2 - 1) v``. Where ``r`` may reach ``A`` (an orbiter below the grazing
   height) no bound is claimed and the finder halves down to its minimum duration.
+
+The orbiter -> station components are shared between pairs (one search per orbiter and per
+station, :mod:`marsrelay.contacts.earth_shared`). This module is a little over 500 lines: the
+three Earth-link criteria share their light-time and station code, and each keeps its bounds
+next to the geometry they bound.
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from marsrelay.constants import C_KM_S, MARS_EQ_RADIUS_KM, MARS_POLAR_RADIUS_KM
+from marsrelay.contacts.earth_shared import orbiter_earth_shared
 from marsrelay.contacts.earth_tables import ERA_RATE_RAD_S, EarthMarsTables
 from marsrelay.contacts.finder import Criterion, SharedComponent, find_windows
 from marsrelay.contacts.intervals import Intervals
@@ -369,112 +375,11 @@ class OrbiterEarthCriterion(_StationLink):
         return out
 
     def shared_components(self) -> tuple[SharedComponent, ...]:
-        """Station elevation shared per station (proxy: Mars' centre), occultation shared per
-        orbiter (proxy: the line of sight to Earth's centre).
-
-        Margins, for the pair of orbiter ``o`` (``|p| <= r_max``) and station ``s``
-        (``|s_itrs|`` from the geocentre), with ``D`` the least orbiter-station distance and
-        ``u``, ``v`` two vectors from the orbiter, ``|u - v| <= delta`` and ``|v| >= D``,
-        making an angle of at most ``asin(delta / D)``:
-
-        - elevation: the sender moves from Mars' centre by ``|p|``, the reception by at most
-          ``|p| / c`` (the station moves 31 km/s x that, its up vector turns ``w_E |p| / c``):
-          ``|d sin(el)| <= (r_max + 1 km) / D + w_E (r_max + 1 km) / c``;
-        - occultation: the receiver moves from the geocentre by ``|s_itrs|`` (plus Earth's
-          motion over the light-time difference, under 1 km); the ray turns by
-          ``beta <= (|s_itrs| + 1 km) / D``, by at most ``k beta`` in coordinates stretched by
-          ``k`` along the pole, and so does ``a . b``; Mars' placement moves with the ray by
-          under ``3e-4 beta`` of that (a few 1e-8), ``sqrt(1 - A^2 / r^2)`` with it.
-
-        Each gets 5% and 1e-9 on top.
-
-        Rates of those differences (``margin_rate``):
-
-        - elevation: ``d/dt (up . u - up_c . u_c)`` is at most ``|up' - up_c'| + |up_c'|
-          |u - u_c| + |up - up_c| |u'| + |u' - u_c'|``: the up vectors turn at ``w_E (1 +
-          tau')`` and differ by ``w_E |p| / c``; ``|tau'| <= (V + v) / c``; ``|u' - u_c'| <=
-          (v + 0.1 km/s) / D + V (2 angle + r_max / D) / D`` (``V`` the Earth-Mars relative
-          speed bound, ``v`` the orbiter's);
-        - occultation: ``d/dt (a . (b - b_c)) <= |a'| |b - b_c| + |b'| + |b_c'| <= w_a k beta
-          + 2 w_ray``.
-
-        Each gets 20% and 1e-9 on top."""
+        """Station elevation shared per station, occultation per orbiter, with proven margins
+        (:func:`marsrelay.contacts.earth_shared.orbiter_earth_shared`)."""
         if self._shared is None:
-            orb = self.orb_of
-            d_min = self.d_min_o[orb]
-            r_max = self.r_max_o[orb] + 1.0
-            angle = np.arcsin(np.minimum(r_max / d_min, 1.0))
-            eps_el = 1.05 * (angle + _W_EARTH * r_max / C_KM_S) + 1e-9
-            v_rel = self.tables.max_rel_speed_km_s
-            v_o = self.v_p_o[orb] / self.stretch
-            rate_el = 1.2 * (_W_EARTH * (2.0 * (v_rel + v_o) / C_KM_S + angle
-                                         + _W_EARTH * r_max / C_KM_S)
-                             + (v_o + 0.1) / d_min + v_rel * (2.0 * angle + r_max / d_min) / d_min
-                             ) + 1e-9
-            beta = np.arcsin(np.minimum(
-                (np.linalg.norm(self.sta_pos, axis=0)[self.sta_of] + 1.0) / d_min, 1.0))
-            eps_occ = 1.05 * self.stretch * beta + 1e-9
-            w_a = self.v_p_o[orb] / (self.r_min_o[orb] - 1.0)
-            rate_occ = 1.2 * (w_a * 1.05 * self.stretch * beta + 2.0 * self.w_ray_o[orb]) + 1e-9
-            self._shared = (
-                SharedComponent(0, _MarsElevationProxy(self), self.sta_of, eps_el, rate_el),
-                SharedComponent(1, _GeocentreOccultationProxy(self), self.orb_of, eps_occ,
-                                rate_occ),
-            )
+            self._shared = orbiter_earth_shared(self)
         return self._shared
-
-
-class _GeocentreOccultationProxy(Criterion):
-    """Mars' occultation of the line of sight from orbiter ``o`` (series) to Earth's centre:
-    :class:`OrbiterEarthCriterion`'s occultation with the station at the geocentre."""
-
-    n_components = 1
-
-    def __init__(self, parent: OrbiterEarthCriterion) -> None:
-        super().__init__()
-        self.parent = parent
-
-    def initial_step(self, series):
-        return self.parent.period_o[series]
-
-    def _evaluate(self, t, series):
-        pa = self.parent
-        p, vm, x = pa._sender(t, series)
-        s, _, _ = pa._receive(t, x, None)
-        g_occ, r = pa._occultation(t, p, vm, x, s)
-        return g_occ[None, :], r[None, :]
-
-    def bounds(self, h_s, series, aux_a, aux_b):
-        lip, curv = self.parent._occultation_bounds(h_s, series, aux_a, aux_b)
-        return lip[None, :], curv[None, :]
-
-
-class _MarsElevationProxy(Criterion):
-    """Station ``s`` (series) elevation of Mars' centre, as ``sin(el) - sin(mask)``:
-    :class:`OrbiterEarthCriterion`'s station elevation with the orbiter at Mars' centre."""
-
-    n_components = 1
-
-    def __init__(self, parent: OrbiterEarthCriterion) -> None:
-        super().__init__()
-        self.parent = parent
-        d_min = parent.tables.min_distance_km - 6400.0
-        lip, curv = parent._rates(np.zeros(1), np.zeros(1), np.full(1, d_min))
-        self.lip, self.curv = float(lip[0]), float(curv[0])
-
-    def initial_step(self, series):
-        return np.full(len(series), 4.0 * 3600.0)
-
-    def _evaluate(self, t, series):
-        pa = self.parent
-        m, _ = pa.tables.mars(t, velocity=False)
-        s, up, _ = pa._receive(t, m, series)
-        rel = m - s
-        sin_el = _dot(up, rel) / _norm(rel)
-        return (sin_el - pa.sta_sin_mask[series])[None, :], np.zeros((0, t.size))
-
-    def bounds(self, h_s, series, aux_a, aux_b):
-        return np.full((1, h_s.size), self.lip), np.full((1, h_s.size), self.curv)
 
 
 class DirectEarthCriterion(_StationLink):
