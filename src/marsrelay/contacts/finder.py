@@ -43,7 +43,15 @@ more halving level per edge. Default ``tol_s = 1e-5 s``.
 
 Edges are refined by a vectorised bracketed Chandrupatla iteration (inverse quadratic
 interpolation with bisection safeguards), each iterate kept ``tol/2`` inside the bracket so the
-bracket always shrinks below ``tol_s``.
+bracket always shrinks below ``tol_s``; on a kind-3 leaf it stops earlier, as soon as the
+curvature bound certifies the secant root of the current bracket to ``tol_s / 2``.
+
+A criterion may declare components *shared* by groups of its series
+(:class:`SharedComponent`, :meth:`Criterion.shared_components`): then
+:func:`marsrelay.contacts.shared.find_windows_shared` searches each group's proxy once and
+evaluates the series only near their own edges, with the same guarantee. :func:`search` is
+the finder on already-normalised domains (optionally one leaf per domain), which it uses for
+the short pieces left over.
 
 :func:`extrema` finds the maximum (or minimum) of an observable over each window: samples at
 a given step, then vectorised successive parabolic interpolation with golden-section
