@@ -52,8 +52,8 @@ import spiceypy as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-import gfkit as gk
-import spicekit as sk
+from helpers import gfkit as gk
+from helpers import spicekit as sk
 from marsrelay.contacts import ContactTable, find_contacts, scenario_trajectories
 from marsrelay.contacts.api import default_workers
 from marsrelay.contacts.earth import OrbiterEarthCriterion, conjunction_free

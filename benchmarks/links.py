@@ -13,24 +13,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
+from marsrelay.contacts import find_contacts
 from marsrelay.links import compute_links
 from marsrelay.scenario import load_scenario
 
 
 def _contacts(sc, days: float):
-    try:
-        from marsrelay.contacts import find_contacts
-    except ImportError:
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-        from links_standin import proximity_windows
-
-        return proximity_windows(sc, sc.start_tdb_s, sc.start_tdb_s + days * 86400.0), "standin-1s"
     return find_contacts(sc), "contacts"
 
 

@@ -3,8 +3,10 @@
 30 days of ``exomars-2030`` (TGO, MRO, MAVEN; Rosalind Franklin) plus a second lander at the same
 site, Kazachok (the 2022 plan's surface platform), so two landers compete for the orbiters.
 Demands: Rosalind Franklin 150 Mbit/sol at priority 2 (ExoMars science working team #7, 2014);
-Kazachok 400 Mbit/sol at priority 1 (assumed). Orbiter limits (assumed, MaROS-like): TGO and MRO
-at most 4 relay passes per Mars sol with 10 min between passes; MAVEN has a 2-day blackout.
+Kazachok 400 Mbit/sol at priority 1 (assumed), with an Electra-Lite radio (assumed: with the
+ExoMars UHF radio of the built-in scenario its relay passes, not the Earth downlink, would
+bind). Orbiter limits (assumed, MaROS-like): TGO and MRO at most 4 relay passes per Mars sol
+with 10 min between passes; MAVEN has a 2-day blackout.
 
 Contacts come from the contacts stage (``marsrelay.contacts.find_contacts``) when it exists;
 otherwise from a stand-in computed here from the geometry modules at 10 s sampling (proximity:
@@ -65,7 +67,7 @@ def standin_contacts(sc) -> ContactTable:
     rows: list[tuple[str, str, str, float, float]] = []
     body = sc.rotation.icrf_to_body(t)
     eph = Ephemeris.de421()
-    mars_geo = eph.position_km("mars", t, center="earth")
+    mars_geo = eph.position_km("mars", t, centre="earth")
     rot = earth_icrf_to_itrs(t)
     mars_up = {st.name: st.azel_of_icrf(mars_geo, t, rot).elevation_deg >= st.elevation_mask_deg
                for st in sc.stations}
@@ -98,8 +100,8 @@ def main() -> None:
     args = ap.parse_args()
     sc = load_scenario(args.scenario)
     rf = sc.landers[0]
-    kazachok = LanderSpec(
-        name="Kazachok", agency="Roscosmos", radio=rf.radio, direct_to_earth=False,
+    kazachok = LanderSpec(  # an Electra-class radio (assumed): Earth capacity binds, as designed
+        name="Kazachok", agency="Roscosmos", radio="electra-lite", direct_to_earth=False,
         site=MarsSite("Kazachok", rf.site.lat_deg, rf.site.lon_east_deg, rf.site.height_km,
                       rf.site.elevation_mask_deg))
     maven_off = (sc.start_tdb_s + 10 * 86400.0, sc.start_tdb_s + 12 * 86400.0)

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+#: The service tests' fixtures (databases, a PostgreSQL server, test clients).
+pytest_plugins = ["helpers.service_kit"]
+
 #: A small valid scenario (every later edit makes exactly one thing wrong).
 BASE_TOML = """\
 [scenario]

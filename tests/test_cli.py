@@ -122,7 +122,7 @@ def test_run_into_an_unwritable_place_exits_2(runner: CliRunner, tmp_path: Path)
     result = runner.invoke(app, ["run", "exomars-2030", "--out", str(blocker)])
     assert result.exit_code == 2
     line = error_line(result)
-    assert "--out: cannot write" in line
+    assert "--out: exists and is not a folder" in line
 
 
 def test_usage_error_exits_2(runner: CliRunner) -> None:

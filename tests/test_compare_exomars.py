@@ -1,7 +1,7 @@
 """`marsrelay compare` on real pipeline runs of the two ExoMars scenarios.
 
 The built-in ``exomars-2022-roscosmos`` and ``exomars-2030`` scenarios are shortened to a few
-days (``Scenario.with_overrides``) and run through every stage (``run_pipeline``, no HTML
+days (``Scenario.with_overrides``) and run through every stage (``pipeline.run``, no HTML
 report). Every figure of the comparison is then recomputed here from the raw stage outputs
 (``contacts.csv`` / ``contacts.parquet``, ``volumes_per_sol.csv``, ``delivery.csv``,
 ``latency.csv``, ``bundles.parquet``, ``conjunction.csv``, ``scenario.json``) with the csv
@@ -23,9 +23,10 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from marsrelay import pipeline
 from marsrelay.cli.main import app
-from marsrelay.pipeline import run_pipeline
 from marsrelay.report.compare import compare_runs
+from marsrelay.rundir.folder import write_run_record
 from marsrelay.scenario import load_scenario
 
 # Mars solar time, Allison & McEwen 2000 (Planet. Space Sci. 48, 215) as in NASA GISS Mars24:
@@ -82,7 +83,7 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     out = {}
     for key, sc in cases.items():
         out[key] = base / key
-        run_pipeline(sc, out[key], report=False)
+        pipeline.write_run_folder(out[key], pipeline.run(sc), report=False)
     return out
 
 
@@ -394,6 +395,8 @@ def test_capacity_without_volumes_file(runs, tmp_path):
     d = tmp_path / "no-volumes"
     shutil.copytree(runs[A], d)
     (d / "volumes_per_sol.csv").unlink()
+    (d / "volumes_per_sol.parquet").unlink()
+    write_run_record(d, "no-volumes", ("contacts",), {})  # a folder without that table
     want = _expected(runs[A])
     comp = compare_runs([runs[A], d])
     for row in comp.rows:
@@ -425,6 +428,7 @@ def test_sols_without_contact_counts_a_silent_sol(runs, tmp_path):
     assert (~keep).sum() >= 2
     tab = pq.read_table(src / "contacts.parquet").filter(keep)
     pq.write_table(tab, d / "contacts.parquet")
+    write_run_record(d, sc["name"], ("contacts",), {})
     rows = _compare_cli(tmp_path, src, d)
     other = f"{B} (2)"
     rf = "Rosalind Franklin"

@@ -154,11 +154,11 @@ def test_eccentric_spk_orbiter_is_searched_not_rejected(tmp_path):
     """A MAVEN-like 150 x 4500 km orbit given as an SPK: its periapsis (3546 km) is above Mars,
     so the finder's motion bounds must not place it inside Mars (a sampled-minimum bound with a
     5% margin did), and its windows equal those of the same orbit given as elements."""
+    from helpers.spicekit import write_orbiter_spk
     from marsrelay.contacts.motion import motion_bounds
     from marsrelay.geometry.orbits import J2Orbit, MeanElements, SpkTrajectory
     from marsrelay.geometry.rotation import rotation_model
     from marsrelay.geometry.sites import MarsSite
-    from spicekit import write_orbiter_spk
 
     a_km = 3396.19 + (150.0 + 4500.0) / 2.0
     e = (4500.0 - 150.0) / (2.0 * 3396.19 + 4650.0)

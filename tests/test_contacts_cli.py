@@ -11,9 +11,14 @@ import pytest
 
 from conftest import BASE_TOML, error_line
 from marsrelay.cli.main import app
-from marsrelay.contacts import CSV_COLUMNS, ContactTable, find_contacts, write_contacts
+from marsrelay.contacts import ContactTable, find_contacts
+from marsrelay.contacts.stage import contacts_output_table
 from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
+from marsrelay.rundir.schema import CONTACTS
+from marsrelay.rundir.tables import write_table
 from marsrelay.scenario import load_scenario
+
+CSV_COLUMNS = CONTACTS.csv_names
 
 UTC_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
@@ -58,10 +63,10 @@ def test_write_contacts_round_trip_and_empty_table(tmp_path):
     sc = load_scenario("exomars-2030").with_overrides(
         end_utc="2030-11-01T06:00:00Z")
     table = find_contacts(sc)
-    _, parquet_path = write_contacts(table, tmp_path)
+    _, parquet_path = write_table(tmp_path, contacts_output_table(table))
     back = pq.read_table(parquet_path).to_pydict()
     np.testing.assert_array_equal(np.sort(back["start_tdb_s"]), np.sort(table.start_tdb_s))
-    write_contacts(ContactTable.empty(), tmp_path / "none")
+    write_table(tmp_path / "none", contacts_output_table(ContactTable.empty()))
     assert (tmp_path / "none" / "contacts.csv").read_text().strip() == ",".join(CSV_COLUMNS)
     assert list(tmp_path.glob(".*.tmp")) == []  # atomic writes leave no temporaries
 
@@ -107,10 +112,9 @@ def test_solar_conjunction_blocks_earth_links(write_scenario):
     (marsrelay.geometry.snapshot's snapshot, computed independently of the contacts stage)."""
     from marsrelay.contacts.earth import conjunction_free
     from marsrelay.contacts.earth_tables import EarthMarsTables
-    from marsrelay.geometry.snapshot import geometry_snapshot
 
     sc = load_scenario(write_scenario(BASE_TOML))
-    assert geometry_snapshot(sc, sc.start_tdb_s).sun_earth_mars_deg < 2.0
+    assert sc.geometry_at(sc.start_tdb_s).sun_earth_mars_deg < 2.0
     blocked = find_contacts(sc)
     assert set(blocked.kind) == {"proximity"}
     allowed = find_contacts(sc.with_overrides(conjunction_sep_deg=1.0))
@@ -121,6 +125,6 @@ def test_solar_conjunction_blocks_earth_links(write_scenario):
     free = conjunction_free(EarthMarsTables(t0, t1, sc.rotation), t0, t1, 2.0)
     assert len(free) == 2  # before and after the conjunction
     for edge, sign in ((free.end[0], 1.0), (free.start[1], -1.0)):
-        before = geometry_snapshot(sc, edge - 3600.0).sun_earth_mars_deg
-        after = geometry_snapshot(sc, edge + 3600.0).sun_earth_mars_deg
+        before = sc.geometry_at(edge - 3600.0).sun_earth_mars_deg
+        after = sc.geometry_at(edge + 3600.0).sun_earth_mars_deg
         assert sign * (before - 2.0) > 0 and sign * (2.0 - after) > 0

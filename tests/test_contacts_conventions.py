@@ -50,11 +50,13 @@ import re
 import numpy as np
 import pytest
 
-from marsrelay.contacts import find_contacts, write_contacts
+from marsrelay.contacts import find_contacts
+from marsrelay.contacts.stage import contacts_output_table
 from marsrelay.geometry.ephemeris import Ephemeris
 from marsrelay.geometry.rotation import rotation_model
 from marsrelay.geometry.sites import earth_icrf_to_itrs
 from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
+from marsrelay.rundir.tables import write_table
 from marsrelay.scenario import load_scenario
 
 # Constants, copied with their sources (never read from marsrelay.constants).
@@ -519,7 +521,7 @@ def test_files_follow_the_output_rules(south, tmp_path):
     import pyarrow.parquet as pq
 
     sc, table, _ = south
-    csv_path, pq_path = write_contacts(table, tmp_path)
+    csv_path, pq_path = write_table(tmp_path, contacts_output_table(table))
     with open(csv_path, newline="") as fh:
         rows = list(csv.DictReader(fh))
     par = pq.read_table(pq_path).to_pydict()

@@ -76,7 +76,7 @@ def test_low_orbiter_sees_earth_two_thirds_of_each_orbit():
     """With Earth in the orbit plane (beta angle 0), a 400 km orbiter is hidden by Mars for
     ``asin(R / r) / pi`` of each orbit: it sees Earth 64.7% of the time ("about 2/3")."""
     eph = Ephemeris.de421()
-    e = (eph.position_km("earth", [T0], center="mars") @ ROT.mars_eq_j2000().T)[0]
+    e = (eph.position_km("earth", [T0], centre="mars") @ ROT.mars_eq_j2000().T)[0]
     e /= np.linalg.norm(e)
     i = math.radians(74.0)
     raan = math.atan2(e[1], e[0]) + math.asin(-math.cos(i) * e[2] / (math.sin(i) * math.hypot(

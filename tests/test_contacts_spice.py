@@ -33,8 +33,8 @@ import numpy as np
 import pytest
 import spiceypy as sp
 
-import gfkit as gk
-import spicekit as sk
+from helpers import gfkit as gk
+from helpers import spicekit as sk
 from marsrelay.contacts.earth import find_direct_earth_windows, find_orbiter_earth_windows
 from marsrelay.contacts.earth_tables import EarthMarsTables
 from marsrelay.contacts.proximity import find_proximity_windows

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import spiceypy as sp
 
-from marsrelay.geometry.ephemeris import BODIES, Ephemeris, EphemerisCoverageError
+from helpers.spicekit import LoadedKernels, write_lsk, write_planetary_spk
+from marsrelay.errors import EphemerisCoverageError
+from marsrelay.geometry.ephemeris import BODIES, Ephemeris
 from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
-from spicekit import LoadedKernels, write_lsk, write_planetary_spk
 
 #: IAU 2012 Resolution B2 astronomical unit, km (ERFA's results are in au).
 AU_KM = 149597870.7
@@ -66,21 +67,21 @@ def _test_times(eph: Ephemeris, first: float, last: float) -> np.ndarray:
     return np.concatenate([random, *edges, [first + 1.0, last - 1.0]])
 
 
-@pytest.mark.parametrize(("target", "center"), PAIRS)
-def test_states_match_spice_type2(eph, spice_de421, target, center):
+@pytest.mark.parametrize(("target", "centre"), PAIRS)
+def test_states_match_spice_type2(eph, spice_de421, target, centre):
     first, last = spice_de421
     t = _test_times(eph, first, last)
-    pos, vel = eph.state_km(target, t, center)
+    pos, vel = eph.state_km(target, t, centre)
     ref = np.array(
-        [sp.spkezr(NAIF_NAMES[target], float(tk), "J2000", "NONE", NAIF_NAMES[center])[0]
+        [sp.spkezr(NAIF_NAMES[target], float(tk), "J2000", "NONE", NAIF_NAMES[centre])[0]
          for tk in t]
     )
     dp = np.abs(pos - ref[:, :3]).max()
     dv = np.abs(vel - ref[:, 3:]).max()
-    assert dp < 1e-6, f"{target} wrt {center}: max position error {dp:.3e} km"
-    assert dv < 1e-9, f"{target} wrt {center}: max velocity error {dv:.3e} km/s"
+    assert dp < 1e-6, f"{target} wrt {centre}: max position error {dp:.3e} km"
+    assert dv < 1e-9, f"{target} wrt {centre}: max velocity error {dv:.3e} km/s"
     # position_km is the same as state_km's position.
-    assert np.abs(eph.position_km(target, t, center) - pos).max() < 1e-9
+    assert np.abs(eph.position_km(target, t, centre) - pos).max() < 1e-9
 
 
 def test_mars_is_its_barycentre_in_spice_too(eph, spice_de421):

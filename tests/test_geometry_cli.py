@@ -21,18 +21,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from marsrelay.cli.main import app
-from marsrelay.geometry.ephemeris import Ephemeris
-from marsrelay.geometry.snapshot import geometry_snapshot, nearest_ellipsoid_point
-from marsrelay.geometry.time import utc_to_tdb
-from marsrelay.scenario import load_scenario
-from spicekit import (
+from helpers.spicekit import (
     LoadedKernels,
     write_lsk,
     write_orbiter_spk,
     write_pck,
     write_planetary_spk,
 )
+from marsrelay.cli.main import app
+from marsrelay.geometry.ephemeris import Ephemeris
+from marsrelay.geometry.snapshot import nearest_ellipsoid_point
+from marsrelay.geometry.time import utc_to_tdb
+from marsrelay.scenario import load_scenario
 
 # NAIF pck00010.tpc, BODY499_RADII (typed in, not read from marsrelay).
 A_KM, C_KM = 3396.19, 3376.20
@@ -152,7 +152,7 @@ def test_sub_orbiter_points_match_spice_subpnt(world) -> None:
     sc, times, _ = world
     worst_deg, worst_km = 0.0, 0.0
     for t in times:
-        snap = geometry_snapshot(sc, t)
+        snap = sc.geometry_at(t)
         for naif_id, point in zip(NAIF_IDS, snap.sub_orbiter_points, strict=True):
             spoint, _, srfvec = sp.subpnt("NEAR POINT/ELLIPSOID", "MARS", float(t), "IAU_MARS",
                                           "NONE", str(naif_id))
@@ -169,7 +169,7 @@ def test_orbiters_seen_from_landers_match_spice(world) -> None:
     sc, times, _ = world
     checked_above = 0
     for t in times:
-        snap = geometry_snapshot(sc, t)
+        snap = sc.geometry_at(t)
         views = iter(snap.lander_orbiter_views)
         for lander in sc.landers:
             for naif_id, orbiter in zip(NAIF_IDS, sc.orbiters, strict=True):
@@ -191,7 +191,7 @@ def test_orbiters_seen_from_landers_match_spice(world) -> None:
 def test_earth_direction_distance_and_sep_match_spice(world) -> None:
     sc, times, _ = world
     for t in times[::3]:
-        snap = geometry_snapshot(sc, t)
+        snap = sc.geometry_at(t)
         earth = np.asarray(sp.spkpos("EARTH", float(t), "IAU_MARS", "NONE", "MARS")[0])
         for lander, view in zip(sc.landers, snap.lander_earth_views, strict=True):
             az, el, _ = _spice_azel(earth, lander)
@@ -270,7 +270,7 @@ def test_solar_conjunction_2019_below_two_degrees() -> None:
     """NASA paused commanding of its Mars missions from 2019-08-28 to 2019-09-07, the days the
     Sun-Earth-Mars angle was under 2 deg (NASA/JPL "Mars solar conjunction" release, 2019)."""
     sc = load_scenario("curiosity-insight-tgo-2019")
-    sep = {d: geometry_snapshot(sc, utc_to_tdb(f"{d}T12:00:00Z")).sun_earth_mars_deg
+    sep = {d: sc.geometry_at(utc_to_tdb(f"{d}T12:00:00Z")).sun_earth_mars_deg
            for d in ("2019-08-20", "2019-09-02", "2019-09-15")}
     assert sep["2019-09-02"] < 2.0
     assert sep["2019-08-20"] > 2.0 and sep["2019-09-15"] > 2.0
@@ -280,7 +280,7 @@ def test_closest_approach_2003() -> None:
     """Mars' closest approach in ~60,000 years, 2003-08-27 09:51 UTC: 55.76 million km (NASA
     Mars fact sheet; facts: ~55.7 million km)."""
     sc = load_scenario("curiosity-insight-tgo-2019")
-    snap = geometry_snapshot(sc, utc_to_tdb("2003-08-27T09:51:00Z"))
+    snap = sc.geometry_at(utc_to_tdb("2003-08-27T09:51:00Z"))
     assert 55.70e6 < snap.earth_mars_distance_km < 55.80e6
     assert snap.one_way_light_time_s == pytest.approx(186.0, abs=1.0)  # ~3.1 min
 
@@ -303,8 +303,8 @@ def test_spk_orbiter_gives_the_same_geometry_and_unloads_its_kernel(tmp_path: Pa
     assert sc_spk.orbiters[0].source == "spk"
     loaded_before = sp.ktotal("ALL")
     t = float(grid[37])
-    a = geometry_snapshot(sc, t).sub_orbiter_points[0]
-    b = geometry_snapshot(sc_spk, t).sub_orbiter_points[0]
+    a = sc.geometry_at(t).sub_orbiter_points[0]
+    b = sc_spk.geometry_at(t).sub_orbiter_points[0]
     assert sp.ktotal("ALL") == loaded_before  # the SPK trajectory unloaded its file
     assert b.lat_deg == pytest.approx(a.lat_deg, abs=1e-9)
     assert b.lon_east_deg == pytest.approx(a.lon_east_deg, abs=1e-9)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import spiceypy as sp
 
+from helpers.spicekit import LoadedKernels, write_pck
 from marsrelay.geometry.orbits import J2Orbit, MeanElements
 from marsrelay.geometry.rotation import rotation_model
 from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
@@ -18,7 +19,6 @@ from marsrelay.geometry.tracks import (
     ground_track,
     small_circle_deg,
 )
-from spicekit import LoadedKernels, write_pck
 
 
 @pytest.mark.parametrize("model", ["iau2009", "iau2015"])

@@ -384,7 +384,8 @@ def test_link_model_reproduces_published_margins(write_scenario, x: XColumn,
                                                  u: UhfColumn) -> None:
     """The model with the tables' inputs supports each table's rate by its printed margin.
 
-    Defaults exercised: the ce-505 transmit power (14.8 W, Table 5-5 line 4), the turbo r=1/6
+    Defaults exercised: the ce-505 transmit power (14.8 W, Table 5-5 line 4), the residual
+    carrier's data loss of a pair without suppressed carrier (line 25), the turbo r=1/6
     required Eb/N0 (0.53 dB = lines 35 + 36), the DSN 34 m / 70 m X-band gains and system
     noise temperatures (lines 17, 21). The model computes its own atmosphere at 21 deg
     (0.112 dB against the table's 0.15 dB), hence 0.05 dB more tolerance on the X-band side.
@@ -393,16 +394,22 @@ def test_link_model_reproduces_published_margins(write_scenario, x: XColumn,
     _, uhf_mod_loss = residual_carrier_losses_db(UHF_MOD_INDEX_DEG)
     atm_model = float(atmosphere_loss_db(21.0, 0.04))
     text = SCENARIO_TOML.format(
-        # the data-channel modulation loss is booked with the other losses: same arithmetic
+        # X band: the data-channel modulation loss is booked with the other losses (same
+        # arithmetic). UHF: the model itself takes line 25's 1.25 dB from the residual carrier
+        # of a CE-505/Melacom pair (CCSDS 211.1, 60 deg), so the requirement is lines 27 + 28.
         uhf_other=UHF_POLARIZATION_DB,
         x_other=x.polarization_db + DSN_POINTING_DB + WIND_DB + float(x_mod_loss),
         tx_gain=u.tx_gain_dbi, tx_loss=u.circuit_loss_db,
-        uhf_ebn0=UHF_THRESHOLD_EBN0_DB + UHF_IMPLEMENTATION_LOSS_DB + float(uhf_mod_loss),
+        uhf_ebn0=UHF_THRESHOLD_EBN0_DB + UHF_IMPLEMENTATION_LOSS_DB,
         rx_gain=u.rx_gain_dbi, rx_loss=UHF_CABLE_DB, t_sys=T_SYS_UHF_K,
         x_power_w=dbm_to_w(TX_POWER_X_DBM), x_gain=x.sc_gain_dbi,
         x_loss=x.circuit_loss_db + x.sc_pointing_db,
     )
     model = build_link_model(load_scenario(write_scenario(text)))
+    assert model.pair_modulation_loss_db("InSight", "MarCO-B") == pytest.approx(
+        float(uhf_mod_loss), abs=1e-12)
+    assert model.pair_modulation_loss_db("InSight", "MarCO-B") == pytest.approx(
+        UHF_MOD_LOSS_DB, abs=TOL_FINE_DB)
     station = "DSS-63" if x.name.endswith("70m") else "DSS-56"
     # The lander's antenna at zenith and MarCO's on boresight: the patterns give 0 dB there,
     # and the table's gains already are the worst case over the angles it considers.

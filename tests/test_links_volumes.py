@@ -21,10 +21,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from links_standin import proximity_windows
+from helpers.links_standin import proximity_windows
 from marsrelay.config.links import LinksConfig
 from marsrelay.geometry.solar_time import lmst_hours
-from marsrelay.links import compute_links, run_links
+from marsrelay.links import build_link_model, compute_links
+from marsrelay.rundir.tables import write_table
 from marsrelay.scenario import load_scenario
 
 DAYS = 4
@@ -89,14 +90,31 @@ def test_adr_doubles_mro_return_and_maven_pass_near_550_mbit(scenario, windows, 
     assert 275.0 <= best <= 1100.0  # within a factor 2 of the 550 Mbit first MAVEN pass
 
 
-def test_volume_equals_independent_fine_integration(linked) -> None:
+def test_volume_equals_independent_fine_integration(scenario, linked) -> None:
     ct = linked.contacts
+    ops = build_link_model(scenario).ops
     for k in np.nonzero(ct.target == "TGO")[0][:4]:
         prof = linked.rate_profile(int(k), step_s=1.0)
         fine = float(np.sum(0.5 * (prof.rate_bps[1:] + prof.rate_bps[:-1]) * np.diff(prof.t_tdb_s)))
         assert ct.volume_bits[k] == pytest.approx(fine, rel=0.02)
         assert prof.t_tdb_s[0] == ct.start_tdb_s[k] and prof.t_tdb_s[-1] == ct.end_tdb_s[k]
-        assert np.all(prof.adr_rate_bps <= prof.supported_bps * (1 + 1e-9))
+        # No data during the hail; then the adaptive rate trails the link: each decision (every
+        # update interval from the first data instant) is the ladder rate the link supported
+        # one lag earlier, held until the next decision, and delivers no more than itself.
+        t = prof.t_tdb_s - ct.start_tdb_s[k]
+        assert np.all(prof.rate_bps[t < ops.hail_s - 1e-6] == 0.0)
+        since = t - ops.hail_s
+        decision = np.isclose(np.mod(since + 1e-6, ops.update_interval_s), 0.0, atol=1e-3) & (
+            since > -1e-6)
+        then = np.interp(t[decision] - ops.lag_s, t, prof.supported_bps)
+        assert np.all(prof.adr_rate_bps[decision] <= then * (1 + 1e-6))
+        top = build_link_model(scenario).pair_rates_bps("Curiosity", "TGO").max()
+        rate = prof.adr_rate_bps[decision]
+        assert np.all((2 * rate > then) | (rate == top))  # the highest such Proximity-1 rate
+        held = np.searchsorted(t[decision], t, side="right") - 1
+        live = since > 1e-6
+        assert np.all(prof.adr_rate_bps[live] == prof.adr_rate_bps[decision][held[live]])
+        assert np.all(prof.rate_bps <= prof.adr_rate_bps * (1 + 1e-12))
 
 
 def test_fixed_rate_rounds_down_to_the_pair_ladder(scenario, windows) -> None:
@@ -108,7 +126,8 @@ def test_fixed_rate_rounds_down_to_the_pair_ladder(scenario, windows) -> None:
 
 
 def test_per_sol_table_and_csv(scenario, windows, tmp_path: Path) -> None:
-    lk = run_links(scenario, windows, tmp_path)
+    lk = compute_links(scenario, windows)
+    write_table(tmp_path, lk.per_sol.output_table())
     ps = lk.per_sol
     assert ps.volume_bits.sum() == pytest.approx(lk.contacts.volume_bits.sum(), rel=1e-9)
     assert ps.passes.sum() == len(lk.contacts)
@@ -121,7 +140,7 @@ def test_per_sol_table_and_csv(scenario, windows, tmp_path: Path) -> None:
     assert list(rows[0]) == [
         "lander", "partner", "kind", "sol", "sol_start_utc", "passes", "contact_s",
         "volume_bits", "volume_adr_bits", "volume_fixed_bits",
-    ]
+    ]  # the TDB column sol_start_tdb_s is in the Parquet file only
     assert sum(float(r["volume_bits"]) for r in rows) == pytest.approx(
         ps.volume_bits.sum(), rel=1e-6
     )
@@ -152,11 +171,22 @@ def test_earth_links_follow_the_ladder_and_sum_per_day(scenario) -> None:
 def test_cli_links_summary(scenario, windows, monkeypatch) -> None:
     from typer.testing import CliRunner
 
-    import marsrelay.cli.links as cli_links
+    import marsrelay.contacts
+    from marsrelay.cli.common import console
     from marsrelay.cli.main import app
+    from marsrelay.contacts import ContactsResult
 
-    monkeypatch.setattr(cli_links, "_find_contacts", lambda sc: windows)
+    monkeypatch.setattr(marsrelay.contacts, "run",
+                        lambda sc, config=None, progress=None: ContactsResult(windows, (), 2.0))
+    # a wide terminal (restored to auto-detection afterwards): output still fits 100 columns
+    monkeypatch.setattr(console, "_width", 200)
     res = CliRunner().invoke(app, ["links", "curiosity-insight-tgo-2019"])
     assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert max(len(line) for line in lines) <= 100
     assert "per sol per lander" in res.output and "Curiosity" in res.output
-    assert "MRO" in res.output and "TGO" in res.output
+    assert "MRO" in res.output and "TGO" in res.output and "pass model: hail" in res.output
+    assert "Relay passes per lander and orbiter" in res.output
+    full = CliRunner().invoke(app, ["links", "--all", "curiosity-insight-tgo-2019"])
+    assert full.exit_code == 0, full.output
+    assert max(len(line) for line in full.output.splitlines()) <= 100

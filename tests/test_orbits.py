@@ -11,22 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
-from marsrelay import constants
-from marsrelay.geometry.orbits import (
-    J2Orbit,
-    MeanElements,
-    OemTrajectory,
-    SpkTrajectory,
-    Trajectory,
-    TrajectoryError,
-    j2_secular_rates,
-    solve_kepler,
-    two_body_derivative_norm,
-    write_oem,
-)
-from marsrelay.geometry.rotation import rotation_model
-from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
-from spicekit import (
+from helpers.spicekit import (
     LoadedKernels,
     pole_from_spice,
     write_lsk,
@@ -34,6 +19,21 @@ from spicekit import (
     write_orbiter_spk,
     write_pck,
 )
+from marsrelay import constants
+from marsrelay.errors import TrajectoryError
+from marsrelay.geometry.orbits import (
+    J2Orbit,
+    MeanElements,
+    OemTrajectory,
+    SpkTrajectory,
+    Trajectory,
+    j2_secular_rates,
+    solve_kepler,
+    two_body_derivative_norm,
+    write_oem,
+)
+from marsrelay.geometry.rotation import rotation_model
+from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
 
 # Constants typed in from their sources (project reference facts), so a typo in
 # marsrelay.constants fails here.

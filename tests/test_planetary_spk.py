@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import spiceypy as sp
 
+from helpers.spicekit import LoadedKernels, write_planetary_spk
 from marsrelay.contacts import find_contacts
 from marsrelay.errors import InputError
 from marsrelay.geometry.ephemeris import Ephemeris, SpkEphemeris
 from marsrelay.scenario import load_scenario
-from spicekit import LoadedKernels, write_planetary_spk
 
 T0 = 9.72e8  # 2030-10-20
 SPAN = 20 * 86400.0
@@ -29,12 +29,12 @@ def bsp(tmp_path_factory):
 def test_spk_ephemeris_equals_spice_and_de421(bsp):
     eph = SpkEphemeris(bsp)
     t = np.linspace(T0 + 10.0, T0 + SPAN - 10.0, 200)
-    pos, vel = eph.state_km("mars", t, center="earth")
+    pos, vel = eph.state_km("mars", t, centre="earth")
     with LoadedKernels([str(bsp)]):
         want = np.array([sp.spkgeo(4, float(tk), "J2000", 399)[0] for tk in t])
     np.testing.assert_allclose(pos, want[:, :3], atol=1e-6)
     np.testing.assert_allclose(vel, want[:, 3:], atol=1e-9)
-    p2, _ = Ephemeris.de421().state_km("mars", t, center="earth")
+    p2, _ = Ephemeris.de421().state_km("mars", t, centre="earth")
     np.testing.assert_allclose(pos, p2, atol=1e-6)
 
 

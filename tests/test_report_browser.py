@@ -7,18 +7,19 @@ error, and saves screenshots (into the test's temporary folder).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
 from typer.testing import CliRunner
 
+from helpers.report_synth import write_run
+from helpers.system import CHROMIUM, require_program
 from marsrelay.cli.main import app
 from marsrelay.report.html import SECTIONS
-from report_synth import write_run
 
-CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.browser
+
 ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -43,7 +44,7 @@ def reports(tmp_path_factory) -> dict[str, Path]:
 
 
 def _open(playwright, user_dir: Path):
-    assert shutil.which(CHROMIUM) or Path(CHROMIUM).exists(), "apt-get install -y chromium"
+    require_program(CHROMIUM, "apt-get install chromium")
     return playwright.chromium.launch_persistent_context(
         str(user_dir), executable_path=CHROMIUM, args=ARGS, headless=True,
         viewport={"width": 1280, "height": 900}, offline=True,

@@ -16,10 +16,11 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from helpers.report_synth import write_run
 from marsrelay.cli.main import app
-from marsrelay.contacts.table import CSV_COLUMNS
-from marsrelay.report import schema
-from report_synth import write_run
+from marsrelay.rundir import schema
+from marsrelay.rundir.folder import write_run_record
+from marsrelay.rundir.tables import OutputTable, read_table, write_table
 
 SOL_S = 88775.244  # Allison & McEwen 2000 (Mars24): the mean solar day
 
@@ -59,7 +60,7 @@ def _expected(run: Path, lander: str) -> dict[str, float]:
         out["data returned"] /= 1e6 * n_sols
         tab = pq.read_table(run / "bundles.parquet")
         lat = np.asarray(tab.column("latency_s").to_numpy(), dtype=float)
-        who = np.asarray(tab.column("lander").to_pylist(), dtype=object)
+        who = np.asarray(tab.column("source").to_pylist(), dtype=object)
         ok = np.isfinite(lat) & (who == lander)
         out["latency p50"] = float(np.percentile(lat[ok], 50)) / 3600.0
         out["latency p95"] = float(np.percentile(lat[ok], 95)) / 3600.0
@@ -68,11 +69,10 @@ def _expected(run: Path, lander: str) -> dict[str, float]:
 
 def _longest_earth_gap_h(run: Path) -> float:
     t0, t1 = _span(run)
-    from marsrelay.geometry.time import utc_to_tdb
-
+    tab = pq.read_table(run / "contacts.parquet").to_pydict()
     wins = sorted(
-        (float(utc_to_tdb(r["start_utc"])), float(utc_to_tdb(r["end_utc"])))
-        for r in _rows(run / "contacts.csv") if r["kind"] in ("orbiter_earth", "direct_earth")
+        (s, e) for k, s, e in zip(tab["kind"], tab["start_tdb_s"], tab["end_tdb_s"], strict=True)
+        if k in ("orbiter_earth", "direct_earth")
     )
     gap, covered_to = 0.0, t0
     for s, e in wins:
@@ -93,11 +93,6 @@ def _value(rows, figure: str, lander: str, column: str) -> float:
         if r["figure"] == figure and r["lander"] == lander:
             return float(r[column])
     raise KeyError((figure, lander))
-
-
-def test_schema_knows_every_contact_column():
-    known = {c.name for c in schema.CONTACTS.columns}
-    assert set(CSV_COLUMNS) - known == {"max_elevation_utc"}  # not used by the report
 
 
 def test_compare_figures_match_the_raw_outputs(runs, tmp_path):
@@ -130,14 +125,13 @@ def test_compare_figures_match_the_raw_outputs(runs, tmp_path):
 def test_sols_without_contact_and_gaps(runs, tmp_path):
     _, _, c = runs
     # drop every contact of Curiosity: its whole span is one gap, every whole sol is empty
-    rows = _rows(c / "contacts.csv")
+    cols = read_table(c, schema.CONTACTS)
+    keep = (cols["source"] != "Curiosity") & (cols["target"] != "Curiosity")
     d = tmp_path / "quiet"
     d.mkdir()
     (d / "scenario.json").write_text((c / "scenario.json").read_text())
-    with open(d / "contacts.csv", "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(CSV_COLUMNS))
-        w.writeheader()
-        w.writerows(r for r in rows if "Curiosity" not in (r["source"], r["target"]))
+    write_table(d, OutputTable(schema.CONTACTS, {k: v[keep] for k, v in cols.items()}))
+    write_run_record(d, "contacts-only", ("contacts",), {})
     out = _compare_csv(tmp_path, str(c), str(d))
     t0, t1 = _span(c)
     assert _value(out, "longest gap with no contact", "Curiosity", "contacts-only (2)") == \
@@ -151,23 +145,17 @@ def test_sols_without_contact_and_gaps(runs, tmp_path):
     assert empty[0]["contacts-only"] == ""
 
 
-def test_parquet_contacts_give_the_same_figures(runs, tmp_path):
-    import pyarrow as pa
+def test_csv_alone_gives_the_same_figures(runs, tmp_path):
+    """A run folder whose Parquet files are gone is read from its CSV files (the TDB columns
+    rebuilt from the UTC ones) and gives the same figures."""
+    import shutil
 
     _, _, c = runs
-    d = tmp_path / "pq"
-    d.mkdir()
-    (d / "scenario.json").write_text((c / "scenario.json").read_text())
-    rows = _rows(c / "contacts.csv")
-    from marsrelay.geometry.time import utc_to_tdb
-
-    cols = {k: [r[k] for r in rows] for k in CSV_COLUMNS}
-    for k in ("duration_s", "max_elevation_deg", "min_range_km", "max_range_km", "owlt_s",
-              "rate_bps_mean", "volume_bits"):
-        cols[k] = [float(v) for v in cols[k]]
-    cols["start_tdb_s"] = list(utc_to_tdb(cols["start_utc"]))
-    cols["end_tdb_s"] = list(utc_to_tdb(cols["end_utc"]))
-    pq.write_table(pa.table(cols), d / "contacts.parquet")
+    d = tmp_path / "csv-only"
+    shutil.copytree(c, d)
+    for f in d.glob("*.parquet"):
+        f.unlink()
+    write_run_record(d, "contacts-only", ("contacts",), {})
     out = _compare_csv(tmp_path, str(c), str(d))
     for r in out:
         if r["contacts-only"]:
@@ -181,12 +169,12 @@ def test_bad_inputs_exit_2_with_a_clear_message(runs, tmp_path):
     missing = tmp_path / "no-such-run"
     res = runner.invoke(app, ["compare", str(a), str(missing)])
     assert res.exit_code == 2
-    assert "no such run directory" in res.output and "no-such-run" in res.output
+    assert "no such run folder" in res.output and "no-such-run" in res.output
     bad = tmp_path / "broken.toml"
     bad.write_text('[scenario]\nname = "x"\nstart = \n')
     res = runner.invoke(app, ["report", str(bad), "--out", str(tmp_path / "r.html")])
     assert res.exit_code == 2
-    assert "broken.toml" in res.output and "not valid TOML" in res.output
+    assert "broken.toml" in res.output and "line 3: TOML syntax error" in res.output
     assert not (tmp_path / "r.html").exists()
     typo = tmp_path / "typo.toml"
     typo.write_text('[scenario]\nname = "x"\nstrat = "2030-01-01T00:00:00Z"\n')
@@ -195,7 +183,7 @@ def test_bad_inputs_exit_2_with_a_clear_message(runs, tmp_path):
     empty = tmp_path / "empty-dir"
     empty.mkdir()
     res = runner.invoke(app, ["report", str(empty), "--out", str(tmp_path / "r.html")])
-    assert res.exit_code == 2 and "not a run directory" in res.output
+    assert res.exit_code == 2 and "not a complete marsrelay run" in res.output
     res = runner.invoke(app, ["compare", str(a)])
     assert res.exit_code == 2 and "at least two" in res.output
     res = runner.invoke(app, ["czml", str(missing), "--out", str(tmp_path / "x.czml")])

@@ -8,8 +8,8 @@ import spiceypy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers.spicekit import LoadedKernels, pole_from_spice, write_lsk, write_mars_eq_fk, write_pck
 from marsrelay.geometry.rotation import ROTATION_MODELS, rot1, rot3, rotation_model
-from spicekit import LoadedKernels, pole_from_spice, write_lsk, write_mars_eq_fk, write_pck
 
 MODELS = ("iau2009", "iau2015")
 #: TDB seconds spanning 1900..2050 (ET of 1900-01-01 and 2051-01-01, rounded).

@@ -12,15 +12,10 @@ import pytest
 import spiceypy as sp
 
 from conftest import BASE_TOML
-from marsrelay.errors import InputError
+from helpers.spicekit import LoadedKernels, write_lsk
+from marsrelay.errors import InputError, ScenarioError
 from marsrelay.geometry.orbits import J2Orbit, write_oem
-from marsrelay.scenario import (
-    Scenario,
-    ScenarioError,
-    builtin_scenario_names,
-    load_scenario,
-)
-from spicekit import LoadedKernels, write_lsk
+from marsrelay.scenario import Scenario, builtin_scenario_names, load_scenario
 
 
 def _edit(old: str, new: str):
@@ -464,3 +459,29 @@ def test_scenario_error_message_format_is_stable() -> None:
     err = ScenarioError("bad", file="f.toml", field="a.b", allowed="x")
     assert str(err) == "f.toml: a.b: bad (allowed: x)"
     assert re.fullmatch(r"[^\n]+", str(err))
+
+
+def test_every_problem_of_a_file_is_reported_at_once(write_scenario, base_toml):
+    """A file with several problems names each of them (not only the first), structural ones
+    (types, unknown keys) in one pass and semantic ones (times, names, orbits) in the next."""
+    text = base_toml.replace("i_deg = 74.0", 'i_deg = "steep"').replace(
+        "lat_deg = 18.275", "lat_deg = 118.275").replace("[[station]]", "[[station]]\nsize = 3")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(write_scenario(text))
+    fields = [e.field for e in info.value.errors]
+    assert fields == ["orbiter[0].elements.i_deg", "lander[0].lat_deg", "station[0].size"]
+    text = base_toml.replace('end = "2030-06-02T00:00:00Z"', 'end = "2030-05-02T00:00:00Z"')
+    text = text.replace('name = "MRO"', 'name = "tgo"').replace("a_km = 3683.69", "a_km = 3000.0")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(write_scenario(text))
+    fields = [e.field for e in info.value.errors]
+    assert fields == ["scenario.end", "orbiter[1].name", "orbiter[1].elements"]
+
+
+def test_a_misspelt_key_in_a_table_of_named_entries_names_the_nearest_key(write_scenario,
+                                                                          base_toml):
+    text = base_toml + "\n[links.spacecraft.TGO]\ntx_powr_w = 5.0\n"
+    with pytest.raises(ScenarioError, match="did you mean 'tx_power_w'") as info:
+        load_scenario(write_scenario(text))
+    assert info.value.field == "links.spacecraft.TGO.tx_powr_w"
+    assert "tx_power_w" in str(info.value.allowed) and "no keys" not in str(info.value)

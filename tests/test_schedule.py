@@ -11,18 +11,19 @@ import numpy as np
 import pytest
 from rich.console import Console
 
+from marsrelay.cli.summaries import print_schedule
 from marsrelay.config.schedule import ScheduleConfig
 from marsrelay.contacts.table import ContactTable
 from marsrelay.errors import InputError
 from marsrelay.geometry.solar_time import sol_start_tdb_s
 from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
+from marsrelay.rundir.schema import SCHEDULE, SCHEDULE_SOLS
+from marsrelay.rundir.tables import write_table
 from marsrelay.schedule import (
-    SCHEDULE_COLUMNS,
-    SOL_COLUMNS,
     LanderNode,
     OrbiterNode,
     build_problem,
-    run_schedule,
+    nodes_from_scenario,
     schedule_passes,
     solve_cpsat,
     solve_greedy,
@@ -234,7 +235,7 @@ def test_time_limited_search_reports_a_valid_gap() -> None:
     assert 0.0 <= sel.gap <= 1.0
 
 
-def test_run_schedule_writes_csv_and_prints(tmp_path) -> None:
+def test_schedule_tables_written_and_printed(tmp_path) -> None:
     contacts = table(prox("A", "O0", 3600, 600, 60), prox("B", "O0", 3600, 600, 60),
                      prox("B", "O1", 7200, 600, 40))
     scenario = SimpleNamespace(
@@ -244,10 +245,14 @@ def test_run_schedule_writes_csv_and_prints(tmp_path) -> None:
         station_blackouts={}, start_tdb_s=T, end_tdb_s=END, path=None,
         schedule=ScheduleConfig(demand=demand(A=(100, 2.0), B=(100, 1.0))))
     console = Console(file=io.StringIO(), width=120)
-    s = run_schedule(scenario, contacts, tmp_path / "out", console)
+    landers, orbiters = nodes_from_scenario(scenario)
+    s = schedule_passes(contacts, landers, orbiters, scenario.schedule, T, END)
+    for output in s.tables():
+        write_table(tmp_path / "out", output)
+    print_schedule(s, console)
     with open(tmp_path / "out" / "schedule.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    assert tuple(rows[0]) == SCHEDULE_COLUMNS
+    assert tuple(rows[0]) == SCHEDULE.csv_names
     assert [(r["lander"], r["orbiter"], r["status"], r["reason"]) for r in rows] == [
         ("A", "O0", "selected", ""), ("B", "O0", "dropped", "orbiter_busy"),
         ("B", "O1", "selected", "")]
@@ -255,7 +260,7 @@ def test_run_schedule_writes_csv_and_prints(tmp_path) -> None:
     assert float(rows[2]["planned_bits"]) == pytest.approx(40e6)
     with open(tmp_path / "out" / "schedule_sols.csv", encoding="utf-8") as fh:
         sols = list(csv.DictReader(fh))
-    assert tuple(sols[0]) == SOL_COLUMNS and len(sols) == len(s.sols.sol) == 6
+    assert tuple(sols[0]) == SCHEDULE_SOLS.csv_names and len(sols) == len(s.sols.sol) == 6
     text = console.file.getvalue()
     assert "delivered" in text and "A" in text and "60.0" in text
     assert not list((tmp_path / "out").glob(".*.tmp"))  # atomic writes leave nothing behind
@@ -269,7 +274,7 @@ def test_default_demand_is_what_the_lander_generates():
 
     from marsrelay.config.traffic import TrafficConfig, TrafficSource
     from marsrelay.scenario import load_scenario
-    from marsrelay.schedule.run import demand_from_traffic
+    from marsrelay.schedule import demand_from_traffic
 
     sc = load_scenario("exomars-2030")
     demand = {d.lander: d.bits_per_sol for d in demand_from_traffic(sc).demand}

@@ -4,7 +4,6 @@ hand-made linked table, so the test does not depend on their speed or availabili
 from __future__ import annotations
 
 import csv
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -13,7 +12,9 @@ from typer.testing import CliRunner
 import marsrelay.contacts
 import marsrelay.links
 from marsrelay.cli.main import app
+from marsrelay.contacts import ContactsResult
 from marsrelay.contacts.table import ContactTable
+from marsrelay.links import LinkedContacts, LinkResult, PerDayVolumes, PerSolVolumes
 from marsrelay.scenario import load_scenario
 
 SCENARIO = "exomars-2030"
@@ -31,10 +32,19 @@ def stub_stages(monkeypatch):
     z = np.zeros(len(rows))
     table = ContactTable(src, tgt, np.array(["proximity"] * len(rows)), s, s + d.astype(float),
                          z, z, z, z, z, v.astype(float) / d.astype(float), v.astype(float))
-    monkeypatch.setattr(marsrelay.contacts, "find_contacts", lambda scenario: table,
-                        raising=False)
-    monkeypatch.setattr(marsrelay.links, "compute_links",
-                        lambda scenario, contacts: SimpleNamespace(contacts=contacts))
+    n, e = len(rows), np.empty(0)
+    linked = LinkedContacts(
+        table, LinkResult(table.volume_bits, table.rate_bps_mean, table.volume_bits,
+                          table.volume_bits, z, z, np.ones(n, bool)),
+        PerSolVolumes(e.astype(object), e.astype(object), e.astype(object), e.astype(int), e,
+                      e.astype(int), e, e, e, e),
+        PerDayVolumes(e.astype(object), e.astype(object), e.astype(int), e, e), (),
+        lambda index, step: None)
+    monkeypatch.setattr(marsrelay.contacts, "run",
+                        lambda scenario, config=None, progress=None: ContactsResult(
+                            table, (), 2.0))
+    monkeypatch.setattr(marsrelay.links, "run",
+                        lambda scenario, contacts, config=None, progress=None: linked)
     return table
 
 

@@ -15,9 +15,10 @@ from marsrelay.constants import SOL_S
 from marsrelay.contacts.table import ContactTable
 from marsrelay.errors import InputError
 from marsrelay.geometry.solar_time import lmst_hours
+from marsrelay.rundir.tables import write_table
 from marsrelay.scenario import load_scenario
+from marsrelay.simulation import ContactPlan, run_on_plan
 from marsrelay.simulation.ion import write_ion
-from marsrelay.simulation.run import run_simulation
 from marsrelay.simulation.traffic import generate_traffic
 
 NAMES = ["TGO", "Rosalind Franklin", "DSS-63"]
@@ -84,7 +85,9 @@ def _scenario_and_table():
 
 def test_run_simulation_writes_consistent_outputs(tmp_path):
     sc, table = _scenario_and_table()
-    res = run_simulation(sc, table, tmp_path)
+    res = run_on_plan(sc, ContactPlan.from_contact_table(table, sc, sc.simulation))
+    for output in res.tables():
+        write_table(tmp_path, output)
     tot = res.totals()
     assert tot["generated_bits"] > 0
     bundles = pq.read_table(tmp_path / "bundles.parquet")
@@ -113,7 +116,7 @@ def test_cli_simulate_on_an_ion_plan(tmp_path):
     from marsrelay.simulation.plan import ContactPlan
 
     plan = ContactPlan.from_contact_table(table, sc, sc.simulation)
-    ion = write_ion(tmp_path / "plan.ionrc", plan)
+    ion = write_ion(tmp_path / "plan.ionrc", plan).path
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["simulate", "exomars-2030", "--out", str(out),
                                       "--ion", str(ion), "--export-ion",

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import spiceypy as sp
 
+from helpers.spicekit import LoadedKernels, write_lsk, write_orbiter_spk, write_pck
 from marsrelay.geometry.orbits import J2Orbit, MeanElements
 from marsrelay.geometry.rotation import rotation_model
 from marsrelay.geometry.sites import EarthStation, MarsSite, earth_icrf_to_itrs, topocentric_matrix
 from marsrelay.geometry.time import utc_to_tdb
-from spicekit import LoadedKernels, write_lsk, write_orbiter_spk, write_pck
 
 N_CASES = 1000
 ANGLE_TOL_DEG = 1e-6

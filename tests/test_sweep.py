@@ -15,14 +15,15 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from helpers.sweep_cases import prox_case
 from marsrelay.cli.main import app
 from marsrelay.contacts.table import ContactTable
 from marsrelay.errors import InputError
+from marsrelay.scenario import builtin_scenario_path
 from marsrelay.sweep import CaseResult, load_sweep, run_sweep
 from marsrelay.sweep.case import result_from_contacts
-from marsrelay.sweep.paths import apply_params, check_path, parse_path, to_toml
+from marsrelay.sweep.paths import apply_params, case_scenario, check_path, parse_path
 from marsrelay.sweep.plot import sweep_figure
-from sweep_cases import prox_case
 
 SOL_S = 88775.244  # Allison & McEwen (2000), Mars24 mean solar day
 
@@ -77,7 +78,7 @@ SWEEP = """\
 [sweep]
 base = "base.toml"
 figures = ["passes_per_sol", "contact_min_per_sol", "max_gap_h"]
-case = "sweep_cases:prox_case"
+case = "helpers.sweep_cases:prox_case"
 
 [[axis]]
 path = "lander[0].lat_deg"
@@ -129,7 +130,7 @@ base = "base.toml"
 mode = "random"
 samples = 25
 seed = 7
-case = "sweep_cases:prox_case"
+case = "helpers.sweep_cases:prox_case"
 
 [[axis]]
 path = "lander[*].elevation_mask_deg"
@@ -172,9 +173,12 @@ def test_paths_apply_to_the_scenario_data():
     assert data["scenario"]["end"] == (start + dt.timedelta(hours=84)).strftime(
         "%Y-%m-%dT%H:%M:%SZ")
     assert tomllib.loads(BASE) == base  # the base is not modified by parsing
-    # TOML writer round trip, with TOML date-times and nested tables
+    # the case's scenario validates straight from the data (TOML date-times included)
     data["scenario"]["start"] = dt.datetime(2030, 11, 1, 0, 0, tzinfo=dt.UTC)
-    assert tomllib.loads(to_toml(data)) == data
+    sc = case_scenario(data)
+    assert sc.start_utc == "2030-11-01T00:00:00Z"
+    assert [la.site.elevation_mask_deg for la in sc.landers] == [10.0, 15.0]
+    assert [s.name for s in sc.stations] == ["DSS-63"]
 
 
 def test_path_checks_name_what_is_allowed():
@@ -240,7 +244,7 @@ def test_contact_figures_from_a_hand_made_table():
 def test_serial_run_writes_partitions_results_summary_and_plot(tmp_path):
     sweep = load_sweep(write(tmp_path))
     out = tmp_path / "out"
-    outcome = run_sweep(sweep, out, workers=0)
+    outcome = run_sweep(sweep, out, workers=0, allow_code=True)
     assert (outcome.n_cases, outcome.n_computed, outcome.n_failed) == (6, 6, 0)
     parts = sorted(p.name for p in (out / "results").iterdir())
     assert parts == sorted(f"part-{c.case_id}.parquet" for c in sweep.cases)
@@ -266,7 +270,7 @@ def test_serial_run_writes_partitions_results_summary_and_plot(tmp_path):
     assert float(row["max"]) == pytest.approx(vals.max())
     assert row["case_id_max"] == res["case_id"][int(np.argmax(vals))].as_py()
     # a second run computes nothing
-    again = run_sweep(sweep, out, workers=0)
+    again = run_sweep(sweep, out, workers=0, allow_code=True)
     assert (again.n_skipped, again.n_computed) == (6, 0)
     assert pq.read_table(out / "results.parquet").equals(res)
     # the plot: one trace per lander, colours = mean per site over the other parameter
@@ -284,7 +288,7 @@ def test_serial_run_writes_partitions_results_summary_and_plot(tmp_path):
 def test_failures_are_reported_and_retried_on_the_next_run(tmp_path):
     from functools import partial
 
-    from sweep_cases import fail_one
+    from helpers.sweep_cases import fail_one
 
     sweep = load_sweep(write(tmp_path))
     out = tmp_path / "out"
@@ -315,10 +319,24 @@ def test_cli_serial_sweep(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(Path(__file__).parent))
     path = write(tmp_path)
     result = runner.invoke(app, ["sweep", str(path), "--out", str(tmp_path / "o"),
-                                 "--workers", "0"])
+                                 "--workers", "0", "--allow-code"])
     assert result.exit_code == 0, result.output
     assert "Sweep summary" in result.stdout
     assert pq.read_table(tmp_path / "o" / "results.parquet").num_rows == 12
+
+
+@pytest.mark.parametrize("case", ["os:system", "helpers.sweep_cases:prox_case", "no-such-case"])
+def test_case_functions_outside_the_registry_need_allow_code(tmp_path, case):
+    """A sweep file may name only registered case functions; any other 'module:function'
+    (e.g. os:system) runs only with --allow-code, and is refused before any work."""
+    path = write(tmp_path, SWEEP.replace('case = "helpers.sweep_cases:prox_case"',
+                                         f'case = "{case}"'))
+    out = tmp_path / "o"
+    result = runner.invoke(app, ["sweep", str(path), "--out", str(out), "--workers", "0"])
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.stderr.split())
+    assert "sweep.case" in message and "--allow-code" in message and "pipeline" in message
+    assert not out.exists()
 
 
 BAD = [
@@ -347,7 +365,7 @@ def test_cli_bad_sweep_files_exit_2_with_one_clear_line(tmp_path, edit, words):
     assert old in SWEEP
     path = write(tmp_path, SWEEP.replace(old, new, 1))
     result = runner.invoke(app, ["sweep", str(path), "--out", str(tmp_path / "o"),
-                                 "--workers", "0"])
+                                 "--workers", "0", "--allow-code"])
     assert result.exit_code == 2, result.output
     message = " ".join(result.stderr.split())
     assert message.startswith("error: ")
@@ -379,9 +397,10 @@ def test_random_ranges_and_subsets_are_checked(tmp_path):
 
 def test_a_different_sweep_cannot_resume_into_the_same_folder(tmp_path):
     out = tmp_path / "o"
-    run_sweep(load_sweep(write(tmp_path)), out, workers=0)
+    run_sweep(load_sweep(write(tmp_path)), out, workers=0, allow_code=True)
     other = write(tmp_path, SWEEP.replace("num = 3", "num = 4"), name="other.toml")
-    result = runner.invoke(app, ["sweep", str(other), "--out", str(out), "--workers", "0"])
+    result = runner.invoke(app, ["sweep", str(other), "--out", str(out), "--workers", "0",
+                                 "--allow-code"])
     assert result.exit_code == 2, result.output
     message = " ".join(result.stderr.split())
     assert "sweep_manifest.json" in message and "different sweep" in message
@@ -389,9 +408,8 @@ def test_a_different_sweep_cannot_resume_into_the_same_folder(tmp_path):
 
 
 def test_builtin_base_and_zipped_axes():
-    import importlib.resources
 
-    builtin = importlib.resources.files("marsrelay") / "scenarios" / "exomars-2030.toml"
+    builtin = builtin_scenario_path("exomars-2030")
     text = """\
 [sweep]
 base = "exomars-2030"
@@ -415,7 +433,7 @@ values = [["DSA-1", "DSA-2", "DSA-3"], ["DSS-14", "DSS-43", "DSS-63"]]
     sc = sweep.cases[3].scenario()
     assert (sc.landers[0].site.lat_deg, sc.landers[0].site.lon_east_deg) == (-4.5895, 137.4417)
     assert [s.name for s in sc.stations] == ["DSS-14", "DSS-43", "DSS-63"]
-    assert sweep.case_function == "marsrelay.sweep.case:evaluate_case"
+    assert sweep.case_function == "pipeline"
 
 
 def test_default_case_function_agrees_with_an_independent_sampler(tmp_path):

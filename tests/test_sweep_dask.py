@@ -19,9 +19,9 @@ import psutil
 import pyarrow.parquet as pq
 import pytest
 
+from helpers.sweep_cases import fail_one, kill_worker_once, prox_case
 from marsrelay.sweep import load_sweep, run_sweep
 from marsrelay.sweep.run import local_cluster
-from sweep_cases import fail_one, kill_worker_once, prox_case
 
 TESTS = Path(__file__).parent
 POLL_S = 0.02
@@ -58,7 +58,7 @@ SWEEP = """\
 [sweep]
 base = "base.toml"
 figures = ["passes_per_sol", "contact_min_per_sol", "max_gap_h"]
-case = "sweep_cases:prox_case"
+case = "helpers.sweep_cases:prox_case"
 
 [[axis]]
 path = "lander[0].lat_deg"
@@ -130,7 +130,7 @@ def test_cluster_run_equals_serial_run_case_by_case(cluster, tmp_path):
     sweep_file = write(tmp_path)
     sweep = load_sweep(sweep_file)
     out = tmp_path / "dask"
-    outcome = run_sweep(sweep, out, scheduler=cluster.scheduler_address)
+    outcome = run_sweep(sweep, out, scheduler=cluster.scheduler_address, allow_code=True)
     assert (outcome.n_cases, outcome.n_computed, outcome.n_failed, outcome.workers) == (6, 6, 0, 2)
     got = results(out)
     want = serial_reference(sweep_file, tmp_path)
@@ -191,7 +191,7 @@ def _cli(sweep_file: Path, out: Path, workers: int, **kw) -> subprocess.Popen:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(TESTS), env.get("PYTHONPATH", "")])
     cmd = [sys.executable, "-c", "from marsrelay.cli.main import app; app()", "sweep",
-           str(sweep_file), "--out", str(out), "--workers", str(workers)]
+           str(sweep_file), "--out", str(out), "--workers", str(workers), "--allow-code"]
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, **kw)
 

@@ -9,8 +9,16 @@ import spiceypy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from marsrelay.geometry.time import TimeError, tdb_to_tt, tdb_to_utc, tt_to_tdb, utc_to_tdb
-from spicekit import LEAP_SECONDS, LoadedKernels, write_lsk
+from helpers.spicekit import LEAP_SECONDS, LoadedKernels, write_lsk
+from marsrelay.errors import TimeError
+from marsrelay.geometry.time import (
+    posix_to_tdb,
+    tdb_to_posix,
+    tdb_to_tt,
+    tdb_to_utc,
+    tt_to_tdb,
+    utc_to_tdb,
+)
 
 N_RANDOM = 1000
 MICROSECOND_S = 1e-6
@@ -209,3 +217,21 @@ def test_bad_string_inside_an_array_is_named():
 def test_leap_day_accepted():
     tt = tdb_to_tt(utc_to_tdb(["2028-02-28T00:00:00Z", "2028-02-29T00:00:00Z", "2028-03-01"]))
     assert np.diff(tt) == pytest.approx([86400.0, 86400.0], abs=1e-6)
+
+
+def test_posix_seconds_match_str2et_and_skip_leap_seconds(lsk):
+    # POSIX counts UTC seconds without leap seconds (IEEE Std 1003.1, "Seconds Since the
+    # Epoch"): day = p // 86400 after 1970-01-01, second of day = p % 86400.
+    rng = np.random.default_rng(1970)
+    p = rng.integers(63_072_000, 2_524_608_000, 500)  # 1972 .. 2050
+    days, sod = np.divmod(p, 86400)
+    ymd = np.datetime64("1970-01-01") + days.astype("timedelta64[D]")
+    strings = [f"{d}T{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+               for d, s in zip(ymd.astype(str), sod, strict=True)]
+    ref = np.array([sp.str2et(s) for s in strings])
+    assert np.abs(posix_to_tdb(p) - ref).max() < MICROSECOND_S
+    assert np.abs(tdb_to_posix(ref) - p).max() < MICROSECOND_S
+    # 2016-12-31T23:59:59 and 2017-01-01T00:00:00 are consecutive counts, 2 SI s apart
+    p59 = 1_483_228_799
+    assert posix_to_tdb(p59 + 1) - posix_to_tdb(p59) == pytest.approx(2.0, abs=1e-6)
+    assert posix_to_tdb(p59) == pytest.approx(sp.str2et("2016-12-31T23:59:59"), abs=1e-6)

@@ -38,3 +38,7 @@ J2000_JD: float = 2451545.0
 #: WGS84 ellipsoid (NIMA TR8350.2): equatorial radius km and flattening.
 WGS84_A_KM: float = 6378.137
 WGS84_F: float = 1.0 / 298.257223563
+
+#: Elevation mask of landers and stations when a scenario gives none, deg (the value
+#: spec/scenario.md shows; the same default for MarsSite, EarthStation and scenario files).
+DEFAULT_ELEVATION_MASK_DEG: float = 10.0

@@ -1,47 +1,73 @@
-"""The whole chain on one scenario: contacts -> links -> schedule -> simulation -> report.
+"""The planning chain on one scenario, for the CLI, the sweep, the report and the service alike.
 
-``marsrelay run`` is a thin wrapper around :func:`run_pipeline`; the Python API gives the same
-numbers. Each stage writes its own files into the run directory (atomically):
+Each stage is a function ``run(scenario, upstream results, config) -> Result`` that neither
+prints nor writes (progress goes through a callback)::
 
-=====================  ==========================================================
-stage                  files
-=====================  ==========================================================
-scenario               ``scenario.json``
-contacts               ``contacts.csv``, ``contacts.parquet``, ``conjunction.csv``
-links                  ``volumes_per_sol.csv`` (and the link columns of ``contacts.*``)
-schedule               ``schedule.csv``, ``schedule_sols.csv``
-simulation             ``bundles.parquet``, ``delivery.csv``, ``latency.csv``, ``buffers.csv``
-report                 ``report.html``
-=====================  ==========================================================
+    contacts.run(scenario)                                   -> ContactsResult
+    links.run(scenario, contacts)                            -> LinkedContacts
+    schedule.run(scenario, links)                            -> Schedule
+    simulation.run(scenario, links, schedule)                -> SimulationResult
+
+:func:`run` chains them (up to a chosen stage) into a :class:`RunResult`; :func:`run_variants`
+runs the same scenario without a partner's assets; :func:`write_run_folder` writes results
+into a run folder as one transaction (:mod:`marsrelay.rundir.folder`) with the report; and
+:func:`run_folders` turns command-line inputs (run folders, scenario files or built-in names)
+into run folders for the report and the comparison, running scenarios as needed.
 
 Worked example::
 
     >>> from marsrelay.scenario import load_scenario
-    >>> from marsrelay.pipeline import run_pipeline
-    >>> result = run_pipeline(load_scenario("exomars-2030"), "out")  # doctest: +SKIP
-    >>> result.report_path  # doctest: +SKIP
-    PosixPath('out/report.html')
+    >>> from marsrelay import pipeline
+    >>> result = pipeline.run(load_scenario("exomars-2030"))  # doctest: +SKIP
+    >>> pipeline.write_run_folder("out", result)                # doctest: +SKIP
+    PosixPath('out')
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Literal, TypeVar
 
-import numpy as np
-
-from marsrelay.contacts import ContactTable, find_contacts, write_contacts
-from marsrelay.geometry.time import tdb_to_utc
+from marsrelay import contacts as contacts_stage
+from marsrelay import links as links_stage
+from marsrelay import schedule as schedule_stage
+from marsrelay import simulation as simulation_stage
+from marsrelay.config import ScheduleConfig
+from marsrelay.contacts import ContactsConfig, ContactsResult
+from marsrelay.errors import InputError
 from marsrelay.io import atomic_write_text
-from marsrelay.links.compute import LinkedContacts, run_links
-from marsrelay.report import write_report
-from marsrelay.schedule.run import run_schedule
-from marsrelay.simulation.run import run_simulation
+from marsrelay.links import LinkedContacts
+from marsrelay.progress import ProgressCallback
+from marsrelay.report.html import write_report
+from marsrelay.rundir import schema
+from marsrelay.rundir.folder import RunFolderWriter, check_run_folder, write_run_record
+from marsrelay.rundir.tables import OutputTable, write_table
+from marsrelay.scenario import Scenario, builtin_scenario_names, load_scenario
+from marsrelay.schedule import Schedule
+from marsrelay.simulation import ContactPlan, SimulationResult
 
-__all__ = ["RunResult", "StageTiming", "conjunction_windows", "run_pipeline"]
+__all__ = [
+    "STAGES",
+    "RunResult",
+    "Stage",
+    "StageTiming",
+    "Variant",
+    "fill_run_folder",
+    "run",
+    "run_folders",
+    "run_on_plan",
+    "run_variants",
+    "write_run_folder",
+]
+
+Stage = Literal["contacts", "links", "schedule", "simulation"]
+#: The stages in order.
+STAGES: tuple[Stage, ...] = ("contacts", "links", "schedule", "simulation")
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -52,89 +78,189 @@ class StageTiming:
     seconds: float
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunResult:
-    """Everything one run produced (the files are in ``out_dir``)."""
+    """What one run of the chain produced (None for stages it did not run)."""
 
-    scenario: Any
-    out_dir: Path
-    contacts: ContactTable
-    linked: LinkedContacts
-    schedule: Any
-    simulation: Any
-    report_path: Path | None
-    timings: list[StageTiming] = field(default_factory=list)
+    scenario: Scenario
+    contacts: ContactsResult | None = None
+    links: LinkedContacts | None = None
+    schedule: Schedule | None = None
+    simulation: SimulationResult | None = None
+    timings: tuple[StageTiming, ...] = ()
 
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """The stages that ran, in order."""
+        done = {"contacts": self.contacts, "links": self.links, "schedule": self.schedule,
+                "simulation": self.simulation}
+        return tuple(s for s in STAGES if done[s] is not None)
 
-def conjunction_windows(scenario: Any) -> list[tuple[float, float]]:
-    """TDB intervals inside the scenario span when the Sun-Earth-Mars angle is below
-    ``scenario.conjunction_sep_deg`` (Earth links blocked)."""
-    from marsrelay.contacts.earth import conjunction_free
-    from marsrelay.contacts.earth_tables import EarthMarsTables
-
-    t0, t1 = float(scenario.start_tdb_s), float(scenario.end_tdb_s)
-    if scenario.conjunction_sep_deg <= 0:
-        return []
-    tables = EarthMarsTables(t0, t1, scenario.rotation, scenario.ephemeris)
-    free = conjunction_free(tables, t0, t1, scenario.conjunction_sep_deg)
-    starts, ends = np.asarray(free.start, dtype=float), np.asarray(free.end, dtype=float)
-    order = np.argsort(starts)
-    blocked: list[tuple[float, float]] = []
-    cursor = t0
-    for a, b in zip(starts[order], ends[order], strict=True):
-        if a > cursor:
-            blocked.append((cursor, float(a)))
-        cursor = max(cursor, float(b))
-    if cursor < t1:
-        blocked.append((cursor, t1))
-    return blocked
+    def tables(self) -> tuple[OutputTable, ...]:
+        """Every table of the run folder; a later stage's version of a table (``contacts``
+        with the link columns) replaces an earlier one."""
+        by_name: dict[str, OutputTable] = {}
+        for result in (self.contacts, self.links, self.schedule, self.simulation):
+            if result is not None:
+                for table in result.tables():
+                    by_name[table.spec.name] = table
+        return tuple(by_name.values())
 
 
-def _write_conjunction(scenario: Any, out_dir: Path) -> list[tuple[float, float]]:
-    blocked = conjunction_windows(scenario)
-    lines = ["start_utc,end_utc,duration_s,threshold_deg"]
-    for a, b in blocked:
-        lines.append(
-            f"{tdb_to_utc(a)},{tdb_to_utc(b)},{b - a:.3f},{scenario.conjunction_sep_deg:g}"
-        )
-    atomic_write_text(out_dir / "conjunction.csv", "\n".join(lines) + "\n")
-    return blocked
+@dataclass(frozen=True)
+class Variant:
+    """The scenario run without a partner's assets: the partner as given, the sub-folder it
+    is written to (``without-<partner>``), and its result."""
+
+    partner: str
+    folder: str
+    result: RunResult
 
 
-def run_pipeline(
-    scenario: Any,
-    out_dir: str | Path,
-    console: Any | None = None,
+def run(
+    scenario: Scenario,
     *,
-    report: bool = True,
-    progress: Callable[[str, int, int], None] | None = None,
+    until: Stage = "simulation",
+    contacts: ContactsConfig | None = None,
+    schedule: ScheduleConfig | None = None,
+    progress: ProgressCallback | None = None,
 ) -> RunResult:
-    """Run every stage on ``scenario`` and write their outputs into ``out_dir``.
+    """Run the stages of ``scenario`` in order, up to and including ``until``.
 
-    ``console`` (a rich Console) receives each stage's short summary; ``progress`` is passed
-    to the contact search (``progress(description, completed, total)``).
+    ``contacts`` and ``schedule`` override how those stages run (search settings; another
+    solver or time limit); every other setting comes from the scenario's tables.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if until not in STAGES:
+        raise InputError(f"unknown stage {until!r}", allowed=", ".join(STAGES))
+    last = STAGES.index(until)
     timings: list[StageTiming] = []
 
-    def timed(stage: str, fn: Callable[[], Any]) -> Any:
-        t = time.perf_counter()
+    def timed(stage: str, fn: Callable[[], T]) -> T:
+        t0 = time.perf_counter()
         value = fn()
-        timings.append(StageTiming(stage, time.perf_counter() - t))
+        timings.append(StageTiming(stage, time.perf_counter() - t0))
         return value
 
-    atomic_write_text(out / "scenario.json", scenario.to_json())
-    contacts = timed("contacts", lambda: find_contacts(scenario, progress))
-    timed("conjunction", lambda: _write_conjunction(scenario, out))
-    linked = timed("links", lambda: run_links(scenario, contacts, out, console))
-    # contacts.* carry the link columns (rate_bps_mean, volume_bits) once links ran.
-    timed("contacts files", lambda: write_contacts(linked.contacts, out))
-    schedule = timed("schedule", lambda: run_schedule(scenario, linked.contacts, out, console))
-    simulation = timed(
-        "simulation", lambda: run_simulation(scenario, linked, out, console, schedule=schedule)
-    )
-    report_path = None
+    found = timed("contacts", lambda: contacts_stage.run(scenario, contacts, progress=progress))
+    linked = sched = sim = None
+    if last >= 1:
+        linked = timed("links", lambda: links_stage.run(scenario, found, progress=progress))
+    if last >= 2 and linked is not None:
+        lk = linked
+        sched = timed("schedule", lambda: schedule_stage.run(scenario, lk, schedule,
+                                                             progress=progress))
+    if last >= 3 and linked is not None:
+        lk, sc = linked, sched
+        sim = timed("simulation", lambda: simulation_stage.run(scenario, lk, sc,
+                                                               progress=progress))
+    return RunResult(scenario, found, linked, sched, sim, tuple(timings))
+
+
+def run_on_plan(scenario: Scenario, plan: ContactPlan, *,
+                progress: ProgressCallback | None = None) -> RunResult:
+    """The simulation stage alone on a ready contact plan (e.g. an ION plan)."""
+    t0 = time.perf_counter()
+    sim = simulation_stage.run_on_plan(scenario, plan, progress=progress)
+    return RunResult(scenario, simulation=sim,
+                     timings=(StageTiming("simulation", time.perf_counter() - t0),))
+
+
+def run_variants(
+    scenario: Scenario,
+    partners: Sequence[str],
+    *,
+    until: Stage = "simulation",
+    schedule: ScheduleConfig | None = None,
+    progress: ProgressCallback | None = None,
+) -> tuple[Variant, ...]:
+    """``scenario`` run without each partner's assets (an agency or a node name). Every
+    partner is checked before any work (a name that matches nothing raises InputError)."""
+    scenarios = [scenario.without(p) for p in partners]
+    return tuple(
+        Variant(p, sc.name.removeprefix(f"{scenario.name}-"),
+                run(sc, until=until, schedule=schedule, progress=progress))
+        for p, sc in zip(partners, scenarios, strict=True))
+
+
+def _write_result(folder: Path, result: RunResult) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(folder / schema.SCENARIO_JSON, result.scenario.to_json())
+    for table in result.tables():
+        write_table(folder, table)
+
+
+def fill_run_folder(
+    writer: RunFolderWriter,
+    result: RunResult,
+    *,
+    variants: Sequence[Variant] = (),
+    report: bool = True,
+    notes: Sequence[str] = (),
+) -> None:
+    """Write ``result`` (and each variant into its sub-folder) into an open run-folder
+    transaction, with ``report.html`` showing the runs side by side when ``report``. The
+    folder appears when the ``with`` block of ``writer`` ends without an error."""
+    writer.scenario_name = result.scenario.name
+    writer.stages = result.stages
+    writer.timings_s = {t.stage: t.seconds for t in result.timings}
+    writer.notes = list(notes)
+    _write_result(writer.path, result)
+    dirs = [writer.path]
+    for v in variants:
+        sub = writer.path / v.folder
+        _write_result(sub, v.result)
+        write_run_record(sub, v.result.scenario.name, v.result.stages,
+                         {t.stage: t.seconds for t in v.result.timings})
+        dirs.append(sub)
     if report:
-        report_path = timed("report", lambda: write_report([out], out / "report.html"))
-    return RunResult(scenario, out, contacts, linked, schedule, simulation, report_path, timings)
+        # the report reads complete run folders: record the run before reading it
+        write_run_record(writer.path, writer.scenario_name, writer.stages, writer.timings_s)
+        write_report(dirs, writer.path / schema.REPORT_HTML)
+
+
+def write_run_folder(
+    out_dir: str | Path,
+    result: RunResult,
+    *,
+    variants: Sequence[Variant] = (),
+    report: bool = True,
+    notes: Sequence[str] = (),
+) -> Path:
+    """Write ``result`` into ``out_dir`` as one transaction (see :func:`fill_run_folder`).
+
+    Raises :class:`~marsrelay.errors.RunFolderError` when ``out_dir`` is being written by
+    another run, is not writable, or is a folder that is not a marsrelay run. On any error the
+    previous content of ``out_dir`` stays as it was.
+    """
+    with RunFolderWriter(out_dir) as writer:
+        fill_run_folder(writer, result, variants=variants, report=report, notes=notes)
+    return writer.out_dir
+
+
+def run_folders(items: Sequence[str], work_dir: Path, *,
+                progress: ProgressCallback | None = None) -> list[Path]:
+    """Run folders for command-line inputs: each item is a run folder (checked complete), a
+    scenario ``.toml`` file or a built-in scenario name; scenarios are run (all stages) into
+    ``work_dir/<name>``. Raises InputError for an item that is none of these."""
+    if not items:
+        raise InputError("give at least one run folder or scenario")
+    out: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            check_run_folder(path, need=("contacts",))
+            out.append(path)
+            continue
+        if path.is_file() or item in builtin_scenario_names() or path.suffix == ".toml":
+            scenario = load_scenario(item)
+        else:
+            raise InputError(
+                "no such run folder, scenario file or built-in scenario", file=item,
+                allowed="an existing run folder or .toml file, or one of: "
+                + ", ".join(builtin_scenario_names()))
+        target = work_dir / scenario.name
+        k = 2
+        while target in out:
+            target, k = work_dir / f"{scenario.name}-{k}", k + 1
+        out.append(write_run_folder(target, run(scenario, progress=progress), report=False))
+    return out

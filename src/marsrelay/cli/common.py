@@ -1,87 +1,132 @@
-"""Shared pieces of the command line: consoles, the user-error guard, small parsers, the
-contact-search progress bar.
+"""Shared pieces of the command line: consoles, the one error path, the progress bar, small
+parsers and checks of options before any work starts.
 
-Every command body runs inside :func:`user_errors`, which turns bad user input
-(:class:`~marsrelay.errors.InputError` and the geometry modules' own ``ValueError`` subclasses)
-into one red line on stderr and exit code 2; with ``marsrelay --debug`` the traceback is printed
-first. Other exceptions are bugs and propagate with their traceback.
+Errors are handled in one place, :class:`MarsrelayGroup` (the root command's class):
+
+- a :class:`~marsrelay.errors.MarsrelayError` (bad input) -> one plain line on stderr naming the
+  file, field and allowed values, exit code 2;
+- an ``OSError`` (a file that cannot be read or written, a full disk) -> one line, exit 2;
+- Ctrl-C or SIGTERM -> "interrupted", exit 130 or 143 (run folders keep their previous run);
+- anything else is a bug -> "please report", exit 1.
+
+``marsrelay --debug ...`` prints the traceback before the line in every case.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.text import Text
+from typer.core import TyperGroup
 
-from marsrelay.errors import InputError
-from marsrelay.geometry.ephemeris import EphemerisCoverageError
-from marsrelay.geometry.orbits import TrajectoryError
-from marsrelay.geometry.time import TimeError, utc_to_tdb
+from marsrelay.errors import InputError, MarsrelayError
+from marsrelay.geometry.time import utc_to_tdb
 
 __all__ = [
-    "USER_ERRORS",
     "CliState",
+    "MarsrelayGroup",
+    "check_output_file",
     "console",
-    "contacts_progress",
     "err_console",
     "parse_utc_option",
-    "user_errors",
+    "stage_progress",
 ]
 
-#: Exceptions that mean "the user's input is wrong" (exit code 2, one line).
-USER_ERRORS: tuple[type[Exception], ...] = (
-    InputError,
-    EphemerisCoverageError,
-    TrajectoryError,
-    TimeError,
-)
-
-#: Results go to stdout, errors to stderr (rich consoles follow sys.stdout/sys.stderr).
+#: Results go to stdout, errors and progress to stderr (rich consoles follow sys.stdout/err).
 console = Console()
 err_console = Console(stderr=True)
 
+ISSUES_URL = "https://github.com/marsrelay/marsrelay/issues"
 
-@dataclass(frozen=True)
+
+@dataclass
 class CliState:
-    """Global options, stored in the root typer context's ``obj``."""
+    """Global options (the root context's ``obj``) and what to say if interrupted."""
 
     debug: bool = False
+    interrupt_note: str = ""
 
 
-def _debug(ctx: typer.Context | None) -> bool:
-    root = ctx.find_root() if ctx is not None else None
-    state = root.obj if root is not None else None
-    return bool(getattr(state, "debug", False))
+class Interrupted(BaseException):
+    """SIGTERM received (SIGINT arrives as KeyboardInterrupt)."""
 
 
-@contextmanager
-def user_errors(ctx: typer.Context | None) -> Iterator[None]:
-    """Run a command body; user errors become one red line on stderr and exit code 2.
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted()
 
-    Use as ``with user_errors(ctx): ...`` inside every command (``ctx: typer.Context`` is a
-    parameter of the command). With ``--debug`` the traceback is printed before the line.
-    """
-    try:
-        yield
-    except USER_ERRORS as exc:
-        if _debug(ctx):
+
+def _state(ctx: typer.Context) -> CliState:
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, CliState) else CliState()
+
+
+def _error_line(text: str) -> None:
+    line = " ".join(text.split())  # one line, whatever the message held
+    err_console.print(Text(f"error: {line}", style="red"), soft_wrap=True, highlight=False)
+
+
+class MarsrelayGroup(TyperGroup):
+    """The root command: turns every exception into the exit codes of the module docstring."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        previous = signal.getsignal(signal.SIGTERM)
+        try:
+            signal.signal(signal.SIGTERM, _on_sigterm)
+        except ValueError:  # not the main thread (e.g. a test runner's worker)
+            previous = None
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except MarsrelayError as exc:
+            self._debug_traceback(ctx)
+            for each in exc.errors or (exc,):
+                _error_line(str(each))
+            raise typer.Exit(code=2) from None
+        except OSError as exc:
+            self._debug_traceback(ctx)
+            where = f"{exc.filename}: " if exc.filename else ""
+            _error_line(f"{where}{exc.strerror or exc}")
+            raise typer.Exit(code=2) from None
+        except (KeyboardInterrupt, Interrupted) as exc:
+            self._debug_traceback(ctx)
+            note = _state(ctx).interrupt_note
+            kind = "SIGTERM" if isinstance(exc, Interrupted) else "Ctrl-C"
+            err_console.print(f"interrupted ({kind}){': ' + note if note else ''}",
+                              highlight=False, markup=False)
+            raise typer.Exit(code=143 if isinstance(exc, Interrupted) else 130) from None
+        except Exception as exc:
+            self._debug_traceback(ctx, always=False)
+            _error_line(
+                f"internal error ({type(exc).__name__}: {exc}). This is a bug in marsrelay: "
+                f"please report it at {ISSUES_URL} with the command you ran"
+                + ("" if _state(ctx).debug else " and the output of 'marsrelay --debug ...'"))
+            raise typer.Exit(code=1) from None
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+    @staticmethod
+    def _debug_traceback(ctx: typer.Context, always: bool = False) -> None:
+        if always or _state(ctx).debug:
             sys.stderr.write(traceback.format_exc())
-        line = " ".join(str(exc).split())  # one line, whatever the message held
-        err_console.print(Text(f"error: {line}", style="red"), soft_wrap=True, highlight=False)
-        raise typer.Exit(code=2) from None
 
 
 def parse_utc_option(text: str, option: str) -> float:
     """A UTC ISO 8601 option value -> TDB seconds past J2000 (InputError naming the option)."""
     try:
         return float(utc_to_tdb(text))
-    except TimeError:
+    except MarsrelayError:
         raise InputError(
             f"{text!r} is not a valid UTC time",
             field=option,
@@ -89,15 +134,32 @@ def parse_utc_option(text: str, option: str) -> float:
         ) from None
 
 
-@contextmanager
-def contacts_progress(
-    out: Console, label: str = "contact windows"
-) -> Iterator[Callable[[str, int, int], None]]:
-    """A transient progress bar on ``out`` for the contact search.
+def check_output_file(path: Path, option: str) -> Path:
+    """Check, before any work, that ``path`` can be written as a file (its folder exists or
+    can be made, it is not a folder, the folder is writable); InputError naming the option."""
+    text = str(path)
+    if not text.strip():
+        raise InputError("the file name is an empty string", field=option,
+                         allowed="a file path such as out/report.html")
+    if path.is_dir():
+        raise InputError("is a folder", file=text, field=option, allowed="a file path")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    import os
 
-    Yields the ``progress(description, completed, total)`` callback that
-    :func:`marsrelay.contacts.find_contacts` (and the pipeline) call as groups of pairs finish;
-    the bar reads ``"<label>: <description>"``, ``completed/total`` and the elapsed time (s).
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write into {parent}", file=text, field=option,
+                         allowed="a file in a folder you can write to")
+    return path
+
+
+@contextmanager
+def stage_progress(out: Console = err_console) -> Iterator[Callable[[str, int, int], None]]:
+    """A transient progress bar on ``out`` for the pipeline's stages.
+
+    Yields the ``progress(description, completed, total)`` callback the stages call; the bar
+    shows the description, ``completed/total`` and the elapsed time (s).
     """
     from rich.progress import (
         BarColumn,
@@ -110,10 +172,9 @@ def contacts_progress(
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     with Progress(*columns, console=out, transient=True) as bar:
-        task = bar.add_task(label, total=None)
+        task = bar.add_task("starting", total=None)
 
         def advance(description: str, completed: int, total: int) -> None:
-            bar.update(task, description=f"{label}: {description}", completed=completed,
-                       total=total)
+            bar.update(task, description=description, completed=completed, total=total)
 
         yield advance

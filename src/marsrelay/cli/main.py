@@ -1,27 +1,65 @@
-"""``marsrelay`` entry point: the shared typer ``app`` and the global options.
+"""``marsrelay`` entry point: the root ``app``, its global options, and every command,
+registered here in one place.
 
-Command modules live in ``marsrelay/cli/<group>.py``; each does ``from marsrelay.cli.main import
-app`` and registers its commands with ``@app.command()``. They are imported at the bottom of this
-file, one line per module: add yours there. Command bodies run inside
-:func:`marsrelay.cli.common.user_errors` (exit code 2 and one line for bad input).
+Command modules (``marsrelay/cli/<group>.py``) hold plain functions and never import this
+module; :data:`COMMANDS` below is the whole command line. Errors are handled once, by the root
+command's class (:class:`marsrelay.cli.common.MarsrelayGroup`): exit 2 and one line for bad
+input, exit 1 and "please report" for a bug, ``--debug`` for the traceback.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
 from marsrelay import __version__
-from marsrelay.cli.common import CliState, console
+from marsrelay.cli.common import CliState, MarsrelayGroup, console
+from marsrelay.cli.geometry import geometry_command
+from marsrelay.cli.report import compare_command, czml_command, report_command
+from marsrelay.cli.run import (
+    contacts_command,
+    links_command,
+    run_command,
+    schedule_command,
+    simulate_command,
+)
+from marsrelay.cli.scenarios import scenarios_command
+from marsrelay.cli.service import serve_command, service_app
+from marsrelay.cli.sweep import sweep_command
+
+__all__ = ["COMMANDS", "app"]
 
 app = typer.Typer(
     name="marsrelay",
+    cls=MarsrelayGroup,
     help="Plan and simulate the relay communications of Mars surface missions.",
     no_args_is_help=True,
     add_completion=False,
-    pretty_exceptions_show_locals=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
+
+#: Every command: name -> function (in the order ``marsrelay --help`` lists them).
+COMMANDS: dict[str, Callable[..., Any]] = {
+    "run": run_command,
+    "scenarios": scenarios_command,
+    "geometry": geometry_command,
+    "contacts": contacts_command,
+    "links": links_command,
+    "schedule": schedule_command,
+    "simulate": simulate_command,
+    "report": report_command,
+    "compare": compare_command,
+    "czml": czml_command,
+    "sweep": sweep_command,
+    "serve": serve_command,
+}
+
+for _name, _function in COMMANDS.items():
+    app.command(_name)(_function)
+app.add_typer(service_app, name="service")
 
 
 def _print_version(value: bool) -> None:
@@ -33,28 +71,11 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def main(
     ctx: typer.Context,
-    debug: Annotated[
-        bool, typer.Option("--debug", help="Show tracebacks for input errors.")
-    ] = False,
-    version: Annotated[
-        bool,
-        typer.Option("--version", help="Print the version and exit.", is_eager=True,
-                     callback=_print_version),
-    ] = False,
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="Print the traceback of any error.")] = False,
+    version: Annotated[bool, typer.Option(
+        "--version", help="Print the version and exit.", is_eager=True,
+        callback=_print_version)] = False,
 ) -> None:
     """Plan and simulate the relay communications of Mars surface missions."""
     ctx.obj = CliState(debug=debug)
-
-
-# Command modules (each registers its commands on ``app``): one import per module.
-from marsrelay.cli import compare as _compare  # noqa: E402, F401
-from marsrelay.cli import contacts as _contacts  # noqa: E402, F401
-from marsrelay.cli import czml as _czml  # noqa: E402, F401
-from marsrelay.cli import geometry as _geometry  # noqa: E402, F401
-from marsrelay.cli import links as _links  # noqa: E402, F401
-from marsrelay.cli import report as _report  # noqa: E402, F401
-from marsrelay.cli import run as _run  # noqa: E402, F401
-from marsrelay.cli import scenarios as _scenarios  # noqa: E402, F401
-from marsrelay.cli import schedule as _schedule  # noqa: E402, F401
-from marsrelay.cli import simulate as _simulate  # noqa: E402, F401
-from marsrelay.cli import sweep as _sweep  # noqa: E402, F401

@@ -1,4 +1,11 @@
-"""``marsrelay run SCENARIO --out DIR``: run the pipeline's stages in order, write the outputs."""
+"""The commands that run the planning chain into a run folder: ``run`` (every stage, the
+report, the side-by-side without partners), and ``contacts``, ``schedule``, ``simulate`` (the
+chain up to that stage). ``links`` prints the link figures without writing files.
+
+Every one of them checks its options and takes the run folder's lock before any work, writes
+into a temporary sibling and swaps it in whole at the end (:mod:`marsrelay.rundir.folder`):
+an interrupted or failed run leaves the previous run in ``--out`` as it was.
+"""
 
 from __future__ import annotations
 
@@ -7,102 +14,200 @@ from typing import Annotated
 
 import typer
 
-from marsrelay.cli.common import console, contacts_progress, user_errors
-from marsrelay.cli.geometry import print_geometry
-from marsrelay.cli.main import app
+from marsrelay import pipeline
+from marsrelay.cli.common import CliState, console, stage_progress
+from marsrelay.cli.summaries import (
+    comparison_table,
+    print_contacts,
+    print_geometry,
+    print_links,
+    print_run,
+)
 from marsrelay.errors import InputError
-from marsrelay.geometry.snapshot import geometry_snapshot
-from marsrelay.io import atomic_write_text
-from marsrelay.scenario import load_scenario
+from marsrelay.links import build_link_model
+from marsrelay.pipeline import Stage
+from marsrelay.report.compare import compare_runs
+from marsrelay.rundir.folder import RunFolderWriter
+from marsrelay.scenario import Scenario, load_scenario
+
+__all__ = [
+    "contacts_command",
+    "links_command",
+    "run_command",
+    "schedule_command",
+    "simulate_command",
+]
+
+ScenarioArg = Annotated[str, typer.Argument(help="Built-in scenario name or TOML file.")]
+OutOption = Annotated[Path, typer.Option(
+    "--out", help="Run folder to write (created, or replaced whole if it holds an earlier "
+    "run).")]
 
 
-def _write_text(path: Path, text: str) -> None:
-    try:
-        atomic_write_text(path, text)
-    except OSError as exc:
-        raise InputError(
-            f"cannot write {path}: {exc.strerror}",
-            field="--out",
-            allowed="a folder you can write to",
-        ) from None
+def _note_interrupt(ctx: typer.Context, out: Path) -> None:
+    state = ctx.find_root().obj
+    if isinstance(state, CliState):
+        state.interrupt_note = f"nothing written; {out} keeps what it held before"
 
 
-def _run_stages(sc, out: Path, report: bool = True):
-    from marsrelay.pipeline import run_pipeline
+def _wrote(writer: RunFolderWriter) -> None:
+    files = sorted(p.name for p in writer.out_dir.iterdir() if p.is_file())
+    console.print(f"Wrote {len(files)} files into {writer.out_dir}: {', '.join(files)}",
+                  highlight=False, markup=False, soft_wrap=True)
 
-    with contacts_progress(console, "contacts") as progress:
-        return run_pipeline(sc, out, console, progress=progress, report=report)
+
+def _run_to(ctx: typer.Context, scenario: Scenario, out: Path, until: Stage, *,
+            schedule_solver: str | None = None,
+            time_limit_s: float | None = None) -> pipeline.RunResult:
+    """Run the chain up to ``until`` into the run folder ``out``; prints the summaries."""
+    config = None
+    if schedule_solver is not None or time_limit_s is not None:
+        update = {k: v for k, v in (("solver", schedule_solver),
+                                    ("time_limit_s", time_limit_s)) if v is not None}
+        config = scenario.schedule.model_copy(update=update)
+    _note_interrupt(ctx, out)
+    with RunFolderWriter(out) as writer, stage_progress() as progress:
+        result = pipeline.run(scenario, until=until, schedule=config, progress=progress)
+        pipeline.fill_run_folder(writer, result, report=False)
+    print_run(result)
+    _wrote(writer)
+    return result
 
 
-def _print_run(result) -> None:
-    from rich.table import Table
+def contacts_command(ctx: typer.Context, scenario: ScenarioArg,
+                     out: OutOption = Path("out")) -> None:
+    """Find every window in which two nodes of SCENARIO can talk (contacts and conjunction
+    tables, CSV and Parquet)."""
+    sc = load_scenario(scenario)
+    result = _run_to(ctx, sc, out, "contacts")
+    assert result.contacts is not None
+    print_contacts(result.contacts.contacts, sc.duration_s)
 
-    table = Table(title="Run", show_edge=False)
-    table.add_column("stage")
-    table.add_column("time (s)", justify="right")
-    for t in result.timings:
-        table.add_row(t.stage, f"{t.seconds:.2f}")
-    console.print(table)
-    files = sorted(p.name for p in result.out_dir.iterdir() if p.is_file())
-    console.print(
-        f"Wrote {len(files)} files into {result.out_dir}: {', '.join(files)}", highlight=False
+
+def links_command(
+    scenario: ScenarioArg,
+    show_all: Annotated[bool, typer.Option(
+        "--all", help="Print every row of the per-sol and per-day tables.")] = False,
+) -> None:
+    """Data rate and volume of every contact: per sol per lander, per orbiter, Earth per day
+    (printed; 'marsrelay run' writes them into a run folder)."""
+    sc = load_scenario(scenario)
+    build_link_model(sc)  # check [links] before the (slower) contact search
+    with stage_progress() as progress:
+        result = pipeline.run(sc, until="links", progress=progress)
+    assert result.links is not None
+    print_links(result.links, show_all)
+
+
+def schedule_command(
+    ctx: typer.Context,
+    scenario: ScenarioArg,
+    out: OutOption = Path("out"),
+    solver: Annotated[str | None, typer.Option(
+        "--solver", help="cpsat (optimal) or greedy; default: the scenario's.")] = None,
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", min=0.001, help="CP-SAT time limit, s.")] = None,
+) -> None:
+    """Relay pass plan for SCENARIO: contacts, links and the schedule tables in --out."""
+    if solver is not None and solver not in ("cpsat", "greedy"):
+        raise InputError(f"unknown solver {solver!r}", field="--solver", allowed="cpsat, greedy")
+    _run_to(ctx, load_scenario(scenario), out, "schedule", schedule_solver=solver,
+            time_limit_s=time_limit)
+
+
+def simulate_command(
+    ctx: typer.Context,
+    scenario: ScenarioArg,
+    out: OutOption = Path("out"),
+    ion: Annotated[Path | None, typer.Option(
+        "--ion", help="Simulate this ION contact plan (ionadmin commands) instead of computing "
+                      "contacts.")] = None,
+    node: Annotated[list[str] | None, typer.Option(
+        "--node", metavar="NUMBER=NAME",
+        help="ION node NUMBER stands for scenario node NAME (repeatable; adds to and "
+             "overrides the scenario's \\[ion.nodes]).")] = None,
+    export_ion: Annotated[Path | None, typer.Option(
+        "--export-ion", help="Also write the contact plan used as an ION plan to this file.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", min=0, help="Override the scenario's simulation seed.")] = None,
+) -> None:
+    """Simulate SCENARIO's traffic through its contacts (Contact Graph Routing): contacts,
+    links, schedule and the simulation tables in --out."""
+    from marsrelay.simulation import ContactPlan
+    from marsrelay.simulation.ion import (
+        parse_node_options,
+        read_ion,
+        scenario_node_map,
+        write_ion,
     )
-    if result.report_path is not None:
-        console.print(f"Report: {result.report_path}", highlight=False)
+
+    node_options = parse_node_options(node or [])
+    sc = load_scenario(scenario)
+    if seed is not None:
+        sc = sc.with_overrides(simulation=sc.simulation.model_copy(update={"seed": seed}))
+    ion_numbers = {name: n for n, name in scenario_node_map(sc, node_options).items()}
+    if ion is None:
+        result = _run_to(ctx, sc, out, "simulation")
+        assert result.links is not None
+        plan = ContactPlan.from_contact_table(result.links.contacts, sc, sc.simulation)
+    else:
+        reading = read_ion(ion, scenario=sc, nodes=node_options)
+        plan, ion_numbers = reading.plan, dict(reading.node_numbers)
+        console.print(f"{ion}: {reading.summary()}", highlight=False, markup=False)
+        _note_interrupt(ctx, out)
+        with RunFolderWriter(out) as writer, stage_progress() as progress:
+            result = pipeline.run_on_plan(sc, plan, progress=progress)
+            pipeline.fill_run_folder(writer, result, report=False,
+                                     notes=[f"contact plan: {ion}"])
+        print_run(result)
+        _wrote(writer)
+    if export_ion is not None:
+        exported = write_ion(export_ion, plan, node_numbers=ion_numbers)
+        console.print(f"Wrote {export_ion}: {exported.summary()}", highlight=False,
+                      markup=False)
 
 
-@app.command("run")
 def run_command(
     ctx: typer.Context,
-    scenario: Annotated[str, typer.Argument(help="Built-in scenario name or TOML file.")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder (created if needed).")] = Path(
-        "out"
-    ),
-    without: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--without",
-            help="Also run the mission without this partner's assets (an agency such as NASA, "
-            "or a node name) and compare side by side; repeatable. Default: the scenario's "
-            "compare_without list.",
-        ),
-    ] = None,
-    no_compare: Annotated[
-        bool, typer.Option("--no-compare", help="Run the scenario alone, no side-by-side.")
-    ] = False,
+    scenario: ScenarioArg,
+    out: OutOption = Path("out"),
+    without: Annotated[list[str] | None, typer.Option(
+        "--without",
+        help="Also run the mission without this partner's assets (an agency such as NASA, or "
+        "a node name) and compare side by side; repeatable. Default: the scenario's "
+        "compare_without list.")] = None,
+    no_compare: Annotated[bool, typer.Option(
+        "--no-compare", help="Run the scenario alone, no side-by-side.")] = False,
 ) -> None:
-    """Run every stage on SCENARIO and write the results into --out.
+    """Run every stage on SCENARIO and write the results and report.html into --out.
 
     Stages, in order: contacts, links, schedule, simulation, report. With partners to compare
-    (``--without``, or the scenario's ``compare_without``), each variant runs into
-    ``OUT/without-<partner>/`` and the report and console show the side-by-side.
+    (--without, or the scenario's compare_without), each variant runs into
+    OUT/without-<partner>/ and the report and console show the side-by-side.
     """
-    with user_errors(ctx):
-        sc = load_scenario(scenario)
-        partners = [] if no_compare else list(without or sc.compare_without)
-        variants = [sc.without(p) for p in partners]  # bad partner names fail before any work
-        # Written here first as the fail-fast check of --out (exit 2 before any work);
-        # run_pipeline writes the same file again as part of the library API.
-        _write_text(out / "scenario.json", sc.to_json())
-        print_geometry(geometry_snapshot(sc, sc.start_tdb_s))
-        result = _run_stages(sc, out, report=not variants)
-        _print_run(result)
-        if variants:
-            _run_variants(sc, out, partners, variants)
-
-
-def _run_variants(sc, out: Path, partners: list[str], variants: list) -> None:
-    from marsrelay.cli.compare import comparison_table
-    from marsrelay.pipeline import run_pipeline
-    from marsrelay.report import write_report
-    from marsrelay.report.compare import compare_runs
-
-    dirs = [out]
-    for partner, variant in zip(partners, variants, strict=True):
-        vdir = out / variant.name.removeprefix(f"{sc.name}-")
-        console.print(f"[bold]Without {partner}[/bold] -> {vdir}", highlight=False)
-        run_pipeline(variant, vdir, None, report=False)
-        dirs.append(vdir)
-    console.print(comparison_table(compare_runs(dirs)))
-    report = write_report(dirs, out / "report.html")
-    console.print(f"Report (with the side-by-side): {report}", highlight=False)
+    sc = load_scenario(scenario)
+    partners = [] if no_compare else list(without or sc.compare_without)
+    for p in partners:
+        sc.without(p)  # a partner that matches nothing fails before any work
+    print_geometry(sc.geometry_at(sc.start_tdb_s))
+    _note_interrupt(ctx, out)
+    with RunFolderWriter(out) as writer:
+        with stage_progress() as progress:
+            result = pipeline.run(sc, progress=progress)
+        print_run(result)
+        variants: tuple[pipeline.Variant, ...] = ()
+        if partners:
+            with stage_progress() as progress:
+                variants = pipeline.run_variants(sc, partners, progress=progress)
+        pipeline.fill_run_folder(writer, result, variants=variants)
+    _wrote(writer)
+    if variants:
+        dirs = [writer.out_dir, *(writer.out_dir / v.folder for v in variants)]
+        for v in variants:
+            console.print(f"Without {v.partner} -> {writer.out_dir / v.folder}",
+                          highlight=False, markup=False, soft_wrap=True)
+        console.print(comparison_table(compare_runs(dirs)))
+    side = " (with the side-by-side)" if variants else ""
+    console.print(f"Report{side}: {writer.out_dir / 'report.html'}", highlight=False,
+                  markup=False, soft_wrap=True)

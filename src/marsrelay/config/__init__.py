@@ -4,9 +4,10 @@ Each section is a pydantic model (``extra="forbid"``, every field defaulted) own
 that reads it; :mod:`marsrelay.scenario` embeds them under the top-level tables of the same name.
 """
 
+from marsrelay.config.ion import IonConfig
 from marsrelay.config.links import LinksConfig
 from marsrelay.config.schedule import ScheduleConfig
 from marsrelay.config.simulation import SimulationConfig
 from marsrelay.config.traffic import TrafficConfig
 
-__all__ = ["LinksConfig", "ScheduleConfig", "SimulationConfig", "TrafficConfig"]
+__all__ = ["IonConfig", "LinksConfig", "ScheduleConfig", "SimulationConfig", "TrafficConfig"]

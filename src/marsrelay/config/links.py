@@ -1,12 +1,29 @@
-"""The ``[links]`` table of a scenario file: settings of the links stage (radios, rates, margins).
+"""The ``[links]`` table of a scenario file: settings of the links stage (radios, rates, margins,
+the Proximity-1 session and the adaptive rate).
 
-Every key is optional; defaults come from :mod:`marsrelay.links.catalogue` (sources cited there).
-Example::
+Every key is optional; defaults come from :mod:`marsrelay.links.catalogue` (sources cited there)
+and are resolved by :func:`marsrelay.links.model.build_link_model`. Example::
 
     [links]
     adr = true                       # adaptive data rate on proximity links (radios permitting)
-    proximity_margin_db = 3.0
+    proximity_margin_db = 3.0        # fixed-rate passes (default: catalogue margin policy)
+    earth_margin_db = 3.0            # default: 3 dB at X band, 4 dB at Ka band
     earth_band = "x"                 # "x" or "ka"
+    ideal = false                    # true: no hail, framing, ARQ or ADR lag (capacity only)
+
+    [links.adaptive_rate]            # Electra ADR
+    update_interval_s = 10.0
+    lag_s = 5.0
+    margin_db = 0.9                  # default: where a full frame meets FER 1e-4
+
+    [links.proximity_protocol]       # CCSDS Proximity-1 session and framing
+    frame_data_octets = 2043
+    arq = true                       # sequence-controlled (go-back-N) delivery
+    hail_s = 10.0                    # default: from the timings below
+    carrier_only_hail_s = 1.0
+    carrier_only_comm_change_s = 0.0
+    acquisition_idle_s = 1.0
+    tail_idle_s = 0.5
 
     [links.radios.electra-lite]      # override catalogue values of one radio type
     tx_power_w = 8.5
@@ -21,14 +38,22 @@ Example::
 
 Numbers are checked when the links stage starts (:func:`marsrelay.links.model.build_link_model`),
 which raises :class:`marsrelay.errors.InputError` naming the key, e.g.
-``links.radios.electra.tx_power_w``, and what is allowed.
+``links.radios.electra.tx_power_w``, and what is allowed. Unknown keys are refused when the
+scenario loads, naming the nearest known key.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["LinksConfig", "RadioOverride", "SpacecraftOverride", "StationOverride"]
+__all__ = [
+    "AdaptiveRateConfig",
+    "LinksConfig",
+    "ProximityProtocolConfig",
+    "RadioOverride",
+    "SpacecraftOverride",
+    "StationOverride",
+]
 
 
 class RadioOverride(BaseModel):
@@ -44,6 +69,7 @@ class RadioOverride(BaseModel):
     required_ebn0_db: float | None = None
     adr: bool | None = None
     circuit_loss_db: float | None = None
+    suppressed_carrier: bool | None = None
 
 
 class SpacecraftOverride(BaseModel):
@@ -72,6 +98,35 @@ class StationOverride(BaseModel):
     zenith_noise_temp_k: float | None = None
 
 
+class AdaptiveRateConfig(BaseModel):
+    """``[links.adaptive_rate]``: the adaptive data rate's decisions (None: catalogue value)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    update_interval_s: float | None = Field(None, description="seconds between rate decisions")
+    lag_s: float | None = Field(
+        None, description="age of the link measurement a decision uses, s"
+    )
+    margin_db: float | None = Field(None, description="margin kept at each rate decision, dB")
+
+
+class ProximityProtocolConfig(BaseModel):
+    """``[links.proximity_protocol]``: Proximity-1 framing, ARQ and session timings (None:
+    catalogue value)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    frame_data_octets: int | None = Field(None, description="data field per frame, 1..2043")
+    arq: bool = Field(True, description="sequence-controlled (go-back-N) delivery")
+    hail_s: float | None = Field(
+        None, description="pass start to first data frame, s (default: from the timings)"
+    )
+    carrier_only_hail_s: float | None = None
+    carrier_only_comm_change_s: float | None = None
+    acquisition_idle_s: float | None = None
+    tail_idle_s: float | None = None
+
+
 class LinksConfig(BaseModel):
     """Settings read from the scenario's ``[links]`` table (unknown keys are an error)."""
 
@@ -81,11 +136,18 @@ class LinksConfig(BaseModel):
     fixed_rate_bps: float | None = Field(
         None, description="fixed proximity rate, bps (default: best single rate of each pass)"
     )
-    proximity_margin_db: float = Field(3.0, description="required margin on UHF links, dB")
+    ideal: bool = Field(
+        False, description="capacity only: no hail, framing, ARQ or adaptive-rate lag"
+    )
+    proximity_margin_db: float | None = Field(
+        None, description="margin of fixed-rate UHF passes, dB (default: margin policy)"
+    )
     proximity_other_losses_db: float = Field(
         2.0, description="polarisation, multipath and pointing losses on UHF links, dB"
     )
-    earth_margin_db: float = Field(3.0, description="required margin on Earth links, dB")
+    earth_margin_db: float | None = Field(
+        None, description="required margin on Earth links, dB (default: by band)"
+    )
     earth_other_losses_db: float = Field(
         0.5, description="pointing and polarisation losses on Earth links, dB"
     )
@@ -94,6 +156,8 @@ class LinksConfig(BaseModel):
     earth_sample_step_s: float = Field(60.0, description="sampling step in Earth passes, s")
     default_lander_radio: str = Field("electra-lite", description="radio of landers naming none")
     default_orbiter_radio: str = Field("electra", description="radio of orbiters naming none")
+    adaptive_rate: AdaptiveRateConfig = Field(default_factory=AdaptiveRateConfig)
+    proximity_protocol: ProximityProtocolConfig = Field(default_factory=ProximityProtocolConfig)
     radios: dict[str, RadioOverride] = Field(default_factory=dict)
     spacecraft: dict[str, SpacecraftOverride] = Field(default_factory=dict)
     stations: dict[str, StationOverride] = Field(default_factory=dict)

@@ -21,10 +21,8 @@ import math
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -38,16 +36,16 @@ from marsrelay.contacts.proximity import ProximityCriterion
 from marsrelay.contacts.table import ContactTable
 from marsrelay.errors import InputError
 from marsrelay.geometry.orbits import Trajectory
+from marsrelay.progress import ProgressCallback
+from marsrelay.scenario import LanderSpec, OrbiterSpec, Scenario
 
 __all__ = [
-    "ProgressCallback",
     "default_workers",
     "find_contacts",
     "scenario_trajectories",
+    "search_contacts",
 ]
 
-#: ``progress(description, completed, total)``: called as the search advances.
-ProgressCallback = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -59,7 +57,7 @@ class _Kind:
     domains: Intervals
 
 
-def scenario_trajectories(scenario: Any) -> tuple[list[Trajectory], list[MotionBounds]]:
+def scenario_trajectories(scenario: Scenario) -> tuple[list[Trajectory], list[MotionBounds]]:
     """Each orbiter's trajectory and motion bounds over the scenario's span.
 
     Raises :class:`~marsrelay.errors.InputError` if a trajectory does not cover the span or
@@ -86,8 +84,8 @@ def scenario_trajectories(scenario: Any) -> tuple[list[Trajectory], list[MotionB
     return trajectories, motion
 
 
-def _blackouts(node: Any) -> tuple[tuple[float, float], ...]:
-    return tuple(getattr(node, "blackouts", ()) or ())
+def _blackouts(node: OrbiterSpec | LanderSpec) -> tuple[tuple[float, float], ...]:
+    return tuple(node.blackouts)
 
 
 def _windows(pairs: list[tuple[int, tuple[tuple[float, float], ...]]]) -> Intervals:
@@ -118,12 +116,14 @@ def _station_blackouts_send(tables: EarthMarsTables, crit: PairCriterion, window
     return out
 
 
-def _build_kinds(scenario: Any, trajectories, motion) -> list[_Kind]:
+def _build_kinds(scenario: Scenario, trajectories, motion) -> tuple[list[_Kind], Intervals | None]:
+    """The searches of every kind of pair, and the span's conjunction-free intervals (None when
+    no Earth link is searched)."""
     t0, t1 = float(scenario.start_tdb_s), float(scenario.end_tdb_s)
     rotation = scenario.rotation
     orbiters, landers, stations = scenario.orbiters, scenario.landers, scenario.stations
     kinds: list[_Kind] = []
-    st_black = getattr(scenario, "station_blackouts", {}) or {}
+    st_black = scenario.station_blackouts
 
     # Proximity: lander x orbiter.
     li, oi = np.meshgrid(np.arange(len(landers)), np.arange(len(orbiters)), indexing="ij")
@@ -138,11 +138,11 @@ def _build_kinds(scenario: Any, trajectories, motion) -> list[_Kind]:
         kinds.append(_Kind("proximity", crit, [landers[i].name for i in li],
                            [orbiters[o].name for o in oi], dom))
 
-    dte = [k for k, la in enumerate(landers) if getattr(la, "direct_to_earth", True)]
+    dte = [k for k, la in enumerate(landers) if la.direct_to_earth]
     if not stations or (not orbiters and not dte):
-        return kinds
-    tables = EarthMarsTables(t0, t1, rotation, getattr(scenario, "ephemeris", None))
-    allowed = conjunction_free(tables, t0, t1, float(getattr(scenario, "conjunction_sep_deg", 2.0)))
+        return kinds, None
+    tables = EarthMarsTables(t0, t1, rotation, scenario.ephemeris)
+    allowed = conjunction_free(tables, t0, t1, scenario.conjunction_sep_deg)
     sta_black = [st_black.get(s.name, ()) for s in stations]
 
     def earth_domains(crit: PairCriterion, sender_black, sta_idx) -> Intervals:
@@ -157,7 +157,7 @@ def _build_kinds(scenario: Any, trajectories, motion) -> list[_Kind]:
     oi, si = oi.ravel(), si.ravel()
     if oi.size:
         crit = OrbiterEarthCriterion(tables, trajectories, motion, stations, oi, si,
-                                     float(getattr(scenario, "grazing_height_km", 0.0)))
+                                     scenario.grazing_height_km)
         dom = earth_domains(crit, [_blackouts(orbiters[o]) for o in oi], si)
         kinds.append(_Kind("orbiter_earth", crit, [orbiters[o].name for o in oi],
                            [stations[s].name for s in si], dom))
@@ -169,7 +169,7 @@ def _build_kinds(scenario: Any, trajectories, motion) -> list[_Kind]:
         dom = earth_domains(crit, [_blackouts(landers[i]) for i in li], si)
         kinds.append(_Kind("direct_earth", crit, [landers[i].name for i in li],
                            [stations[s].name for s in si], dom))
-    return kinds
+    return kinds, allowed
 
 
 def _table(kind: _Kind, passes: Passes) -> ContactTable:
@@ -214,15 +214,28 @@ def default_workers(span_s: float) -> int:
 
 
 def find_contacts(
-    scenario: Any,
+    scenario: Scenario,
     progress: ProgressCallback | None = None,
     *,
     min_duration_s: float = 1.0,
     tol_s: float = 1e-5,
     workers: int | None = None,
 ) -> ContactTable:
-    """Every contact window of ``scenario`` (a :class:`marsrelay.scenario.Scenario` or an object
-    with the same attributes), sorted by start.
+    """Every contact window of ``scenario``, sorted by start (see :func:`search_contacts`)."""
+    return search_contacts(scenario, progress, min_duration_s=min_duration_s, tol_s=tol_s,
+                           workers=workers)[0]
+
+
+def search_contacts(
+    scenario: Scenario,
+    progress: ProgressCallback | None = None,
+    *,
+    min_duration_s: float = 1.0,
+    tol_s: float = 1e-5,
+    workers: int | None = None,
+) -> tuple[ContactTable, Intervals | None]:
+    """Every contact window of ``scenario``, sorted by start, and the conjunction-free
+    intervals of the span (TDB s; None when the scenario has no Earth link to search).
 
     No window longer than ``min_duration_s`` (s) is missed; edges are located to ``tol_s`` (s).
     ``progress(description, completed, total)`` is called as groups of pairs finish.
@@ -237,7 +250,7 @@ def find_contacts(
         raise InputError("the time span is empty (end is not after start)",
                          field="scenario.end", allowed="an end after the start")
     trajectories, motion = scenario_trajectories(scenario)
-    kinds = _build_kinds(scenario, trajectories, motion)
+    kinds, allowed = _build_kinds(scenario, trajectories, motion)
     n_workers = default_workers(t1 - t0) if workers is None else max(1, int(workers))
     # Tasks: each kind's pairs dealt round-robin into n_workers groups (balanced work).
     tasks = []
@@ -267,4 +280,4 @@ def find_contacts(
             if progress is not None:
                 progress(kinds[k].name, done, total)
     tables = [_table(kinds[k], p) for k in results for p in results[k]]
-    return ContactTable.concat(tables)
+    return ContactTable.concat(tables), allowed

@@ -34,8 +34,8 @@ import erfa
 import numpy as np
 
 from marsrelay.constants import C_KM_S
-from marsrelay.errors import InputError
-from marsrelay.geometry.ephemeris import Ephemeris, EphemerisCoverageError
+from marsrelay.errors import EphemerisCoverageError, InputError
+from marsrelay.geometry.ephemeris import Ephemeris
 from marsrelay.geometry.rotation import RotationModel
 from marsrelay.geometry.time import tdb_to_tt_jd, tdb_to_utc, tdb_to_utc_jd
 

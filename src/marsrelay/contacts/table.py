@@ -10,28 +10,10 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-__all__ = ["CONTACT_KINDS", "CSV_COLUMNS", "ContactTable"]
+__all__ = ["CONTACT_KINDS", "ContactTable"]
 
 #: Allowed values of ``kind``.
 CONTACT_KINDS: tuple[str, ...] = ("proximity", "orbiter_earth", "direct_earth")
-
-#: Columns of ``contacts.csv`` / ``contacts.parquet``, in order (Parquet adds the TDB columns).
-CSV_COLUMNS: tuple[str, ...] = (
-    "source",
-    "target",
-    "kind",
-    "start_utc",
-    "end_utc",
-    "duration_s",
-    "max_elevation_deg",
-    "max_elevation_utc",
-    "min_range_km",
-    "max_range_km",
-    "owlt_s",
-    "rate_bps_mean",
-    "volume_bits",
-)
-
 
 @dataclass
 class ContactTable:

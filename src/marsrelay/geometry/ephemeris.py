@@ -13,7 +13,7 @@ Worked example::
 
     >>> from marsrelay.geometry.ephemeris import Ephemeris
     >>> eph = Ephemeris.de421()
-    >>> r = eph.position_km("mars", [0.0], center="earth")
+    >>> r = eph.position_km("mars", [0.0], centre="earth")
     >>> r.shape
     (1, 3)
 """
@@ -21,7 +21,6 @@ Worked example::
 from __future__ import annotations
 
 import functools
-import importlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,8 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from marsrelay.constants import DAY_S, J2000_JD
+from marsrelay.errors import EphemerisCoverageError
 
-__all__ = ["BODIES", "Ephemeris", "EphemerisCoverageError"]
+__all__ = ["BODIES", "Ephemeris"]
 
 #: Bodies this ephemeris answers for, by marsrelay name.
 BODIES: tuple[str, ...] = ("sun", "earth", "moon", "mars", "emb", "ssb")
@@ -42,10 +42,6 @@ BODIES: tuple[str, ...] = ("sun", "earth", "moon", "mars", "emb", "ssb")
 _DOCUMENTED_COVERAGE_UTC: dict[str, tuple[str, str]] = {
     "de421": ("1900-01-01T00:00:00Z", "2051-01-01T00:00:00Z"),
 }
-
-
-class EphemerisCoverageError(ValueError):
-    """Times outside the ephemeris' coverage (the message gives the covered UTC span)."""
 
 
 @dataclass
@@ -88,9 +84,9 @@ class _Queries:
     ``_barycentric(body, tdb, velocity) -> (pos (N, 3) km, vel (N, 3) km/s)``."""
 
     def state_km(
-        self, target: str, tdb_s: Sequence[float] | np.ndarray | float, center: str = "ssb"
+        self, target: str, tdb_s: Sequence[float] | np.ndarray | float, centre: str = "ssb"
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Position (km) and velocity (km/s) of ``target`` relative to ``center``, ICRF.
+        """Position (km) and velocity (km/s) of ``target`` relative to ``centre``, ICRF.
 
         ``tdb_s`` is an array of TDB seconds past J2000; returns two ``(N, 3)`` arrays.
         Geometric states (no light time); raises :class:`EphemerisCoverageError` outside
@@ -99,17 +95,17 @@ class _Queries:
         tdb = np.atleast_1d(np.asarray(tdb_s, dtype=float)).ravel()
         self._check(tdb)
         tp, tv = self._barycentric(target, tdb, True)
-        cp, cv = self._barycentric(center, tdb, True)
+        cp, cv = self._barycentric(centre, tdb, True)
         return tp - cp, tv - cv
 
     def position_km(
-        self, target: str, tdb_s: Sequence[float] | np.ndarray | float, center: str = "ssb"
+        self, target: str, tdb_s: Sequence[float] | np.ndarray | float, centre: str = "ssb"
     ) -> np.ndarray:
-        """Position (km) of ``target`` relative to ``center`` in ICRF, shape ``(N, 3)``."""
+        """Position (km) of ``target`` relative to ``centre`` in ICRF, shape ``(N, 3)``."""
         tdb = np.atleast_1d(np.asarray(tdb_s, dtype=float)).ravel()
         self._check(tdb)
         tp, _ = self._barycentric(target, tdb, False)
-        cp, _ = self._barycentric(center, tdb, False)
+        cp, _ = self._barycentric(centre, tdb, False)
         return tp - cp
 
 
@@ -131,12 +127,13 @@ class Ephemeris(_Queries):
     @functools.cache
     def de421(cls) -> Ephemeris:
         """DE421 (1900-2050) from the ``de421`` package (loaded on first use, then cached)."""
-        return cls.from_package("de421")
+        import de421
+
+        return cls._from_package_dir("de421", os.path.dirname(de421.__file__ or ""))
 
     @classmethod
-    def from_package(cls, module_name: str) -> Ephemeris:
-        module = importlib.import_module(module_name)
-        dirpath = os.path.dirname(module.__file__ or "")
+    def _from_package_dir(cls, module_name: str, dirpath: str) -> Ephemeris:
+        """An ephemeris stored as the ``jplephem``-style arrays of a PyPI package."""
         raw = np.load(os.path.join(dirpath, "constants.npy"))
         constants = {k.decode("ascii").strip(): float(v) for k, v in raw}
         start = (constants["jalpha"] - J2000_JD) * DAY_S if "jalpha" in constants else None

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import erfa
 import numpy as np
 
-from marsrelay.constants import MARS_EQ_RADIUS_KM, MARS_POLAR_RADIUS_KM
+from marsrelay.constants import DEFAULT_ELEVATION_MASK_DEG, MARS_EQ_RADIUS_KM, MARS_POLAR_RADIUS_KM
 from marsrelay.geometry.time import tdb_to_tt_jd, tdb_to_utc_jd
 
 __all__ = [
@@ -92,7 +92,7 @@ class MarsSite:
     lat_deg: float
     lon_east_deg: float
     height_km: float = 0.0
-    elevation_mask_deg: float = 0.0
+    elevation_mask_deg: float = DEFAULT_ELEVATION_MASK_DEG
     radii_km: tuple[float, float] = (MARS_EQ_RADIUS_KM, MARS_POLAR_RADIUS_KM)
     _cache: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
 
@@ -171,7 +171,7 @@ class EarthStation:
     lat_deg: float
     lon_east_deg: float
     height_m: float = 0.0
-    elevation_mask_deg: float = 10.0
+    elevation_mask_deg: float = DEFAULT_ELEVATION_MASK_DEG
     dish_m: float | None = None
     agency: str = ""
 

@@ -1,6 +1,7 @@
-"""Geometry of a scenario at one instant: where each orbiter is over Mars, what each lander sees.
+"""Geometry at one instant: where each orbiter is over Mars, what each lander sees.
 
-:func:`geometry_snapshot` answers, at one TDB time:
+:func:`geometry_snapshot` (or :meth:`marsrelay.scenario.Scenario.geometry_at` for a whole
+scenario) answers, at one TDB time:
 
 - each orbiter's sub-orbiter point: the point of the IAU ellipsoid (3396.19, 3396.19, 3376.20 km)
   *nearest* to the orbiter (SPICE ``subpnt`` with ``NEAR POINT/ELLIPSOID``), given as the
@@ -22,9 +23,8 @@ or a hyperellipsoid", Geometric Tools, 2013), iterated to machine precision.
 Worked example::
 
     >>> from marsrelay.scenario import load_scenario
-    >>> from marsrelay.geometry.snapshot import geometry_snapshot
     >>> sc = load_scenario("exomars-2030")
-    >>> snap = geometry_snapshot(sc, sc.start_tdb_s)
+    >>> snap = sc.geometry_at(sc.start_tdb_s)
     >>> [p.orbiter for p in snap.sub_orbiter_points]
     ['TGO', 'MRO', 'MAVEN']
     >>> round(snap.sub_orbiter_points[0].altitude_km) in range(395, 420)
@@ -34,23 +34,45 @@ Worked example::
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from marsrelay.constants import C_KM_S, MARS_EQ_RADIUS_KM, MARS_POLAR_RADIUS_KM
-from marsrelay.geometry.ephemeris import Ephemeris
+from marsrelay.geometry.ephemeris import Ephemeris, SpkEphemeris
+from marsrelay.geometry.orbits import Trajectory
+from marsrelay.geometry.rotation import RotationModel
+from marsrelay.geometry.sites import MarsSite
 from marsrelay.geometry.time import tdb_to_utc
-from marsrelay.scenario import Scenario
 
 __all__ = [
     "GeometrySnapshot",
     "LanderEarthView",
     "LanderOrbiterView",
+    "SnapshotLander",
+    "SnapshotOrbiter",
     "SubOrbiterPoint",
     "geometry_snapshot",
     "nearest_ellipsoid_point",
 ]
+
+
+@dataclass(frozen=True)
+class SnapshotOrbiter:
+    """An orbiter as the snapshot needs it: name, trajectory, longest proximity link (km)."""
+
+    name: str
+    trajectory: Trajectory
+    max_range_km: float = math.inf
+
+
+@dataclass(frozen=True)
+class SnapshotLander:
+    """A lander as the snapshot needs it: name and site (with its elevation mask)."""
+
+    name: str
+    site: MarsSite
 
 
 @dataclass(frozen=True)
@@ -143,30 +165,23 @@ def _angle_deg(u: np.ndarray, v: np.ndarray) -> float:
 
 
 def geometry_snapshot(
-    scenario: Scenario, tdb_s: float, ephemeris: Ephemeris | None = None
+    tdb_s: float,
+    rotation: RotationModel,
+    orbiters: Sequence[SnapshotOrbiter],
+    landers: Sequence[SnapshotLander],
+    ephemeris: Ephemeris | SpkEphemeris | None = None,
 ) -> GeometrySnapshot:
-    """The scenario's geometry at ``tdb_s`` (TDB seconds past J2000); see the module docstring.
+    """The geometry of ``orbiters`` and ``landers`` at ``tdb_s`` (TDB seconds past J2000); see
+    the module docstring. ``ephemeris`` defaults to DE421.
 
-    Raises :class:`~marsrelay.geometry.ephemeris.EphemerisCoverageError` outside DE421 and
-    :class:`~marsrelay.geometry.orbits.TrajectoryError` outside an SPK/OEM trajectory's coverage.
+    Raises :class:`~marsrelay.errors.EphemerisCoverageError` outside the ephemeris and
+    :class:`~marsrelay.errors.TrajectoryError` outside an SPK/OEM trajectory's coverage.
     """
-    eph = ephemeris if ephemeris is not None else getattr(scenario, "ephemeris", None)
-    eph = eph if eph is not None else Ephemeris.de421()
+    eph = ephemeris if ephemeris is not None else Ephemeris.de421()
     t = np.array([float(tdb_s)])
-    rot = scenario.rotation.icrf_to_body(t)[0]  # ICRF -> IAU_MARS
-
-    names: list[str] = []
-    body_positions: list[np.ndarray] = []
-    for orbiter in scenario.orbiters:
-        traj = orbiter.trajectory(scenario.rotation)
-        try:
-            pos_icrf, _ = traj.state_km(t)
-        finally:
-            close = getattr(traj, "close", None)
-            if close is not None:
-                close()
-        names.append(orbiter.name)
-        body_positions.append(rot @ pos_icrf[0])
+    rot = rotation.icrf_to_body(t)[0]  # ICRF -> IAU_MARS
+    names = [o.name for o in orbiters]
+    body_positions = [rot @ o.trajectory.state_km(t)[0][0] for o in orbiters]
 
     sub_points: list[SubOrbiterPoint] = []
     if body_positions:
@@ -179,15 +194,15 @@ def geometry_snapshot(
             for n, la, lo, h in zip(names, lat, lon, altitude, strict=True)
         ]
 
-    earth_from_mars = eph.position_km("earth", t, center="mars")[0]
-    sun_from_earth = eph.position_km("sun", t, center="earth")[0]
+    earth_from_mars = eph.position_km("earth", t, centre="mars")[0]
+    sun_from_earth = eph.position_km("sun", t, centre="earth")[0]
     earth_body = rot @ earth_from_mars
 
     views: list[LanderOrbiterView] = []
     earth_views: list[LanderEarthView] = []
-    for lander in scenario.landers:
+    for lander in landers:
         site = lander.site
-        for orbiter, pos in zip(scenario.orbiters, body_positions, strict=True):
+        for orbiter, pos in zip(orbiters, body_positions, strict=True):
             aer = site.azel_of_body_fixed(pos)
             el, rng = float(aer.elevation_deg[0]), float(aer.range_km[0])
             views.append(

@@ -30,10 +30,12 @@ import erfa
 import numpy as np
 
 from marsrelay.constants import DAY_S, J2000_JD
+from marsrelay.errors import TimeError
 
 __all__ = [
     "TdbModel",
-    "TimeError",
+    "posix_to_tdb",
+    "tdb_to_posix",
     "tdb_to_tt",
     "tdb_to_tt_jd",
     "tdb_to_utc",
@@ -52,16 +54,15 @@ _DELTET_M1_RAD_S = 1.99096871e-7
 
 _TT_MINUS_TAI_S = 32.184
 
+#: Julian date of the POSIX epoch, 1970-01-01T00:00:00 UTC.
+_POSIX_EPOCH_JD = 2440587.5
+
 _ISO_RE = re.compile(
     r"^\s*(?P<y>[+-]?\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})"
     r"(?:[T ](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2}(?:\.\d*)?))?)?"
     r"\s*(?P<z>Z|[+-]00:?00|UTC)?\s*$",
     re.IGNORECASE,
 )
-
-
-class TimeError(ValueError):
-    """A time string or value that cannot be converted (says which and why)."""
 
 
 def _tdb_minus_tt_s(tt_s: np.ndarray, model: TdbModel) -> np.ndarray:
@@ -206,3 +207,54 @@ def tdb_to_utc(tdb_s: np.ndarray | float, digits: int = 3, model: TdbModel = "sp
         )
     out = out.reshape(tdb.shape)
     return out[()] if tdb.ndim == 0 else out.astype(str)
+
+
+def posix_to_tdb(posix_s: np.ndarray | float, model: TdbModel = "spice") -> np.ndarray:
+    """POSIX seconds (``time_t``: UTC without leap seconds, from 1970-01-01T00:00:00Z) -> TDB
+    seconds past J2000.
+
+    A POSIX count names a UTC calendar second: day ``floor(p / 86400)`` after 1970-01-01,
+    second of day ``p mod 86400``. Across a leap second two consecutive counts are two SI
+    seconds apart (``2016-12-31T23:59:59`` and ``2017-01-01T00:00:00``); no count names
+    ``23:59:60``. This is how ION (``readTimestampUTC``: ``mktime`` and ``+ss`` offsets) and
+    other DTN tools count time.
+    """
+    p = np.asarray(posix_s, dtype=float)
+    flat = p.ravel()
+    day = np.floor(flat / DAY_S)
+    sod = flat - day * DAY_S
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", erfa.ErfaWarning)
+        iy, im, iday, _ = erfa.jd2cal(_POSIX_EPOCH_JD + day, np.zeros_like(day))
+        hour = np.floor(sod / 3600.0)
+        minute = np.floor((sod - 3600.0 * hour) / 60.0)
+        sec = sod - 3600.0 * hour - 60.0 * minute
+        try:
+            u1, u2 = erfa.dtf2d("UTC", iy, im, iday, hour.astype(int), minute.astype(int), sec)
+            a1, a2 = erfa.utctai(u1, u2)
+        except erfa.ErfaError as exc:
+            raise TimeError(f"POSIX time outside ERFA's calendar: {exc}") from exc
+    tt_s = ((a1 - J2000_JD) + a2) * DAY_S + _TT_MINUS_TAI_S
+    out = tt_to_tdb(tt_s, model).reshape(p.shape)
+    return float(out) if out.ndim == 0 else out
+
+
+def tdb_to_posix(tdb_s: np.ndarray | float, model: TdbModel = "spice") -> np.ndarray:
+    """TDB seconds past J2000 -> POSIX seconds (float; see :func:`posix_to_tdb`).
+
+    Inside a leap second (``23:59:60.x``) the result is the next day's ``00:00:00`` plus the
+    fraction, as POSIX clocks repeat that second: the inverse of :func:`posix_to_tdb` holds
+    everywhere else. For whole-second rounding that must stay on one side of an instant, check
+    the candidate with :func:`posix_to_tdb` (it is strictly increasing).
+    """
+    tdb = np.asarray(tdb_s, dtype=float)
+    u1, u2 = tdb_to_utc_jd(tdb.ravel(), model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", erfa.ErfaWarning)
+        iy, im, iday, ihmsf = erfa.d2dtf("UTC", 9, u1, u2)
+        j1, j2 = erfa.cal2jd(iy, im, iday)
+    hms = ihmsf.view(np.int32).reshape(-1, 4) if ihmsf.dtype.names else np.asarray(ihmsf)
+    day = (j1 - _POSIX_EPOCH_JD) + j2
+    out = (day * DAY_S + hms[:, 0] * 3600.0 + hms[:, 1] * 60.0 + hms[:, 2]
+           + hms[:, 3] * 1e-9).reshape(tdb.shape)
+    return float(out) if out.ndim == 0 else out

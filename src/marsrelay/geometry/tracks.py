@@ -88,8 +88,8 @@ def earth_mars_geometry(
     """
     eph = ephemeris or Ephemeris.de421()
     t = np.atleast_1d(np.asarray(tdb_s, dtype=float)).ravel()
-    to_mars = eph.position_km("mars", t, center="earth")
-    to_sun = eph.position_km("sun", t, center="earth")
+    to_mars = eph.position_km("mars", t, centre="earth")
+    to_sun = eph.position_km("sun", t, centre="earth")
     dist = np.linalg.norm(to_mars, axis=1)
     cos_sep = np.einsum("ij,ij->i", to_mars, to_sun) / (dist * np.linalg.norm(to_sun, axis=1))
     sep = np.degrees(np.arccos(np.clip(cos_sep, -1.0, 1.0)))

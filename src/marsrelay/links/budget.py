@@ -47,7 +47,9 @@ __all__ = [
     "atmosphere_noise_k",
     "dish_gain_dbi",
     "eirp_dbw",
+    "frame_error_rate",
     "free_space_loss_db",
+    "go_back_n_efficiency",
     "ladder_floor",
     "max_data_rate_bps",
     "noise_figure_temp_k",
@@ -164,3 +166,36 @@ def atmosphere_noise_k(loss_db: np.ndarray | float, physical_temp_k: float = 275
     """Sky-noise temperature added by an absorbing atmosphere of loss ``loss_db`` (K):
     ``T_p (1 - 10^(-A/10))`` (DSN 810-005 module 105, mean physical temperature ~275 K)."""
     return physical_temp_k * (1.0 - 10.0 ** (-np.asarray(loss_db, dtype=float) / 10.0))
+
+
+def frame_error_rate(
+    excess_db: np.ndarray | float,
+    frame_bits: float,
+    event_rate_at_required: float,
+    db_per_decade: float,
+) -> np.ndarray:
+    """Probability that a frame of ``frame_bits`` information bits has an error, at
+    ``excess_db`` dB of Eb/N0 above the coding's requirement (negative: below it).
+
+    Error events start independently with probability ``p`` per bit, a waterfall of
+    ``db_per_decade`` dB per decade through ``event_rate_at_required`` at 0 dB excess:
+    ``FER = 1 - (1 - p)^L``. For a soft-decision Viterbi decoder ``p`` is the first-event error
+    probability, whose union bound falls about a decade per 0.55 dB near BER 1e-6 for the
+    (7,1/2) code (Proakis, "Digital Communications", ch. 8).
+    """
+    p = event_rate_at_required * 10.0 ** (-np.asarray(excess_db, dtype=float) / db_per_decade)
+    p = np.clip(p, 0.0, 1.0)
+    with np.errstate(divide="ignore"):
+        return np.where(p >= 1.0, 1.0, -np.expm1(frame_bits * np.log1p(-np.minimum(p, 0.5))))
+
+
+def go_back_n_efficiency(
+    fer: np.ndarray | float, frames_per_round_trip: np.ndarray | float
+) -> np.ndarray:
+    """Share of frame slots that deliver new frames under go-back-N ARQ:
+    ``(1 - F) / (1 + (N - 1) F)`` with ``N`` the frames sent between a frame's start and the
+    report that it was lost (every one of them is sent again; Bertsekas & Gallager, "Data
+    Networks", §2.4; CCSDS 211.0 §4.3.3 COP-P)."""
+    f = np.asarray(fer, dtype=float)
+    n = np.asarray(frames_per_round_trip, dtype=float)
+    return (1.0 - f) / (1.0 + (n - 1.0) * f)

@@ -1,41 +1,39 @@
 """Data rate and data volume of every contact, per-sol volumes per lander, Earth capacity per day.
 
-For each contact the geometry is sampled (:mod:`marsrelay.links.geometry`), the link budget gives
-the continuous capacity at every sample (:class:`marsrelay.links.model.LinkModel`), and:
+For each contact the geometry is sampled (:mod:`marsrelay.links.geometry`) and the link budget
+gives the link at every sample (:class:`marsrelay.links.model.LinkModel`):
 
-- *ADR* (adaptive data rate): at each moment the highest ladder rate the budget supports; the
-  volume is its time integral (trapezoid rule on the samples);
-- *fixed rate*: one rate for the whole pass, data flowing only while the budget supports it;
-  the rate is ``[links] fixed_rate_bps`` (rounded down to the pair's ladder) or, by default, the
-  single rate that returns the most data on that pass (an upper bound for fixed-rate planning).
+- *proximity passes* run as flown (:mod:`marsrelay.links.proximity`): Proximity-1 hail, then
+  either the adaptive data rate (ADR: decisions every few seconds on a lagged measurement, down
+  time at each rate change) or one fixed rate for the pass (``[links] fixed_rate_bps`` rounded
+  down to the pair's table, or by default the rate with the largest predicted volume at the
+  fixed-rate margin); both deliver user data after Proximity-1 framing and go-back-N
+  retransmissions at the actual link's frame error rate. ``[links] ideal = true`` gives the
+  capacity instead (no hail, framing, ARQ or lag);
+- *Earth links* follow the spacecraft's rate ladder at the band's margin (spacecraft switch
+  rates along a pass by a rate schedule); the volume is the trapezoid integral of the rate.
 
 ``volume_bits`` in the contact table is the ADR volume where the pair runs ADR (config and both
-radios allow it) and the fixed-rate volume otherwise. Earth links always follow the ladder
-(spacecraft switch rates along a pass by a rate schedule). ``rate_bps_mean`` is
+radios allow it) and the fixed-rate volume otherwise. ``rate_bps_mean`` is
 ``volume_bits / duration_s``.
 
-Per-sol volumes split each pass at the lander's LMST midnight
-(:mod:`marsrelay.geometry.solar_time`);
-Earth capacity per day splits at UTC midnight. Both sum over stations, so simultaneous views of
-one spacecraft by two stations count twice (the schedule stage picks one).
+Per-sol volumes (lander LMST midnights) and Earth capacity per UTC day are built in
+:mod:`marsrelay.links.tables` from per-interval records of the passes.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from marsrelay.contacts.stage import contacts_output_table
 from marsrelay.contacts.table import ContactTable
-from marsrelay.geometry.ephemeris import Ephemeris
-from marsrelay.geometry.solar_time import local_sol, sol_start_tdb_s
-from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
-from marsrelay.io import atomic_write_text
+from marsrelay.geometry.ephemeris import Ephemeris, SpkEphemeris
+from marsrelay.geometry.solar_time import local_sol
+from marsrelay.links.budget import max_data_rate_bps
 from marsrelay.links.geometry import (
     LinkGeometry,
     earth_geometry,
@@ -43,30 +41,27 @@ from marsrelay.links.geometry import (
     proximity_geometry,
     sample_windows,
 )
-from marsrelay.links.model import LinkModel, build_link_model
+from marsrelay.links.model import LinkModel, ProximityOps, build_link_model
+from marsrelay.links.proximity import PassGrid, pass_grid, simulate_passes
+from marsrelay.links.tables import PerDayVolumes, PerSolVolumes, per_day_table, per_sol_table
+from marsrelay.rundir.tables import OutputTable
+from marsrelay.scenario import Scenario
 
 __all__ = [
-    "VOLUMES_PER_SOL_COLUMNS",
     "LinkResult",
     "LinkedContacts",
     "PerDayVolumes",
     "PerSolVolumes",
     "RateProfile",
     "compute_links",
-    "run_links",
 ]
-
-#: Columns of ``volumes_per_sol.csv``, in order.
-VOLUMES_PER_SOL_COLUMNS: tuple[str, ...] = (
-    "lander", "partner", "kind", "sol", "sol_start_utc", "passes", "contact_s",
-    "volume_bits", "volume_adr_bits", "volume_fixed_bits",
-)
 
 
 @dataclass(frozen=True)
 class RateProfile:
-    """Rates along one contact at its samples: the rate run (bps), the ADR ladder rate (bps)
-    and the continuous capacity of the budget (bps), at TDB seconds ``t_tdb_s``."""
+    """Rates along one contact at its samples, TDB seconds ``t_tdb_s``: ``rate_bps`` the user
+    data delivered (bps), ``adr_rate_bps`` the rate in force (ADR decision, or the ladder rate on
+    Earth links), ``supported_bps`` the continuous capacity at the margin of that decision."""
 
     t_tdb_s: np.ndarray
     rate_bps: np.ndarray
@@ -76,7 +71,14 @@ class RateProfile:
 
 @dataclass(frozen=True)
 class LinkResult:
-    """Per-contact link figures, one entry per row of the contact table."""
+    """Per-contact link figures, one entry per row of the contact table.
+
+    ``volume_ideal_bits``: the capacity model the stage used before the pass model, for
+    comparison (proximity: the pair's ladder rate at the fixed-rate margin tracked continuously
+    over the whole window, with no hail, framing, ARQ or lag; Earth links: ``volume_bits``).
+    It is not a bound: the adaptive rate decides at a smaller margin (see
+    :data:`marsrelay.links.catalogue.MARGIN_POLICY`).
+    """
 
     volume_bits: np.ndarray
     rate_bps_mean: np.ndarray
@@ -85,70 +87,14 @@ class LinkResult:
     fixed_rate_bps: np.ndarray
     peak_rate_bps: np.ndarray
     adr: np.ndarray
-
-
-@dataclass(frozen=True)
-class PerSolVolumes:
-    """Data volume per lander, partner (orbiter or station) and local sol (LMST midnights).
-
-    ``passes`` counts contacts by the sol of their midpoint; ``contact_s`` and volumes are split
-    at the boundary. Rows sorted by lander, partner, sol.
-    """
-
-    lander: np.ndarray
-    partner: np.ndarray
-    kind: np.ndarray
-    sol: np.ndarray
-    sol_start_tdb_s: np.ndarray
-    passes: np.ndarray
-    contact_s: np.ndarray
-    volume_bits: np.ndarray
-    volume_adr_bits: np.ndarray
-    volume_fixed_bits: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.sol)
-
-    def totals_by_lander_sol(self) -> dict[tuple[str, int], float]:
-        """Total ``volume_bits`` per (lander, sol), all partners together."""
-        out: dict[tuple[str, int], float] = {}
-        for lander, sol, v in zip(self.lander, self.sol, self.volume_bits, strict=True):
-            out[(str(lander), int(sol))] = out.get((str(lander), int(sol)), 0.0) + float(v)
-        return out
-
-    def to_csv_text(self) -> str:
-        """The table as CSV (columns :data:`VOLUMES_PER_SOL_COLUMNS`, UTC with milliseconds)."""
-        buf = io.StringIO()
-        buf.write(",".join(VOLUMES_PER_SOL_COLUMNS) + "\n")
-        utc = tdb_to_utc(self.sol_start_tdb_s) if len(self) else []
-        for k in range(len(self)):
-            buf.write(
-                f"{_csv(self.lander[k])},{_csv(self.partner[k])},{self.kind[k]},"
-                f"{int(self.sol[k])},{utc[k]},{int(self.passes[k])},{self.contact_s[k]:.3f},"
-                f"{self.volume_bits[k]:.0f},{self.volume_adr_bits[k]:.0f},"
-                f"{self.volume_fixed_bits[k]:.0f}\n"
-            )
-        return buf.getvalue()
-
-
-@dataclass(frozen=True)
-class PerDayVolumes:
-    """Downlink capacity to Earth per sending node and UTC day (``day_utc`` = 'YYYY-MM-DD')."""
-
-    node: np.ndarray
-    day_utc: np.ndarray
-    passes: np.ndarray
-    contact_s: np.ndarray
-    volume_bits: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.day_utc)
+    volume_ideal_bits: np.ndarray = field(default_factory=lambda: np.empty(0))
 
 
 @dataclass
 class LinkedContacts:
     """Output of the links stage: the contact table with ``rate_bps_mean``/``volume_bits``
-    filled, per-contact details, per-sol volumes and Earth capacity per day."""
+    filled, per-contact details, per-sol volumes and Earth capacity per day; ``ops`` the pass
+    model's resolved settings (hail, adaptive rate, framing, margins)."""
 
     contacts: ContactTable
     result: LinkResult
@@ -156,6 +102,7 @@ class LinkedContacts:
     earth_per_day: PerDayVolumes
     notes: tuple[str, ...]
     _profile: Callable[[int, float | None], RateProfile] = field(repr=False)
+    ops: ProximityOps | None = None
 
     def rate_profile(self, index: int, step_s: float | None = None) -> RateProfile:
         """Rate profile of contact row ``index`` (samples every ``step_s`` s, default: the
@@ -164,37 +111,27 @@ class LinkedContacts:
             raise IndexError(f"contact index {index} out of range 0..{len(self.contacts) - 1}")
         return self._profile(index, step_s)
 
-
-def _csv(text: object) -> str:
-    s = str(text)
-    return f'"{s}"' if ("," in s or '"' in s) else s
-
-
-# -------------------------------------------------------------------------------------------
+    def tables(self) -> tuple[OutputTable, ...]:
+        """``contacts`` (with the link columns) and ``volumes_per_sol`` for the run folder."""
+        return (contacts_output_table(self.contacts), self.per_sol.output_table())
 
 
 class _Evaluator:
     """Geometry + link model of one scenario; evaluates groups of contacts of one node pair."""
 
-    def __init__(self, scenario: Any, model: LinkModel) -> None:
+    def __init__(self, scenario: Scenario, model: LinkModel) -> None:
         self.model = model
         self.rotation = scenario.rotation
         self.landers = {spec.name: spec for spec in scenario.landers}
         self.orbiters = {spec.name: spec for spec in scenario.orbiters}
         self.stations = {st.name: st for st in scenario.stations}
         self._traj: dict[str, Any] = {}
-        self._eph: Ephemeris | None = getattr(scenario, "ephemeris", None)
+        self.ephemeris: Ephemeris | SpkEphemeris = scenario.ephemeris
 
     def trajectory(self, name: str) -> Any:
         if name not in self._traj:
             self._traj[name] = self.orbiters[name].trajectory(self.rotation)
         return self._traj[name]
-
-    @property
-    def ephemeris(self) -> Ephemeris:
-        if self._eph is None:
-            self._eph = Ephemeris.de421()
-        return self._eph
 
     def step(self, kind: str) -> float:
         cfg = self.model.config
@@ -242,32 +179,63 @@ class _Evaluator:
         orbiter = target if lander == source else source
         return self.model.pair_adr(lander, orbiter)
 
-    def fixed_index(self, kind: str, ladder: np.ndarray) -> int | None:
-        """Ladder index of the configured fixed rate (None: best rate per pass)."""
-        fixed = self.model.config.fixed_rate_bps
-        if kind != "proximity" or fixed is None:
-            return None
-        return int(np.searchsorted(ladder, fixed * (1 + 1e-9), side="right") - 1)
+    def pair(self, source: str, target: str) -> tuple[str, str]:
+        """(lander, orbiter) of a proximity contact."""
+        lander = self.lander_of("proximity", source, target)
+        if lander is None:
+            raise ValueError(f"proximity contact {source!r}-{target!r}: no lander")
+        return lander, (target if lander == source else source)
+
+    def passes(self, source: str, target: str, start: np.ndarray, end: np.ndarray,
+               step_s: float) -> tuple[PassGrid, Any, np.ndarray]:
+        """Pass model of proximity windows ``[start, end]`` of one pair on a grid of at most
+        ``step_s``: the grid, its :class:`~marsrelay.links.proximity.PassVolumes` and the
+        capacity (bps) at the fixed-rate margin at its points."""
+        lander, orbiter = self.pair(source, target)
+        ops = self.model.ops
+        grid = pass_grid(start, end, ops.hail_s, ops.update_interval_s, step_s)
+        geo = self.geometry("proximity", source, target, grid.t_tdb_s)
+        pdn0 = self.model.proximity_data_pn0_dbhz(
+            lander, orbiter, geo.range_km, geo.elevation_deg, geo.off_nadir_deg)
+        vols = simulate_passes(self.model, lander, orbiter, grid, pdn0, geo.range_km,
+                               self.model.config.fixed_rate_bps)
+        cap_fixed = max_data_rate_bps(pdn0, self.model.proximity_required_ebn0_db(lander),
+                                      ops.fixed_margin_db)
+        return grid, vols, cap_fixed
 
     def profile(self, table: ContactTable, index: int, step_s: float | None) -> RateProfile:
         kind, src, dst = table.kind[index], table.source[index], table.target[index]
-        s = sample_windows(table.start_tdb_s[[index]], table.end_tdb_s[[index]],
-                           step_s or self.step(kind))
+        step = step_s or self.step(kind)
+        if kind == "proximity":
+            grid, v, _ = self.passes(src, dst, table.start_tdb_s[[index]],
+                                     table.end_tdb_s[[index]], step)
+            if self.uses_adr(kind, src, dst):
+                return RateProfile(grid.t_tdb_s, v.adr_throughput_bps, v.adr_rate_bps,
+                                   v.supported_bps)
+            fixed_rate = np.where(grid.live, v.fixed_rate_bps[0], 0.0)
+            return RateProfile(grid.t_tdb_s, v.fixed_throughput_bps, fixed_rate,
+                               v.supported_bps)
+        s = sample_windows(table.start_tdb_s[[index]], table.end_tdb_s[[index]], step)
         supported = self.supported(kind, src, dst, self.geometry(kind, src, dst, s.t_tdb_s))
         ladder = self.model.ladder(kind, src, dst)
         k = _ladder_index(supported, ladder)
-        adr_rate = np.where(k >= 0, ladder[np.clip(k, 0, None)], 0.0)
-        if self.uses_adr(kind, src, dst):
-            rate = adr_rate
-        else:
-            g = _evaluate_group(s, k, ladder, 1, self.fixed_index(kind, ladder))
-            rate = np.where(k >= g.fixed_idx[0], g.fixed_rate[0], 0.0)
-        return RateProfile(s.t_tdb_s, rate, adr_rate, supported)
+        rate = np.where(k >= 0, ladder[np.clip(k, 0, None)], 0.0)
+        return RateProfile(s.t_tdb_s, rate, rate, supported)
 
 
 def _ladder_index(supported_bps: np.ndarray, ladder: np.ndarray) -> np.ndarray:
     """Index of the highest ladder rate <= supported (-1 where none)."""
     return np.searchsorted(ladder, supported_bps * (1.0 + 1e-9), side="right") - 1
+
+
+def _ideal_bits(grid: PassGrid, cap_bps: np.ndarray, ladder: np.ndarray) -> np.ndarray:
+    """Capacity of each window of ``grid``: the ladder rate under ``cap_bps`` tracked
+    continuously from the window's start (trapezoid rule)."""
+    k = _ladder_index(cap_bps, ladder)
+    rate = np.where(k >= 0, ladder[np.clip(k, 0, None)], 0.0) if len(ladder) else 0.0 * cap_bps
+    i0 = np.nonzero(grid.interval_mask)[0]
+    v = 0.5 * (rate[i0] + rate[i0 + 1]) * (grid.t_tdb_s[i0 + 1] - grid.t_tdb_s[i0])
+    return np.bincount(grid.window[i0], v, minlength=len(grid.start_tdb_s))
 
 
 @dataclass(frozen=True)
@@ -308,25 +276,7 @@ def _evaluate_group(
     return _GroupResult(adr_bits, fixed_bits, fixed_rate, idx, peak)
 
 
-def _utc_day_edges(t0: float, t1: float) -> tuple[np.ndarray, list[str]]:
-    """TDB seconds of the UTC midnights around ``[t0, t1]`` and the day labels between them."""
-    first = str(tdb_to_utc(t0 - 86400.0))[:10]
-    days: list[str] = []
-    edges: list[float] = []
-    y, mo, d = (int(x) for x in first.split("-"))
-    day = _dt.date(y, mo, d)
-    while True:
-        label = day.isoformat()
-        edge = float(utc_to_tdb(f"{label}T00:00:00Z"))
-        edges.append(edge)
-        days.append(label)
-        if edge > t1:
-            break
-        day += _dt.timedelta(days=1)
-    return np.asarray(edges), days
-
-
-def compute_links(scenario: Any, contacts: ContactTable) -> LinkedContacts:
+def compute_links(scenario: Scenario, contacts: ContactTable) -> LinkedContacts:
     """Rates and volumes of every contact of ``scenario`` (see the module docstring).
 
     Returns a :class:`LinkedContacts` whose ``contacts`` has ``rate_bps_mean`` (bps) and
@@ -339,6 +289,7 @@ def compute_links(scenario: Any, contacts: ContactTable) -> LinkedContacts:
     adr_bits, fixed_bits = np.zeros(n), np.zeros(n)
     fixed_rate, peak = np.zeros(n), np.zeros(n)
     adr_flag = np.zeros(n, dtype=bool)
+    ideal_bits = np.zeros(n)
     # per-interval records for the per-sol / per-day tables
     sol_parts: list[tuple[str, str, str, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                           np.ndarray, np.ndarray]] = []
@@ -350,28 +301,41 @@ def compute_links(scenario: Any, contacts: ContactTable) -> LinkedContacts:
     for key in dict.fromkeys(keys):
         rows = np.nonzero(keys == key)[0]
         kind, src, dst = str(key).split("\x00")
-        s = sample_windows(contacts.start_tdb_s[rows], contacts.end_tdb_s[rows], ev.step(kind))
-        supported = ev.supported(kind, src, dst, ev.geometry(kind, src, dst, s.t_tdb_s))
-        ladder = model.ladder(kind, src, dst)
-        k = _ladder_index(supported, ladder)
-        g = _evaluate_group(s, k, ladder, len(rows), ev.fixed_index(kind, ladder))
-        use_adr = ev.uses_adr(kind, src, dst)
-        adr_bits[rows], fixed_bits[rows] = g.adr_bits, g.fixed_bits
-        fixed_rate[rows], peak[rows] = g.fixed_rate, g.peak
-        adr_flag[rows] = use_adr
-
-        # per-interval contributions (bits) in the three modes
-        i0 = np.nonzero(s.interval_mask)[0]
-        dt = s.t_tdb_s[i0 + 1] - s.t_tdb_s[i0]
-        w = s.window[i0]
-        rate = np.where(k >= 0, ladder[np.clip(k, 0, None)], 0.0) if len(ladder) else 0.0 * k
-        v_adr = 0.5 * (rate[i0] + rate[i0 + 1]) * dt
-        on = (k[i0] >= g.fixed_idx[w]).astype(float) + (k[i0 + 1] >= g.fixed_idx[w])
-        v_fix = np.where(g.fixed_idx[w] >= 0, 0.5 * on * g.fixed_rate[w] * dt, 0.0)
-        v_sel = v_adr if use_adr else v_fix
-        t_mid = 0.5 * (s.t_tdb_s[i0] + s.t_tdb_s[i0 + 1])
-        mid_row = 0.5 * (contacts.start_tdb_s[rows] + contacts.end_tdb_s[rows])
         lander = ev.lander_of(kind, src, dst)
+        use_adr = ev.uses_adr(kind, src, dst)
+        if kind == "proximity":
+            grid, v, cap_fixed = ev.passes(src, dst, contacts.start_tdb_s[rows],
+                                           contacts.end_tdb_s[rows], ev.step(kind))
+            adr_bits[rows], fixed_bits[rows] = v.adr_bits, v.fixed_bits
+            fixed_rate[rows] = v.fixed_rate_bps
+            peak[rows] = v.peak_adr_rate_bps if use_adr else v.fixed_rate_bps
+            ideal_bits[rows] = _ideal_bits(grid, cap_fixed, model.ladder(kind, src, dst))
+            i0 = v.interval_t0
+            t_all, win = grid.t_tdb_s, grid.window[i0]
+            v_adr, v_fix = v.v_adr_bits, v.v_fixed_bits
+        else:
+            s = sample_windows(contacts.start_tdb_s[rows], contacts.end_tdb_s[rows],
+                               ev.step(kind))
+            supported = ev.supported(kind, src, dst, ev.geometry(kind, src, dst, s.t_tdb_s))
+            ladder = model.ladder(kind, src, dst)
+            k = _ladder_index(supported, ladder)
+            g = _evaluate_group(s, k, ladder, len(rows), None)
+            adr_bits[rows], fixed_bits[rows] = g.adr_bits, g.fixed_bits
+            fixed_rate[rows], peak[rows] = g.fixed_rate, g.peak
+            ideal_bits[rows] = g.adr_bits
+            # per-interval contributions (bits) in both modes
+            i0 = np.nonzero(s.interval_mask)[0]
+            t_all, win = s.t_tdb_s, s.window[i0]
+            rate = np.where(k >= 0, ladder[np.clip(k, 0, None)], 0.0) if len(ladder) else 0.0 * k
+            v_adr = 0.5 * (rate[i0] + rate[i0 + 1]) * (t_all[i0 + 1] - t_all[i0])
+            on = (k[i0] >= g.fixed_idx[win]).astype(float) + (k[i0 + 1] >= g.fixed_idx[win])
+            v_fix = np.where(g.fixed_idx[win] >= 0,
+                             0.5 * on * g.fixed_rate[win] * (t_all[i0 + 1] - t_all[i0]), 0.0)
+        adr_flag[rows] = use_adr
+        dt = t_all[i0 + 1] - t_all[i0]
+        v_sel = v_adr if use_adr else v_fix
+        t_mid = 0.5 * (t_all[i0] + t_all[i0 + 1])
+        mid_row = 0.5 * (contacts.start_tdb_s[rows] + contacts.end_tdb_s[rows])
         if lander is not None:
             partner = dst if lander == src else src
             lon = ev.landers[lander].site.lon_east_deg
@@ -383,88 +347,13 @@ def compute_links(scenario: Any, contacts: ContactTable) -> LinkedContacts:
     volume = np.where(adr_flag, adr_bits, fixed_bits)
     dur = contacts.duration_s
     mean = np.divide(volume, dur, out=np.zeros(n), where=dur > 0)
-    result = LinkResult(volume, mean, adr_bits, fixed_bits, fixed_rate, peak, adr_flag)
-    per_sol = _per_sol_table(sol_parts, scenario)
-    per_day = _per_day_table(day_parts, scenario)
+    result = LinkResult(volume, mean, adr_bits, fixed_bits, fixed_rate, peak, adr_flag,
+                        ideal_bits)
+    per_sol = per_sol_table(sol_parts, scenario)
+    per_day = per_day_table(day_parts, scenario)
     linked_table = contacts.with_links(mean, volume)
     return LinkedContacts(
         linked_table, result, per_sol, per_day, tuple(model.notes),
-        lambda index, step: ev.profile(contacts, index, step),
+        lambda index, step: ev.profile(contacts, index, step), model.ops,
     )
 
-
-def _per_sol_table(parts: list, scenario: Any) -> PerSolVolumes:
-    cols: dict[str, list] = {c: [] for c in (
-        "lander", "partner", "kind", "sol", "start", "passes", "contact_s", "vol", "adr", "fix")}
-    lons = {spec.name: spec.site.lon_east_deg for spec in scenario.landers}
-    for lander, partner, kind, sol_i, sol_rows, dt, v_sel, v_adr, v_fix in parts:
-        sols = np.unique(np.concatenate([sol_i, sol_rows]))
-        inv = np.searchsorted(sols, sol_i)
-        m = len(sols)
-        cols["lander"] += [lander] * m
-        cols["partner"] += [partner] * m
-        cols["kind"] += [kind] * m
-        cols["sol"].append(sols)
-        cols["start"].append(sol_start_tdb_s(sols, lons[lander]))
-        cols["passes"].append(np.bincount(np.searchsorted(sols, sol_rows), minlength=m))
-        cols["contact_s"].append(np.bincount(inv, dt, minlength=m))
-        cols["vol"].append(np.bincount(inv, v_sel, minlength=m))
-        cols["adr"].append(np.bincount(inv, v_adr, minlength=m))
-        cols["fix"].append(np.bincount(inv, v_fix, minlength=m))
-
-    def cat(name: str, dtype: type) -> np.ndarray:
-        return np.concatenate(cols[name]).astype(dtype) if cols[name] else np.empty(0, dtype)
-
-    table = PerSolVolumes(
-        np.asarray(cols["lander"], dtype=object), np.asarray(cols["partner"], dtype=object),
-        np.asarray(cols["kind"], dtype=object), cat("sol", np.int64), cat("start", float),
-        cat("passes", np.int64), cat("contact_s", float), cat("vol", float), cat("adr", float),
-        cat("fix", float),
-    )
-    order = np.lexsort((table.sol, table.partner.astype(str), table.lander.astype(str)))
-    return PerSolVolumes(*(getattr(table, f)[order] for f in table.__dataclass_fields__))
-
-
-def _per_day_table(parts: list, scenario: Any) -> PerDayVolumes:
-    if not parts:
-        e = np.empty(0)
-        return PerDayVolumes(e.astype(object), e.astype(object), e.astype(np.int64), e, e)
-    t_all = np.concatenate([p[1] for p in parts])
-    edges, labels = _utc_day_edges(float(t_all.min()), float(t_all.max()))
-    by: dict[tuple[str, int], list[float]] = {}
-    for node, t_mid, mid_row, dt, v_sel, ones in parts:
-        d_int = np.searchsorted(edges, t_mid, side="right") - 1
-        d_row = np.searchsorted(edges, mid_row, side="right") - 1
-        for d in np.unique(np.concatenate([d_int, d_row])):
-            sel = d_int == d
-            acc = by.setdefault((node, int(d)), [0.0, 0.0, 0.0])
-            acc[0] += float(np.sum(ones[d_row == d]))
-            acc[1] += float(np.sum(dt[sel]))
-            acc[2] += float(np.sum(v_sel[sel]))
-    keys = sorted(by)
-    return PerDayVolumes(
-        np.asarray([k[0] for k in keys], dtype=object),
-        np.asarray([labels[k[1]] for k in keys], dtype=object),
-        np.asarray([by[k][0] for k in keys], dtype=np.int64),
-        np.asarray([by[k][1] for k in keys]),
-        np.asarray([by[k][2] for k in keys]),
-    )
-
-
-def run_links(
-    scenario: Any, contacts: ContactTable, out_dir: str | Path, console: Any | None = None
-) -> LinkedContacts:
-    """Links stage for ``marsrelay run``: compute, write ``out_dir/volumes_per_sol.csv``
-    (atomically), print notes and a one-line summary on ``console`` (a rich Console) if given."""
-    linked = compute_links(scenario, contacts)
-    atomic_write_text(Path(out_dir) / "volumes_per_sol.csv", linked.per_sol.to_csv_text())
-    if console is not None:
-        for note in linked.notes:
-            console.print(f"[yellow]note:[/yellow] {note}")
-        prox = linked.contacts.kind == "proximity"
-        total = float(np.sum(linked.contacts.volume_bits[prox]))
-        console.print(
-            f"links: {len(linked.contacts)} contacts, relay volume {total / 1e9:.2f} Gbit "
-            f"over {int(np.sum(prox))} proximity passes -> volumes_per_sol.csv"
-        )
-    return linked

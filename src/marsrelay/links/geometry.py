@@ -95,12 +95,12 @@ def earth_geometry(
 ) -> LinkGeometry:
     """Range and station elevation of a sender at Mars-centred ICRF positions (km) sent at
     ``t_tdb_s`` and received one light time later."""
-    mars_ssb = ephemeris.position_km("mars", t_tdb_s, center="ssb")
+    mars_ssb = ephemeris.position_km("mars", t_tdb_s, centre="ssb")
     sender_ssb = mars_ssb + sender_mars_icrf_km
-    earth0 = ephemeris.position_km("earth", t_tdb_s, center="ssb")
+    earth0 = ephemeris.position_km("earth", t_tdb_s, centre="ssb")
     owlt = np.linalg.norm(sender_ssb - earth0, axis=1) / C_KM_S
     t_rx = t_tdb_s + owlt
-    geo = sender_ssb - ephemeris.position_km("earth", t_rx, center="ssb")
+    geo = sender_ssb - ephemeris.position_km("earth", t_rx, centre="ssb")
     azel = station.azel_of_icrf(geo, t_rx)
     return LinkGeometry(azel.range_km, azel.elevation_deg, np.full(len(t_tdb_s), np.nan))
 

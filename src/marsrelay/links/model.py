@@ -4,54 +4,73 @@
 and every station's receiver, raising :class:`~marsrelay.errors.InputError` (file, key,
 allowed values) for bad input. The resulting :class:`LinkModel` turns geometry into rates:
 
-- :meth:`LinkModel.proximity_supported_bps` - the lander -> orbiter return link (the data
-  return direction), from range, lander elevation and orbiter off-nadir angle;
+- :meth:`LinkModel.proximity_data_pn0_dbhz` - the lander -> orbiter return link (the data
+  return direction): data-channel power to noise density from range, lander elevation and
+  orbiter off-nadir angle (residual-carrier pairs lose 1.25 dB to the carrier);
+- :meth:`LinkModel.proximity_supported_bps` - the rate that link carries at the fixed-rate
+  margin; :meth:`LinkModel.proximity_throughput_bps` - the user data a pass running a given
+  rate delivers (Proximity-1 framing, go-back-N at the frame error rate of the actual link);
 - :meth:`LinkModel.earth_supported_bps` - a spacecraft's downlink to a station, from range and
   station elevation (atmospheric loss and sky noise grow at low elevation).
 
 Each answers the continuous capacity (bps) the budget supports; :meth:`LinkModel.ladder` gives
-the discrete rates a pair can run at.
+the discrete rates a pair can run at. :class:`ProximityOps` holds the resolved session, adaptive
+rate and margin settings the pass model (:mod:`marsrelay.links.proximity`) uses.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from marsrelay.config.links import LinksConfig
-from marsrelay.errors import InputError
+from marsrelay.constants import C_KM_S
 from marsrelay.links.budget import (
     atmosphere_loss_db,
     atmosphere_noise_k,
     eirp_dbw,
+    frame_error_rate,
     free_space_loss_db,
+    go_back_n_efficiency,
     max_data_rate_bps,
     p_over_n0_dbhz,
+    residual_carrier_losses_db,
     to_db,
 )
 from marsrelay.links.catalogue import (
+    ADR_LAG_S,
+    ADR_UPDATE_INTERVAL_S,
     BANDS,
     CODINGS,
     EARTH_TRANSMITTERS,
     LANDER_UHF_PATTERN,
+    MARGIN_POLICY,
     ORBITER_UHF_PATTERN,
+    PROXIMITY1_FRAMING,
     PROXIMITY1_RATES_BPS,
+    PROXIMITY1_SESSION,
     PROXIMITY_RADIOS,
+    RESIDUAL_CARRIER_MOD_INDEX_DEG,
     STATION_CLASSES,
     Band,
+    Proximity1Session,
     ProximityRadio,
+    adr_margin_db,
     canonical_spacecraft,
+    expected_radio,
 )
+from marsrelay.links.checks import Checker, check_radio_rates, scenario_file, station_class
+from marsrelay.scenario import Scenario
 
 __all__ = [
     "RETURN_FREQUENCY_HZ",
     "Downlink",
     "LinkModel",
+    "ProximityOps",
     "Receiver",
     "build_link_model",
     "earth_rate_ladder",
@@ -71,6 +90,44 @@ class Downlink:
     eirp_dbw: float
     rates_bps: np.ndarray
     required_ebn0_db: float
+    margin_db: float
+
+
+@dataclass(frozen=True)
+class ProximityOps:
+    """Resolved settings of proximity passes as flown (see :mod:`marsrelay.links.proximity`).
+
+    ``hail_s``: pass start to first data frame; ``comm_change_s``: down time of each rate
+    change; ``update_interval_s``/``lag_s``/``adr_margin_db``: the adaptive rate's decisions
+    (``adr_margin_db`` None: the margin at which a full frame meets ``adr_fer_target``);
+    ``fixed_margin_db``: margin of fixed-rate passes; ``frame_data_octets`` and
+    ``frame_overhead_octets``: one PLTU; ``arq``: go-back-N delivery; ``ideal``: none of it
+    (capacity at the margin, tracked continuously).
+    """
+
+    hail_s: float
+    comm_change_s: float
+    update_interval_s: float
+    lag_s: float
+    adr_margin_db: float | None
+    fixed_margin_db: float
+    frame_data_octets: int
+    frame_overhead_octets: int
+    arq: bool
+    ideal: bool
+    adr_fer_target: float = MARGIN_POLICY.adr_fer_target
+
+    @property
+    def frame_bits(self) -> int:
+        """Bits of one PLTU on the link."""
+        return 8 * (self.frame_data_octets + self.frame_overhead_octets)
+
+    @property
+    def framing_efficiency(self) -> float:
+        """User data share of the link's bits (0.994 with full 2043-octet data fields)."""
+        if self.ideal:
+            return 1.0
+        return self.frame_data_octets / (self.frame_data_octets + self.frame_overhead_octets)
 
 
 @dataclass(frozen=True)
@@ -93,6 +150,7 @@ class LinkModel:
     landers: frozenset[str]
     downlinks: dict[str, Downlink]
     receivers: dict[tuple[str, str], Receiver]
+    ops: ProximityOps
     notes: list[str] = field(default_factory=list)
 
     # -- proximity ------------------------------------------------------------------------
@@ -105,7 +163,14 @@ class LinkModel:
         """Whether the pair runs adaptive data rate (config and both radios allow it)."""
         return bool(self.config.adr and self.radios[lander].adr and self.radios[orbiter].adr)
 
-    def proximity_supported_bps(
+    def pair_modulation_loss_db(self, lander: str, orbiter: str) -> float:
+        """Power lost to the carrier (dB): 0 when both radios run suppressed carrier, else the
+        Proximity-1 residual carrier at 60 deg (1.25 dB, CCSDS 211.1 §3.3.5)."""
+        if self.radios[lander].suppressed_carrier and self.radios[orbiter].suppressed_carrier:
+            return 0.0
+        return float(residual_carrier_losses_db(RESIDUAL_CARRIER_MOD_INDEX_DEG)[1])
+
+    def proximity_data_pn0_dbhz(
         self,
         lander: str,
         orbiter: str,
@@ -113,9 +178,8 @@ class LinkModel:
         elevation_deg: np.ndarray,
         off_nadir_deg: np.ndarray,
     ) -> np.ndarray:
-        """Continuous return-link capacity (bps) at the given geometry samples."""
+        """Return-link data power to noise density (dB-Hz) at the given geometry samples."""
         tx, rx = self.radios[lander], self.radios[orbiter]
-        cfg = self.config
         eirp = eirp_dbw(
             tx.tx_power_w,
             LANDER_UHF_PATTERN.gain_db(elevation_deg, tx.antenna_gain_dbi),
@@ -128,9 +192,63 @@ class LinkModel:
         )
         pn0 = p_over_n0_dbhz(
             eirp, free_space_loss_db(range_km, RETURN_FREQUENCY_HZ), g_over_t,
-            cfg.proximity_other_losses_db,
+            self.config.proximity_other_losses_db,
         )
-        return max_data_rate_bps(pn0, tx.required_ebn0, cfg.proximity_margin_db)
+        return pn0 - self.pair_modulation_loss_db(lander, orbiter)
+
+    def adr_margin_db(self, lander: str) -> float:
+        """Margin (dB) of the adaptive rate's decisions on ``lander``'s return link: the
+        ``[links.adaptive_rate] margin_db`` or, by default, the Eb/N0 over the coding's
+        requirement at which a full frame meets the policy's frame error rate."""
+        if self.ops.adr_margin_db is not None:
+            return self.ops.adr_margin_db
+        return adr_margin_db(CODINGS[self.radios[lander].coding], self.ops.frame_bits,
+                             self.ops.adr_fer_target)
+
+    def proximity_required_ebn0_db(self, lander: str) -> float:
+        """Eb/N0 (dB) the return link's decoder needs (the lander's radio's coding)."""
+        return self.radios[lander].required_ebn0
+
+    def proximity_supported_bps(
+        self,
+        lander: str,
+        orbiter: str,
+        range_km: np.ndarray,
+        elevation_deg: np.ndarray,
+        off_nadir_deg: np.ndarray,
+    ) -> np.ndarray:
+        """Continuous return-link capacity (bps) at the fixed-rate margin at the samples."""
+        pdn0 = self.proximity_data_pn0_dbhz(lander, orbiter, range_km, elevation_deg,
+                                            off_nadir_deg)
+        return max_data_rate_bps(pdn0, self.proximity_required_ebn0_db(lander),
+                                 self.ops.fixed_margin_db)
+
+    def proximity_throughput_bps(
+        self, lander: str, rate_bps: np.ndarray, pdn0_dbhz: np.ndarray, range_km: np.ndarray
+    ) -> np.ndarray:
+        """User data (bps) delivered by a return link running ``rate_bps`` when the actual
+        link has ``pdn0_dbhz``: framing efficiency times go-back-N efficiency at the frame error
+        rate of the link's Eb/N0 (frames in flight: one, plus those sent during the light-time
+        round trip, plus one for the PLCW that reports the loss). Ideal: the rate itself
+        wherever it is not above the link's capacity at the adaptive-rate margin."""
+        rate = np.asarray(rate_bps, dtype=float)
+        ops = self.ops
+        code = CODINGS[self.radios[lander].coding]
+        required = self.proximity_required_ebn0_db(lander)
+        on = rate > 0.0
+        safe = np.where(on, rate, 1.0)
+        excess = np.asarray(pdn0_dbhz, dtype=float) - to_db(safe) - required
+        if ops.ideal:
+            return np.where(on & (excess >= self.adr_margin_db(lander) - 1e-9), rate, 0.0)
+        fer = frame_error_rate(excess, ops.frame_bits, code.event_rate_at_required,
+                               code.db_per_decade)
+        if ops.arq:
+            frame_s = ops.frame_bits / safe
+            in_flight = 2.0 + np.ceil(2.0 * np.asarray(range_km, dtype=float) / C_KM_S / frame_s)
+            eff = go_back_n_efficiency(fer, in_flight)
+        else:
+            eff = 1.0 - fer
+        return np.where(on, rate * ops.framing_efficiency * eff, 0.0)
 
     # -- Earth ----------------------------------------------------------------------------
     def earth_supported_bps(
@@ -150,7 +268,7 @@ class LinkModel:
             rx.gain_dbi - to_db(t_sys),
             self.config.earth_other_losses_db + loss_atm,
         )
-        return max_data_rate_bps(pn0, dl.required_ebn0_db, self.config.earth_margin_db)
+        return max_data_rate_bps(pn0, dl.required_ebn0_db, dl.margin_db)
 
     def ladder(self, kind: str, sender: str, receiver: str) -> np.ndarray:
         """Discrete rates (bps, ascending) of a link of ``kind`` between two nodes."""
@@ -175,34 +293,7 @@ def earth_rate_ladder(max_rate_bps: float, min_rate_bps: float) -> np.ndarray:
 # -------------------------------------------------------------------------------------------
 
 
-class _Checker:
-    def __init__(self, file: str | None) -> None:
-        self.file = file
-
-    def fail(self, field_path: str, problem: str, allowed: str | None = None) -> None:
-        raise InputError(problem, file=self.file, field=field_path, allowed=allowed)
-
-    def positive(self, field_path: str, value: float, unit: str) -> None:
-        if not (math.isfinite(value) and value > 0.0):
-            self.fail(field_path, f"{value!r} must be a positive number of {unit}", f"> 0 {unit}")
-
-    def finite(self, field_path: str, value: float, lo: float = -math.inf,
-               hi: float = math.inf, unit: str = "") -> None:
-        if not (math.isfinite(value) and lo <= value <= hi):
-            self.fail(field_path, f"{value!r} is out of range", f"{lo} .. {hi} {unit}".strip())
-
-    def name(self, field_path: str, value: str, allowed: Iterable[str], what: str) -> None:
-        allowed = list(allowed)
-        if value not in allowed:
-            self.fail(field_path, f"unknown {what} {value!r}", ", ".join(allowed))
-
-
-def _scenario_file(scenario: Any) -> str | None:
-    path = getattr(scenario, "path", None)
-    return str(path) if path is not None else None
-
-
-def _resolve_radio(chk: _Checker, name: str, cfg: LinksConfig) -> ProximityRadio:
+def _resolve_radio(chk: Checker, name: str, cfg: LinksConfig) -> ProximityRadio:
     base = PROXIMITY_RADIOS[name]
     ov = cfg.radios.get(name)
     if ov is None:
@@ -221,26 +312,7 @@ def _resolve_radio(chk: _Checker, name: str, cfg: LinksConfig) -> ProximityRadio
     return radio
 
 
-def _check_radio_rates(chk: _Checker, radio: ProximityRadio) -> None:
-    where = f"links.radios.{radio.name}.rates_bps"
-    prox = ", ".join(f"{r:.0f}" for r in PROXIMITY1_RATES_BPS)
-    if not radio.rates_bps:
-        chk.fail(where, "empty rate list", f"Proximity-1 rates {prox} bps")
-    code = CODINGS[radio.coding]
-    for r in radio.rates_bps:
-        if not any(abs(r - p) < 1e-6 for p in PROXIMITY1_RATES_BPS):
-            chk.fail(where, f"{r:g} bps is not a Proximity-1 data rate", f"{prox} bps")
-        if r / code.code_rate > radio.max_symbol_rate_sps * (1 + 1e-9):
-            top = radio.max_symbol_rate_sps * code.code_rate
-            chk.fail(
-                where,
-                f"{r:g} bps with coding {code.name} needs {r / code.code_rate:g} symbols/s, above "
-                f"the {radio.name} radio's {radio.max_symbol_rate_sps:g} symbols/s",
-                f"rates <= {top:g} bps with {code.name}",
-            )
-
-
-def _node_radio(chk: _Checker, node: Any, kind: str, cfg: LinksConfig, notes: list[str]) -> str:
+def _node_radio(chk: Checker, node: Any, kind: str, cfg: LinksConfig, notes: list[str]) -> str:
     radio = getattr(node, "radio", None)
     if radio is None:
         radio = cfg.default_lander_radio if kind == "lander" else cfg.default_orbiter_radio
@@ -248,11 +320,15 @@ def _node_radio(chk: _Checker, node: Any, kind: str, cfg: LinksConfig, notes: li
         chk.name(f"links.default_{kind}_radio", radio, PROXIMITY_RADIOS, "radio")
     else:
         chk.name(f"{kind}[{node.name}].radio", radio, PROXIMITY_RADIOS, "radio")
+    carried = expected_radio(node.name)
+    if carried is not None and carried != radio:
+        notes.append(f"{kind} {node.name!r} carries {carried!r} (links catalogue); using the "
+                     f"scenario's {radio!r}")
     return radio
 
 
 def _resolve_downlink(
-    chk: _Checker, node: str, is_lander: bool, cfg: LinksConfig, notes: list[str]
+    chk: Checker, node: str, is_lander: bool, cfg: LinksConfig, notes: list[str]
 ) -> Downlink:
     ov = cfg.spacecraft.get(node)
     where = f"links.spacecraft.{node}"
@@ -308,26 +384,22 @@ def _resolve_downlink(
         required = code.required_ebn0_db
     chk.finite(f"{where}.required_ebn0_db", required, -2.0, 20.0, "dB")
     eirp = float(eirp_dbw(vals["tx_power_w"], vals["antenna_gain_dbi"], vals["circuit_loss_db"]))
+    margin = cfg.earth_margin_db
+    if margin is None:
+        margin = MARGIN_POLICY.earth_db[band_name]
     return Downlink(
         node, model, BANDS[band_name], eirp,
         earth_rate_ladder(vals["max_rate_bps"], vals["min_rate_bps"]), float(required),
+        float(margin),
     )
 
 
-def _station_class(dish_m: float | None, agency: str) -> str:
-    if dish_m is not None and dish_m >= 60.0:
-        return "dsn-70m" if dish_m >= 68.0 else "ru-64m"
-    if (dish_m is not None and abs(dish_m - 35.0) < 0.5) or agency.upper() == "ESA":
-        return "estrack-35m"
-    return "dsn-34m"
-
-
-def _resolve_receiver(chk: _Checker, station: Any, band: str, cfg: LinksConfig,
+def _resolve_receiver(chk: Checker, station: Any, band: str, cfg: LinksConfig,
                       notes: list[str]) -> Receiver:
     ov = cfg.stations.get(station.name)
     where = f"links.stations.{station.name}"
     dish = getattr(station, "dish_m", None)
-    cls = _station_class(dish, getattr(station, "agency", "") or "")
+    cls = station_class(dish, getattr(station, "agency", "") or "")
     if ov is not None and ov.station_class is not None:
         chk.name(f"{where}.station_class", ov.station_class, STATION_CLASSES, "station class")
         cls = ov.station_class
@@ -347,18 +419,60 @@ def _resolve_receiver(chk: _Checker, station: Any, band: str, cfg: LinksConfig,
     return Receiver(station.name, band, cls, float(gain), float(t_zen))
 
 
-def build_link_model(scenario: Any) -> LinkModel:
+def _resolve_ops(chk: Checker, cfg: LinksConfig) -> ProximityOps:
+    """Session, framing, adaptive-rate and margin settings: ``[links]`` over the catalogue."""
+    ar, pp = cfg.adaptive_rate, cfg.proximity_protocol
+
+    def pick(value: float | None, default: float) -> float:
+        return float(default if value is None else value)
+
+    session = Proximity1Session(
+        pick(pp.carrier_only_hail_s, PROXIMITY1_SESSION.carrier_only_hail_s),
+        pick(pp.carrier_only_comm_change_s, PROXIMITY1_SESSION.carrier_only_comm_change_s),
+        pick(pp.acquisition_idle_s, PROXIMITY1_SESSION.acquisition_idle_s),
+        pick(pp.tail_idle_s, PROXIMITY1_SESSION.tail_idle_s),
+        "scenario",
+    )
+    where = "links.proximity_protocol"
+    for key in ("carrier_only_hail_s", "carrier_only_comm_change_s", "acquisition_idle_s",
+                "tail_idle_s"):
+        chk.finite(f"{where}.{key}", getattr(session, key), 0.0, 60.0, "s")
+    hail = pick(pp.hail_s, session.hail_s())
+    chk.finite(f"{where}.hail_s", hail, 0.0, 3600.0, "s")
+    octets = PROXIMITY1_FRAMING.max_data_field_octets if pp.frame_data_octets is None \
+        else pp.frame_data_octets
+    chk.finite(f"{where}.frame_data_octets", octets, 1, PROXIMITY1_FRAMING.max_data_field_octets,
+               "octets (CCSDS 211.0 §3.2.3)")
+    update = pick(ar.update_interval_s, ADR_UPDATE_INTERVAL_S)
+    lag = pick(ar.lag_s, ADR_LAG_S)
+    chk.finite("links.adaptive_rate.update_interval_s", update, 0.5, 600.0, "s")
+    chk.finite("links.adaptive_rate.lag_s", lag, 0.0, 600.0, "s")
+    adr_margin = ar.margin_db  # None: from each lander's coding (LinkModel.adr_margin_db)
+    if adr_margin is not None:
+        chk.finite("links.adaptive_rate.margin_db", adr_margin, -10.0, 40.0, "dB")
+    fixed_margin = pick(cfg.proximity_margin_db, MARGIN_POLICY.proximity_fixed_db)
+    if cfg.ideal:
+        # the capacity model: the adaptive rate follows the link at the fixed-rate margin
+        return ProximityOps(0.0, 0.0, update, 0.0, fixed_margin, fixed_margin, int(octets),
+                            PROXIMITY1_FRAMING.overhead_octets, False, True)
+    return ProximityOps(hail, session.comm_change_s(), update, lag, adr_margin, fixed_margin,
+                        int(octets), PROXIMITY1_FRAMING.overhead_octets, pp.arq, False)
+
+
+def build_link_model(scenario: Scenario) -> LinkModel:
     """Resolve and check the link parameters of a :class:`marsrelay.scenario.Scenario`.
 
     Raises :class:`~marsrelay.errors.InputError` naming the scenario file, the key (e.g.
     ``links.radios.electra.tx_power_w``) and the allowed values.
     """
-    cfg: LinksConfig = getattr(scenario, "links", None) or LinksConfig()
-    chk = _Checker(_scenario_file(scenario))
+    cfg: LinksConfig = scenario.links
+    chk = Checker(scenario_file(scenario))
     notes: list[str] = []
     chk.name("links.earth_band", cfg.earth_band, BANDS, "band")
     for key in ("proximity_margin_db", "earth_margin_db"):
-        chk.finite(f"links.{key}", getattr(cfg, key), -10.0, 40.0, "dB")
+        if getattr(cfg, key) is not None:
+            chk.finite(f"links.{key}", getattr(cfg, key), -10.0, 40.0, "dB")
+    ops = _resolve_ops(chk, cfg)
     for key in ("proximity_other_losses_db", "earth_other_losses_db"):
         chk.finite(f"links.{key}", getattr(cfg, key), 0.0, 40.0, "dB")
     for key in ("sample_step_s", "earth_sample_step_s"):
@@ -378,7 +492,7 @@ def build_link_model(scenario: Any) -> LinkModel:
         for node in nodes:
             radios[node.name] = resolved[_node_radio(chk, node, kind, cfg, notes)]
     for name in sorted({r.name for r in radios.values()} | set(cfg.radios)):
-        _check_radio_rates(chk, resolved[name])
+        check_radio_rates(chk, resolved[name])
     landers = frozenset(n.name for n in scenario.landers)
 
     node_names = [n.name for n in (*scenario.orbiters, *scenario.landers)]
@@ -400,4 +514,4 @@ def build_link_model(scenario: Any) -> LinkModel:
         for s in scenario.stations
         for band in bands
     }
-    return LinkModel(cfg, radios, landers, downlinks, receivers, notes)
+    return LinkModel(cfg, radios, landers, downlinks, receivers, ops, notes)

@@ -6,7 +6,7 @@ Reads only what the earlier stages wrote into a run directory (file schema:
 
 from marsrelay.report.compare import Comparison, compare_runs, compare_summaries
 from marsrelay.report.html import build_report_html, write_report
-from marsrelay.report.rundir import RunData, load_run
+from marsrelay.report.run_data import RunData, load_run
 from marsrelay.report.summary import LanderFigures, Summary, summarise_run
 
 __all__ = [

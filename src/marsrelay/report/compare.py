@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from marsrelay.report.rundir import load_run
+from marsrelay.report.run_data import load_run
 from marsrelay.report.summary import LanderFigures, Summary, summarise_run
 
 __all__ = [

@@ -22,9 +22,8 @@ from marsrelay.geometry.rotation import rotation_model
 from marsrelay.geometry.sites import MarsSite
 from marsrelay.geometry.time import tdb_to_utc
 from marsrelay.io import atomic_write_text
-from marsrelay.report import schema
-from marsrelay.report.figures import node_colors
-from marsrelay.report.rundir import RunData
+from marsrelay.report.run_data import PROXIMITY, RunData
+from marsrelay.report.style import node_colors
 
 __all__ = ["run_czml", "write_czml"]
 
@@ -103,7 +102,7 @@ def _link_packets(run: RunData, colors) -> list[dict[str, Any]]:
     orbiters = {name for name, _ in run.scenario.trajectories}
     landers = {n.name for n in run.scenario.landers}
     out: list[dict[str, Any]] = []
-    prox = np.flatnonzero(c["kind"] == schema.PROXIMITY)
+    prox = np.flatnonzero(c["kind"] == PROXIMITY)
     for k in prox:
         a, b = str(c["source"][k]), str(c["target"][k])
         lander, orbiter = (a, b) if a in landers else (b, a)

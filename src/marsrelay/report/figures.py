@@ -2,144 +2,51 @@
 
 Each ``*_figure`` takes a loaded run (and the report's node colours) and returns a
 ``plotly.graph_objects.Figure``, or ``None`` with nothing to draw. Times on axes are UTC; every
-axis says its unit. Only the map and the Earth-Mars plot compute geometry
-(:mod:`marsrelay.geometry.tracks`); everything else draws the run's own outputs.
+axis says its unit. These draw the run's own outputs; the geometry pictures are in
+:mod:`marsrelay.report.maps`, the look in :mod:`marsrelay.report.style`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from marsrelay.constants import DAY_S, SOL_S
-from marsrelay.geometry.solar_time import local_sol, sol_start_tdb_s
-from marsrelay.geometry.tracks import (
-    coverage_half_angle_deg,
-    earth_mars_geometry,
-    ground_track,
-    small_circle_deg,
-)
-from marsrelay.report import schema
+from marsrelay.constants import DAY_S
 from marsrelay.report.compare import Comparison
-from marsrelay.report.rundir import RunData, tdb_to_plot_time
+from marsrelay.report.run_data import PROXIMITY, RunData, tdb_to_plot_time
+from marsrelay.report.style import (
+    INK,
+    MUTED,
+    NodeColors,
+    base_layout,
+    conjunction_windows,
+    shade_windows,
+)
 from marsrelay.report.summary import bundle_latency_s, per_sol_series
 
 __all__ = [
-    "FONT",
-    "NodeColors",
     "buffer_figure",
     "comparison_figure",
-    "earth_mars_figure",
     "latency_figure",
-    "map_figure",
-    "map_sol_window",
-    "node_colors",
     "per_sol_figure",
     "timeline_figure",
 ]
-
-FONT = (
-    'Inter, "Segoe UI", system-ui, -apple-system, Roboto, "Helvetica Neue", "DejaVu Sans", '
-    "Arial, sans-serif"
-)
-INK = "#1f2933"
-MUTED = "#52606d"
-GRID = "#e4e7eb"
-CONJUNCTION_FILL = "rgba(214, 69, 65, 0.10)"
-CONJUNCTION_LINE = "#c0392b"
-
-# Colour-blind-safe hues (Okabe & Ito 2008), then a few more, for orbiters; deeper tones for
-# landers; slate greys for Earth stations.
-_ORBITER_COLORS = (
-    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#6A3D9A", "#8C564B",
-)
-_LANDER_COLORS = ("#7A1F5C", "#1B5E20", "#8C2D04", "#283593", "#006064", "#4E342E")
-_STATION_COLORS = ("#37474F", "#546E7A", "#78909C", "#455A64", "#607D8B", "#263238")
-
-
-@dataclass(frozen=True)
-class NodeColors:
-    """One colour per node name, the same in every figure and scenario of a report."""
-
-    colors: tuple[tuple[str, str], ...]
-
-    def __call__(self, name: str) -> str:
-        for n, c in self.colors:
-            if n == name:
-                return c
-        return MUTED
-
-
-def node_colors(runs: Sequence[RunData]) -> NodeColors:
-    """Assign colours to every orbiter, lander and station of ``runs`` (first seen first)."""
-    out: dict[str, str] = {}
-    for kind, palette in (
-        ("orbiters", _ORBITER_COLORS), ("landers", _LANDER_COLORS), ("stations", _STATION_COLORS),
-    ):
-        k = 0
-        for run in runs:
-            for node in getattr(run.scenario, kind):
-                if node.name not in out:
-                    out[node.name] = palette[k % len(palette)]
-                    k += 1
-    return NodeColors(tuple(out.items()))
-
-
-def _base_layout(fig: go.Figure, height: int, **kw) -> go.Figure:
-    fig.update_layout(
-        template="plotly_white",
-        height=height,
-        font={"family": FONT, "size": 13, "color": INK},
-        margin={"l": 70, "r": 30, "t": 20, "b": 55},
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="#ffffff",
-        hoverlabel={"font": {"family": FONT, "size": 12}, "bgcolor": "white"},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0,
-                "font": {"size": 12}},
-        **kw,
-    )
-    fig.update_xaxes(gridcolor=GRID, linecolor="#9aa5b1", ticks="outside", tickcolor="#9aa5b1",
-                     zeroline=False)
-    fig.update_yaxes(gridcolor=GRID, linecolor="#9aa5b1", zeroline=False)
-    return fig
-
-
-def _conjunction_windows(run: RunData) -> list[tuple[float, float]]:
-    if run.conjunction is not None:
-        s, e = run.conjunction.get("start_tdb_s"), run.conjunction.get("end_tdb_s")
-        return [(float(a), float(b)) for a, b in zip(s, e, strict=True)
-                if math.isfinite(a) and math.isfinite(b)]
-    if run.scenario.conjunction_windows_tdb_s:
-        return [tuple(map(float, w)) for w in run.scenario.conjunction_windows_tdb_s]
-    return []
-
-
-def _shade_windows(fig: go.Figure, windows: list[tuple[float, float]], label: str,
-                   row: int | None = None, col: int | None = None) -> None:
-    for a, b in windows:
-        x0, x1 = tdb_to_plot_time(np.array([a, b]))
-        kw = {"row": row, "col": col} if row is not None else {}
-        fig.add_vrect(x0=str(x0), x1=str(x1), fillcolor=CONJUNCTION_FILL, line_width=0,
-                      layer="below", annotation_text=label, annotation_position="top left",
-                      annotation_font={"size": 11, "color": CONJUNCTION_LINE}, **kw)
-
 
 # ---------------------------------------------------------------------------------------------
 # timeline
 
 
 def _row_label(kind: str, source: str, target: str) -> str:
-    arrow = "⇄" if kind == schema.PROXIMITY else "→"
+    arrow = "⇄" if kind == PROXIMITY else "→"
     return f"{source} {arrow} {target}"
 
 
 def _colour_node(kind: str, source: str, target: str, orbiters: set[str]) -> str:
-    if kind == schema.PROXIMITY:
+    if kind == PROXIMITY:
         return source if source in orbiters else target
     return source
 
@@ -165,7 +72,7 @@ def timeline_figure(run: RunData, colors: NodeColors) -> go.Figure | None:
     info = run.scenario
     orbiters = {o.name for o in info.orbiters}
     kinds, src, tgt = c["kind"], c["source"], c["target"]
-    order_kind = {schema.PROXIMITY: 0, "direct_earth": 1, "orbiter_earth": 2}
+    order_kind = {PROXIMITY: 0, "direct_earth": 1, "orbiter_earth": 2}
     rows = sorted({(order_kind.get(k, 3), _row_label(k, s, t)) for k, s, t in zip(kinds, src, tgt,
                    strict=True)})
     labels = [r[1] for r in rows]
@@ -205,14 +112,11 @@ def timeline_figure(run: RunData, colors: NodeColors) -> go.Figure | None:
     if scheduled:
         s = run.schedule
         assert s is not None
-        sk = s.columns.get("kind")
-        s_kind = sk if sk is not None else np.array(
-            [schema.PROXIMITY if (a in orbiters) != (b in orbiters) else "orbiter_earth"
-             for a, b in zip(s["source"], s["target"], strict=True)], dtype=object)
-        s_rows = [_row_label(k, a, b) for k, a, b in zip(s_kind, s["source"], s["target"],
+        s_kind = np.full(len(s), PROXIMITY, dtype=object)
+        s_rows = [_row_label(k, a, b) for k, a, b in zip(s_kind, s["lander"], s["orbiter"],
                   strict=True)]
         s_node = np.array([_colour_node(k, a, b, orbiters) for k, a, b in zip(
-            s_kind, s["source"], s["target"], strict=True)], dtype=object)
+            s_kind, s["lander"], s["orbiter"], strict=True)], dtype=object)
         for node in dict.fromkeys(s_node):
             m = np.flatnonzero(s_node == node)
             txt = [f"<b>scheduled</b> {s_rows[i]}" for i in m]
@@ -223,9 +127,9 @@ def timeline_figure(run: RunData, colors: NodeColors) -> go.Figure | None:
                 line={"color": colors(node), "width": width}, hovertext=tx, hoverinfo="text",
                 showlegend=True,
             ))
-    _shade_windows(fig, _conjunction_windows(run), "solar conjunction")
+    shade_windows(fig, conjunction_windows(run), "solar conjunction")
     height = 120 + 26 * n_rows
-    _base_layout(fig, height)
+    base_layout(fig, height)
     t0, t1 = tdb_to_plot_time(np.array([info.start_tdb_s, info.end_tdb_s]))
     first_view = tdb_to_plot_time(np.array([info.start_tdb_s + min(2 * DAY_S, info.span_s)]))[0]
     fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], type="category",
@@ -276,7 +180,7 @@ def per_sol_figure(run: RunData, colors: NodeColors) -> tuple[go.Figure, str] | 
                 marker={"size": 5}, hovertemplate="capacity %{y:,.1f} Mbit<extra></extra>",
             ))
     what, unit = series[0].what, series[0].unit
-    _base_layout(fig, 380, barmode="group", bargap=0.25)
+    base_layout(fig, 380, barmode="group", bargap=0.25)
     fig.update_xaxes(title="sol (local mean solar time, counted from the first sol of the span)",
                      dtick=1 if series[0].sol.size <= 40 else None)
     fig.update_yaxes(title=f"{what} ({unit} per sol)")
@@ -298,18 +202,18 @@ def latency_figure(run: RunData, colors: NodeColors) -> go.Figure | None:
             return None
         vals = lat_h[delivered]
         edges = np.histogram_bin_edges(vals, bins=min(60, max(10, int(np.sqrt(vals.size)))))
-        centers = 0.5 * (edges[:-1] + edges[1:])
+        centres = 0.5 * (edges[:-1] + edges[1:])
         fig = go.Figure()
-        for name in dict.fromkeys(b["lander"][delivered]):
-            m = delivered & (b["lander"] == name)
+        for name in dict.fromkeys(b["source"][delivered]):
+            m = delivered & (b["source"] == name)
             counts, _ = np.histogram(lat_h[m], bins=edges)
             fig.add_trace(go.Bar(
-                x=centers, y=counts, width=np.diff(edges), name=name,
+                x=centres, y=counts, width=np.diff(edges), name=name,
                 marker_color=colors(name), opacity=0.85,
                 hovertemplate=f"{name}<br>%{{x:.1f}} h: %{{y}} bundles<extra></extra>",
             ))
         p50, p95 = np.percentile(vals, [50, 95])
-        _base_layout(fig, 360, barmode="stack", bargap=0.02)
+        base_layout(fig, 360, barmode="stack", bargap=0.02)
         for q, v, dash in (("p50", p50, "dash"), ("p95", p95, "dot")):
             fig.add_vline(x=v, line={"color": INK, "dash": dash, "width": 1.5},
                           annotation_text=f"{q} {v:.1f} h", annotation_position="top right",
@@ -329,7 +233,7 @@ def latency_figure(run: RunData, colors: NodeColors) -> go.Figure | None:
                 fig.add_trace(go.Scatter(x=d["sol"][m], y=d["latency_p95_s"][m] / 3600,
                                          name=f"{name} p95", mode="lines",
                                          line={"color": colors(name), "dash": "dot"}))
-        _base_layout(fig, 340)
+        base_layout(fig, 340)
         fig.update_xaxes(title="sol")
         fig.update_yaxes(title="latency (h)")
         return fig
@@ -374,30 +278,19 @@ def buffer_figure(run: RunData, colors: NodeColors) -> tuple[go.Figure, str] | N
         for node in dict.fromkeys(bf["node"]):
             m = bf["node"] == node
             order = np.argsort(bf["time_tdb_s"][m])
-            t, y = bf["time_tdb_s"][m][order], bf["occupancy_bits"][m][order]
+            t, y = bf["time_tdb_s"][m][order], bf["used_bits"][m][order]
             t, y = _thin_max(t, y)
             curves.append((node, t, y))
         source = bf.path.name
-    elif run.bundles is not None and (run.bundles.has("created_tdb_s")):
+    elif run.bundles is not None:
         b = run.bundles
-        delivered = b.get("delivered_tdb_s")
+        delivered = np.where(b["status"] == "delivered", b["done_tdb_s"], np.nan)
         created = b["created_tdb_s"]
-        if b.has("relay_rx_tdb_s") and b.has("relay"):
-            left = b["relay_rx_tdb_s"]
-            for name in dict.fromkeys(b["lander"]):
-                m = b["lander"] == name
-                curves.append((name, *_occupancy(created[m], left[m], b["size_bits"][m], t_end)))
-            for relay in dict.fromkeys(r for r in b["relay"] if r):
-                m = (b["relay"] == relay) & np.isfinite(left)
-                curves.append((relay, *_occupancy(left[m], delivered[m], b["size_bits"][m],
-                                                  t_end)))
-            source = f"{b.path.name} (creation, relay and delivery times)"
-        else:
-            for name in dict.fromkeys(b["lander"]):
-                m = b["lander"] == name
-                curves.append((f"{name} (in the network)",
-                               *_occupancy(created[m], delivered[m], b["size_bits"][m], t_end)))
-            source = f"{b.path.name} (data created but not yet on Earth)"
+        for name in dict.fromkeys(b["source"]):
+            m = b["source"] == name
+            curves.append((f"{name} (in the network)",
+                           *_occupancy(created[m], delivered[m], b["size_bits"][m], t_end)))
+        source = f"{b.path.name} (data created but not yet on Earth)"
     if not curves:
         return None
     fig = go.Figure()
@@ -408,202 +301,11 @@ def buffer_figure(run: RunData, colors: NodeColors) -> tuple[go.Figure, str] | N
             line={"color": colors(base), "width": 1.8, "shape": "hv"},
             hovertemplate=f"{name}<br>%{{x}}<br>%{{y:,.1f}} Mbit<extra></extra>",
         ))
-    _shade_windows(fig, _conjunction_windows(run), "solar conjunction")
-    _base_layout(fig, 360)
+    shade_windows(fig, conjunction_windows(run), "solar conjunction")
+    base_layout(fig, 360)
     fig.update_xaxes(type="date", title="UTC")
     fig.update_yaxes(title="stored data (Mbit)", rangemode="tozero")
     return fig, source
-
-
-# ---------------------------------------------------------------------------------------------
-# map
-
-#: A few named features for orientation (IAU Gazetteer of Planetary Nomenclature, feature
-#: centres, planetocentric, east longitude; rounded to 0.1 deg).
-MARS_FEATURES: tuple[tuple[str, float, float], ...] = (
-    ("Olympus Mons", 18.7, 226.2),
-    ("Tharsis Montes", 1.6, 247.0),
-    ("Valles Marineris", -13.9, 300.8),
-    ("Hellas Planitia", -42.4, 70.5),
-    ("Argyre Planitia", -49.7, 316.0),
-    ("Utopia Planitia", 49.7, 118.0),
-    ("Elysium Mons", 25.0, 147.2),
-    ("Syrtis Major", 8.4, 69.5),
-    ("Acidalia Planitia", 49.8, 339.3),
-    ("Arabia Terra", 22.8, 14.0),  # centre 5.0 E, shifted to stay on the map
-)
-
-
-def map_sol_window(run: RunData, sol_index: int = 0) -> tuple[float, float]:
-    """TDB span (s) of the ``sol_index``-th whole local sol of the first lander (LMST midnight
-    to midnight; prime-meridian mean solar time without landers), clipped to the run."""
-    info = run.scenario
-    lon = info.landers[0].lon_east_deg if info.landers else 0.0
-    lon = lon if math.isfinite(lon) else 0.0
-    first = int(local_sol(info.start_tdb_s, lon))
-    if float(sol_start_tdb_s(first, lon)) < info.start_tdb_s:
-        first += 1
-    t0 = float(sol_start_tdb_s(first + max(sol_index, 0), lon))
-    if t0 >= info.end_tdb_s:
-        t0 = info.start_tdb_s
-    return t0, min(t0 + SOL_S, info.end_tdb_s) if info.span_s > 0 else t0 + SOL_S
-
-
-def _wrap_breaks(lon: np.ndarray, lat: np.ndarray, mask: np.ndarray | None = None):
-    """Lists for a line plot on a 0-360 map, broken where the track wraps (and outside
-    ``mask``)."""
-    xs: list[float | None] = []
-    ys: list[float | None] = []
-    prev = None
-    for k in range(lon.size):
-        if mask is not None and not mask[k]:
-            if xs and xs[-1] is not None:
-                xs.append(None)
-                ys.append(None)
-            prev = None
-            continue
-        if prev is not None and abs(lon[k] - prev) > 180.0:
-            xs.append(None)
-            ys.append(None)
-        xs.append(round(float(lon[k]), 3))
-        ys.append(round(float(lat[k]), 3))
-        prev = lon[k]
-    return xs, ys
-
-
-def map_figure(
-    run: RunData, colors: NodeColors, sol_index: int = 0
-) -> tuple[go.Figure, str] | None:
-    """Equirectangular map of Mars: landers, each orbiter's ground track over one sol, the
-    stretches of track during proximity passes (from the contact table) drawn bold, and each
-    lander's visibility ring for near-circular orbits (orbiter seen above the lander's mask)."""
-    info = run.scenario
-    if not info.landers and not info.trajectories:
-        return None
-    t0, t1 = map_sol_window(run, sol_index)
-    fig = go.Figure()
-    for name, lat, lon in MARS_FEATURES:
-        fig.add_trace(go.Scatter(
-            x=[lon], y=[lat], mode="text", text=[name], showlegend=False, hoverinfo="skip",
-            textfont={"size": 11, "color": "#a1887f", "family": FONT},
-        ))
-    from marsrelay.geometry.rotation import rotation_model
-
-    rot = rotation_model(info.rotation_model)
-    t = np.arange(t0, t1 + 1.0, 20.0)
-    c = run.contacts
-    for name, traj in info.trajectories:
-        try:
-            tr = ground_track(traj, rot, t)
-        except Exception:
-            continue
-        xs, ys = _wrap_breaks(tr.lon_east_deg, tr.lat_deg)
-        fig.add_trace(go.Scatter(
-            x=xs, y=ys, mode="lines", name=f"{name} ground track", legendgroup=name,
-            line={"color": colors(name), "width": 1.0}, opacity=0.45,
-            hovertemplate=f"{name}<br>lat %{{y:.1f}}°, lon %{{x:.1f}}°E<extra></extra>",
-        ))
-        if c is not None:
-            prox = (c["kind"] == schema.PROXIMITY) & ((c["source"] == name) | (c["target"] == name))
-            active = np.zeros(t.size, dtype=bool)
-            for a, b in zip(c["start_tdb_s"][prox], c["end_tdb_s"][prox], strict=True):
-                if b >= t0 and a <= t1:
-                    active |= (t >= a) & (t <= b)
-            if active.any():
-                xs, ys = _wrap_breaks(tr.lon_east_deg, tr.lat_deg, active)
-                fig.add_trace(go.Scatter(
-                    x=xs, y=ys, mode="lines", name=f"{name} relay pass", legendgroup=name,
-                    line={"color": colors(name), "width": 5},
-                    hovertemplate=f"{name} in contact<extra></extra>",
-                ))
-        h = tr.height_km
-        if h.size and float(h.max() - h.min()) < 200.0:
-            for lander in info.landers:
-                if not (math.isfinite(lander.lat_deg) and math.isfinite(lander.lon_east_deg)):
-                    continue
-                mask = lander.elevation_mask_deg if math.isfinite(lander.elevation_mask_deg) else 0
-                lam = coverage_half_angle_deg(float(np.median(h)), mask)
-                rl, rn = small_circle_deg(lander.lat_deg, lander.lon_east_deg, lam)
-                xs, ys = _wrap_breaks(rn, rl)
-                fig.add_trace(go.Scatter(
-                    x=xs, y=ys, mode="lines", showlegend=False, legendgroup=name,
-                    line={"color": colors(name), "width": 1.6, "dash": "dot"},
-                    hovertemplate=(f"{name} seen from {lander.name} above {mask:.0f}° "
-                                   "inside this ring<extra></extra>"),
-                ))
-    for lander in info.landers:
-        if math.isfinite(lander.lat_deg) and math.isfinite(lander.lon_east_deg):
-            fig.add_trace(go.Scatter(
-                x=[lander.lon_east_deg % 360.0], y=[lander.lat_deg], mode="markers+text",
-                name=lander.name, text=[f"<b>{lander.name}</b>"], textposition="top center",
-                textfont={"size": 12, "color": colors(lander.name),
-                          "shadow": "0 0 3px #ffffff, 0 0 3px #ffffff"},
-                marker={"symbol": "star", "size": 17, "color": colors(lander.name),
-                        "line": {"color": "white", "width": 1.5}},
-                hovertemplate=(f"<b>{lander.name}</b><br>{lander.lat_deg:.3f}°N, "
-                               f"{lander.lon_east_deg:.3f}°E<extra></extra>"),
-            ))
-    _base_layout(fig, 560)
-    fig.update_layout(plot_bgcolor="#f4e6d7", margin={"l": 60, "r": 20, "t": 20, "b": 50})
-    fig.update_xaxes(range=[0, 360], dtick=30, title="east longitude (deg)", gridcolor="#e6d2bd",
-                     ticksuffix="°", showline=True, mirror=True, constrain="domain")
-    fig.update_yaxes(range=[-90, 90], dtick=30, title="planetocentric latitude (deg)",
-                     gridcolor="#e6d2bd", ticksuffix="°", showline=True, mirror=True,
-                     scaleanchor="x", scaleratio=1)
-    a, b = tdb_to_plot_time(np.array([t0, t1]))
-    caption = (f"ground tracks from {str(a)[:16].replace('T', ' ')} to "
-               f"{str(b)[:16].replace('T', ' ')} UTC (one sol)")
-    return fig, caption
-
-
-# ---------------------------------------------------------------------------------------------
-# Earth-Mars geometry
-
-
-def earth_mars_figure(run: RunData) -> go.Figure | None:
-    """Earth-Mars distance (million km) and Sun-Earth-Mars angle (deg) over the span, with the
-    scenario's conjunction threshold and the stretches below it."""
-    info = run.scenario
-    if not info.span_s > 0:
-        return None
-    step = 3600.0 if info.span_s > 5 * DAY_S else 600.0
-    t = np.append(np.arange(info.start_tdb_s, info.end_tdb_s, step), info.end_tdb_s)
-    try:
-        g = earth_mars_geometry(t)
-    except Exception:
-        return None
-    x = [str(v) for v in tdb_to_plot_time(t)]
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Scatter(
-        x=x, y=g.distance_km / 1e6, name="Earth-Mars distance", mode="lines",
-        line={"color": "#1f4e79", "width": 2.2},
-        customdata=g.owlt_s / 60.0,
-        hovertemplate="%{y:.2f} million km<br>one-way light time %{customdata:.2f} min"
-                      "<extra></extra>",
-    ), secondary_y=False)
-    fig.add_trace(go.Scatter(
-        x=x, y=g.sep_deg, name="Sun-Earth-Mars angle", mode="lines",
-        line={"color": "#e07b00", "width": 2.2},
-        hovertemplate="SEP %{y:.2f}°<extra></extra>",
-    ), secondary_y=True)
-    thr = info.conjunction_sep_deg
-    fig.add_trace(go.Scatter(
-        x=[x[0], x[-1]], y=[thr, thr], name=f"conjunction threshold {thr:g}°", mode="lines",
-        line={"color": CONJUNCTION_LINE, "dash": "dash", "width": 1.5}, hoverinfo="skip",
-    ), secondary_y=True)
-    below = g.sep_deg < thr
-    if below.any():
-        edges = np.flatnonzero(np.diff(np.concatenate([[0], below.astype(int), [0]])))
-        windows = [(float(t[a]), float(t[min(b, t.size - 1)])) for a, b in
-                   zip(edges[0::2], edges[1::2], strict=True)]
-        _shade_windows(fig, windows, "SEP below threshold")
-    _base_layout(fig, 360)
-    fig.update_xaxes(type="date", title="UTC")
-    fig.update_yaxes(title="Earth-Mars distance (million km)", secondary_y=False,
-                     color="#1f4e79")
-    fig.update_yaxes(title="Sun-Earth-Mars angle (deg)", secondary_y=True, color="#b35f00",
-                     rangemode="tozero", showgrid=False, tickmode="auto")
-    return fig
 
 
 # ---------------------------------------------------------------------------------------------
@@ -636,7 +338,7 @@ def comparison_figure(comp: Comparison) -> go.Figure | None:
                 hovertemplate=f"{name}<br>%{{x}}: %{{y:,.2f}}<extra></extra>",
             ), row=1, col=j)
         fig.update_yaxes(title_text=unit, row=1, col=j)
-    _base_layout(fig, 400, barmode="group")
+    base_layout(fig, 400, barmode="group")
     fig.update_layout(margin={"t": 90}, legend={"y": 1.14})
     fig.update_annotations(font={"size": 13, "color": MUTED})
     return fig

@@ -26,8 +26,7 @@ import numpy as np
 
 from marsrelay.constants import DAY_S, SOL_S
 from marsrelay.geometry.solar_time import local_sol, sol_start_tdb_s
-from marsrelay.report import schema
-from marsrelay.report.rundir import RunData, Table
+from marsrelay.report.run_data import EARTH_KINDS, PROXIMITY, RunData, Table
 
 __all__ = [
     "LanderFigures",
@@ -79,7 +78,6 @@ class Summary:
     conjunction_outage_days: float | None
     longest_earth_gap_h: float | None
     sources: tuple[tuple[str, str], ...]
-    problems: tuple[str, ...]
 
     @property
     def span_days(self) -> float:
@@ -106,7 +104,7 @@ class PerSol:
 
 def proximity_mask(contacts: Table, lander: str) -> np.ndarray:
     """Rows of the contact table that are proximity passes of ``lander`` (either end)."""
-    return (contacts["kind"] == schema.PROXIMITY) & (
+    return (contacts["kind"] == PROXIMITY) & (
         (contacts["source"] == lander) | (contacts["target"] == lander)
     )
 
@@ -165,20 +163,10 @@ def _sols_without_contact(
 
 
 def bundle_latency_s(b: Table) -> tuple[np.ndarray, np.ndarray]:
-    """``(delivered mask, latency s)`` of the bundles table (``latency_s``, else delivery
-    minus creation time)."""
-    if b.has("latency_s"):
-        lat = b["latency_s"]
-    elif b.has("delivered_tdb_s") and b.has("created_tdb_s"):
-        lat = b["delivered_tdb_s"] - b["created_tdb_s"]
-    else:
-        lat = np.full(len(b), np.nan)
-    delivered = np.isfinite(lat)
-    if b.has("delivered_tdb_s"):
-        delivered &= np.isfinite(b["delivered_tdb_s"])
-    if b.has("status"):
-        delivered &= b["status"] == "delivered"
-    return delivered, np.where(delivered, lat, np.nan)
+    """``(delivered mask, latency s)`` of the bundles table (NaN latency where not
+    delivered)."""
+    delivered = (b["status"] == "delivered") & np.isfinite(b["latency_s"])
+    return delivered, np.where(delivered, b["latency_s"], np.nan)
 
 
 def _pct_h(values_s: np.ndarray, q: float) -> float | None:
@@ -222,7 +210,7 @@ def _lander_figures(
     if run.bundles is not None:
         b = run.bundles
         delivered, lat = bundle_latency_s(b)
-        mine_b = delivered & (b["lander"] == name)
+        mine_b = delivered & (b["source"] == name)
         if returned is None:
             returned = float(b["size_bits"][mine_b].sum()) / 1e6 / n_sols
             sources["data returned"] = b.path.name
@@ -248,10 +236,6 @@ def _conjunction_outage_days(run: RunData, sources: dict[str, str]) -> float | N
     if run.conjunction is not None:
         s, e = run.conjunction.get("start_tdb_s"), run.conjunction.get("end_tdb_s")
         sources["conjunction outage"] = run.conjunction.path.name
-    elif info.conjunction_windows_tdb_s is not None:
-        w = np.asarray(info.conjunction_windows_tdb_s, dtype=float).reshape(-1, 2)
-        s, e = w[:, 0], w[:, 1]
-        sources["conjunction outage"] = schema.SCENARIO_JSON
     else:
         return None
     covered = (t1 - t0) - _uncovered_s(s, e, t0, t1)
@@ -300,8 +284,8 @@ def summarise_run(run: RunData) -> Summary:
         sources["latency"] = run.bundles.path.name
     earth_gap = None
     c = run.contacts
-    if c is not None and (info.stations or np.isin(c["kind"], schema.EARTH_KINDS).any()):
-        earth = np.isin(c["kind"], schema.EARTH_KINDS)
+    if c is not None and (info.stations or np.isin(c["kind"], EARTH_KINDS).any()):
+        earth = np.isin(c["kind"], EARTH_KINDS)
         earth_gap = longest_gap_s(c["start_tdb_s"][earth], c["end_tdb_s"][earth], t0, t1) / 3600
     return Summary(
         name=info.name,
@@ -321,7 +305,6 @@ def summarise_run(run: RunData) -> Summary:
         conjunction_outage_days=_conjunction_outage_days(run, sources),
         longest_earth_gap_h=earth_gap,
         sources=tuple(sources.items()),
-        problems=run.problems,
     )
 
 

@@ -37,21 +37,11 @@ from marsrelay.schedule.problem import (
 )
 from marsrelay.schedule.result import (
     REASONS,
-    SCHEDULE_COLUMNS,
-    SOL_COLUMNS,
     DemandShortfall,
     PassPlan,
     Schedule,
     SolDelivery,
     make_schedule,
-)
-from marsrelay.schedule.run import (
-    nodes_from_scenario,
-    print_schedule,
-    run_schedule,
-    schedule_passes,
-    schedule_scenario,
-    write_schedule,
 )
 from marsrelay.schedule.solvers import (
     Selection,
@@ -60,11 +50,15 @@ from marsrelay.schedule.solvers import (
     solve_cpsat,
     solve_greedy,
 )
+from marsrelay.schedule.stage import (
+    demand_from_traffic,
+    nodes_from_scenario,
+    run,
+    schedule_passes,
+)
 
 __all__ = [
     "REASONS",
-    "SCHEDULE_COLUMNS",
-    "SOL_COLUMNS",
     "CapacityWindow",
     "DemandShortfall",
     "DownlinkFlow",
@@ -77,15 +71,13 @@ __all__ = [
     "Selection",
     "SolDelivery",
     "build_problem",
+    "demand_from_traffic",
     "lp_bound",
     "make_schedule",
     "nodes_from_scenario",
     "objective_of",
-    "print_schedule",
-    "run_schedule",
+    "run",
     "schedule_passes",
-    "schedule_scenario",
     "solve_cpsat",
     "solve_greedy",
-    "write_schedule",
 ]

@@ -1,7 +1,7 @@
 """The schedule: chosen passes, why the others were dropped, delivered vs demanded per sol.
 
-Tables are columnar (numpy arrays, one row per pass or per lander sol); their file columns are
-:data:`SCHEDULE_COLUMNS` (``schedule.csv``) and :data:`SOL_COLUMNS` (``schedule_sols.csv``).
+Tables are columnar (numpy arrays, one row per pass or per lander sol); :meth:`Schedule.tables`
+gives the run folder's ``schedule`` and ``schedule_sols`` (:mod:`marsrelay.rundir.schema`).
 
 Reason codes (:data:`REASONS`) of a pass not taken, or taken but not filled:
 
@@ -20,21 +20,19 @@ could not carry, and each reason above for the unused volume of the passes it dr
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 
 from marsrelay.geometry.time import tdb_to_utc
+from marsrelay.rundir import schema
+from marsrelay.rundir.tables import OutputTable, utc_column
 from marsrelay.schedule.problem import KBIT, WEIGHT_SCALE, RelayProblem
 from marsrelay.schedule.solvers import Selection
 
 __all__ = [
     "REASONS",
-    "SCHEDULE_COLUMNS",
-    "SOL_COLUMNS",
     "DemandShortfall",
     "PassPlan",
     "Schedule",
@@ -46,20 +44,6 @@ REASONS: tuple[str, ...] = (
     "demand_met", "orbiter_busy", "lander_busy", "min_gap", "max_passes", "capacity",
     "blackout", "forbidden", "no_volume", "not_chosen",
 )
-
-#: Columns of ``schedule.csv``: one row per candidate pass; ``status`` is ``selected`` or
-#: ``dropped``; ``reason``/``detail`` explain a dropped pass or a partly used one.
-SCHEDULE_COLUMNS: tuple[str, ...] = (
-    "pass_id", "lander", "orbiter", "status", "start_utc", "end_utc", "start_tdb_s",
-    "end_tdb_s", "duration_s", "lander_sol", "volume_bits", "planned_bits", "reason", "detail",
-)
-
-#: Columns of ``schedule_sols.csv``: one row per lander sol inside the horizon.
-SOL_COLUMNS: tuple[str, ...] = (
-    "lander", "sol", "start_utc", "end_utc", "deadline_utc", "demand_bits", "delivered_bits",
-    "shortfall_bits", "binding", "detail",
-)
-
 
 @dataclass
 class PassPlan:
@@ -157,39 +141,26 @@ class Schedule:
                         float(self.sols.delivered_bits[m].sum())))
         return out
 
-    def to_csv(self) -> str:
-        """``schedule.csv`` text (:data:`SCHEDULE_COLUMNS`)."""
-        p = self.passes
-        rows = zip(
-            p.pass_id, p.lander, p.orbiter, np.where(p.selected, "selected", "dropped"),
-            _utc(p.start_tdb_s), _utc(p.end_tdb_s), p.start_tdb_s, p.end_tdb_s,
-            p.end_tdb_s - p.start_tdb_s, p.lander_sol, p.volume_bits, p.planned_bits, p.reason,
-            p.detail, strict=True,
-        )
-        return _csv(SCHEDULE_COLUMNS, rows, {6: "{:.3f}", 7: "{:.3f}", 8: "{:.3f}", 10: "{:.0f}",
-                                             11: "{:.0f}"})
-
-    def sols_to_csv(self) -> str:
-        """``schedule_sols.csv`` text (:data:`SOL_COLUMNS`)."""
-        s = self.sols
-        rows = zip(
-            s.lander, s.sol, _utc(s.start_tdb_s), _utc(s.end_tdb_s), _utc(s.deadline_tdb_s),
-            s.demand_bits, s.delivered_bits, s.shortfall_bits, s.binding, s.detail, strict=True,
-        )
-        return _csv(SOL_COLUMNS, rows, {5: "{:.0f}", 6: "{:.0f}", 7: "{:.0f}"})
-
-
-def _utc(tdb_s: np.ndarray) -> np.ndarray:
-    return tdb_to_utc(tdb_s) if len(tdb_s) else np.empty(0, dtype=str)
-
-
-def _csv(columns: tuple[str, ...], rows, formats: dict[int, str]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([formats[k].format(v) if k in formats else v for k, v in enumerate(row)])
-    return buf.getvalue()
+    def tables(self) -> tuple[OutputTable, ...]:
+        """``schedule`` (one row per candidate pass) and ``schedule_sols`` (per lander sol)
+        for the run folder."""
+        p, s = self.passes, self.sols
+        passes = OutputTable(schema.SCHEDULE, {
+            "pass_id": p.pass_id, "lander": p.lander, "orbiter": p.orbiter,
+            "status": np.where(p.selected, "selected", "dropped").astype(object),
+            "start_utc": utc_column(p.start_tdb_s), "end_utc": utc_column(p.end_tdb_s),
+            "start_tdb_s": p.start_tdb_s, "end_tdb_s": p.end_tdb_s,
+            "duration_s": p.end_tdb_s - p.start_tdb_s, "lander_sol": p.lander_sol,
+            "volume_bits": p.volume_bits, "planned_bits": p.planned_bits,
+            "reason": p.reason, "detail": p.detail,
+        })
+        sols = OutputTable(schema.SCHEDULE_SOLS, {
+            "lander": s.lander, "sol": s.sol, "start_utc": utc_column(s.start_tdb_s),
+            "end_utc": utc_column(s.end_tdb_s), "deadline_utc": utc_column(s.deadline_tdb_s),
+            "demand_bits": s.demand_bits, "delivered_bits": s.delivered_bits,
+            "shortfall_bits": s.shortfall_bits, "binding": s.binding, "detail": s.detail,
+        })
+        return passes, sols
 
 
 def _mbit(bits: float) -> str:

@@ -4,8 +4,8 @@
 - :mod:`.traffic`: :class:`Bundles` and :func:`generate_traffic` (the ``[traffic]`` sources).
 - :mod:`.engine`: :func:`simulate`, the event loop with SABR-style routing and conservation.
 - :mod:`.results`: :class:`SimulationResult` (per-sol delivery, latency, buffers) and outputs.
-- :mod:`.ion`: ION contact plan export / import (``a contact`` / ``a range`` lines).
-- :mod:`.run`: :func:`run_simulation` for ``marsrelay run`` and ``marsrelay simulate``.
+- :mod:`.ion`: ION contact plans (``ionadmin`` commands) read and written as ION reads them.
+- :mod:`.stage`: :func:`run`, the stage as the pipeline runs it (and :func:`run_on_plan`).
 """
 
 from marsrelay.simulation.engine import (
@@ -15,6 +15,8 @@ from marsrelay.simulation.engine import (
     simulate,
 )
 from marsrelay.simulation.plan import ContactPlan
+from marsrelay.simulation.results import SimulationResult
+from marsrelay.simulation.stage import run, run_on_plan
 from marsrelay.simulation.traffic import Bundles, generate_traffic
 
 __all__ = [
@@ -23,6 +25,9 @@ __all__ = [
     "ConservationError",
     "ContactPlan",
     "SimulationOutcome",
+    "SimulationResult",
     "generate_traffic",
+    "run",
+    "run_on_plan",
     "simulate",
 ]

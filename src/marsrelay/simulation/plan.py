@@ -21,6 +21,7 @@ import numpy as np
 
 from marsrelay.contacts.table import ContactTable
 from marsrelay.errors import InputError
+from marsrelay.scenario import Scenario
 
 __all__ = [
     "BAND_EARTH",
@@ -193,7 +194,7 @@ class ContactPlan:
     def from_contact_table(
         cls,
         table: ContactTable,
-        scenario: Any | None = None,
+        scenario: Scenario | None = None,
         config: Any | None = None,
     ) -> ContactPlan:
         """The plan of a :class:`~marsrelay.contacts.table.ContactTable`.

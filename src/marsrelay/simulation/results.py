@@ -1,25 +1,22 @@
 """Results of a simulation: per-sol delivery per lander, latency, buffer occupancy, outputs.
 
-Files written by :meth:`SimulationResult.write` (atomically, :mod:`marsrelay.io`):
-
-- ``bundles.parquet``: one row per bundle (:data:`BUNDLE_COLUMNS`; times in TDB s past J2000).
-- ``delivery.csv``: per lander and local sol (LMST midnight to midnight; :data:`DELIVERY_COLUMNS`).
-- ``latency.csv``: latency percentiles per source and priority, and overall.
-- ``buffers.csv``: storage in use per node, sampled every ``sample_s`` (value at the sample time,
-  ``peak_bits`` the maximum since the previous sample, ``capacity_bits`` the node's storage,
-  empty when unlimited).
+Tables for the run folder (:meth:`SimulationResult.tables`; columns in
+:mod:`marsrelay.rundir.schema`): ``bundles`` (one row per bundle), ``delivery`` (per lander and
+local sol, LMST midnight to midnight), ``latency`` (percentiles per source and priority, and
+overall) and ``buffers`` (storage in use per node, sampled every ``sample_s``: the value at the
+sample time, ``peak_bits`` the maximum since the previous sample, ``capacity_bits`` the node's
+storage, empty when unlimited).
 """
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from marsrelay.constants import SOL_S
-from marsrelay.io import atomic_write_text, atomic_write_with
+from marsrelay.rundir import schema
+from marsrelay.rundir.tables import OutputTable, utc_column
 from marsrelay.simulation.engine import (
     DROP_REASONS,
     STATUS_DELIVERED,
@@ -30,29 +27,10 @@ from marsrelay.simulation.engine import (
 from marsrelay.simulation.traffic import PRIORITY_NAMES
 
 __all__ = [
-    "BUFFER_COLUMNS",
-    "BUNDLE_COLUMNS",
-    "DELIVERY_COLUMNS",
-    "LATENCY_COLUMNS",
     "LatencyStats",
     "SimulationResult",
 ]
 
-BUNDLE_COLUMNS: tuple[str, ...] = (
-    "bundle_id", "source", "priority", "size_bits", "product", "created_tdb_s",
-    "expiry_tdb_s", "status", "drop_reason", "node", "done_tdb_s", "latency_s", "n_hops",
-    "path", "relay",
-)
-DELIVERY_COLUMNS: tuple[str, ...] = (
-    "lander", "sol", "start_utc", "end_utc", "generated_bits", "delivered_bits",
-    "delivered_of_generated_bits", "latency_p50_s", "latency_p95_s",
-)
-LATENCY_COLUMNS: tuple[str, ...] = (
-    "source", "priority", "bundles", "delivered", "p50_s", "p95_s", "max_s",
-)
-BUFFER_COLUMNS: tuple[str, ...] = (
-    "node", "time_utc", "time_tdb_s", "used_bits", "peak_bits", "capacity_bits",
-)
 _STATUS_NAMES = {STATUS_STORED: "stored", STATUS_DELIVERED: "delivered",
                  STATUS_DROPPED: "dropped"}
 
@@ -125,7 +103,7 @@ class SimulationResult:
         return sol_start_tdb_s(np.arange(s0, s1 + 2), lon)
 
     def delivery_rows(self) -> list[tuple[object, ...]]:
-        """Rows of ``delivery.csv`` (:data:`DELIVERY_COLUMNS`), per lander and local sol."""
+        """Rows of ``delivery`` (:data:`marsrelay.rundir.schema.DELIVERY`), per lander and sol."""
         o = self.outcome
         names = o.plan.node_names
         b = o.bundles
@@ -166,7 +144,7 @@ class SimulationResult:
         return rows
 
     def latency_rows(self) -> list[tuple[object, ...]]:
-        """Rows of ``latency.csv``: per (source, priority) with bundles, then ``all``."""
+        """Rows of ``latency``: per (source, priority) with bundles, then ``all``."""
         o = self.outcome
         b = o.bundles
         lat = o.latency_s
@@ -208,11 +186,9 @@ class SimulationResult:
                 peak[n, k] = max(used[n, k - 1], top)
         return times, used, peak
 
-    # ------------------------------------------------------------------- files
-    def bundle_table(self):  # -> pyarrow.Table
-        """``bundles.parquet`` as a pyarrow Table (:data:`BUNDLE_COLUMNS`)."""
-        import pyarrow as pa
-
+    # ------------------------------------------------------------------ tables
+    def bundles_table(self) -> OutputTable:
+        """``bundles``: one row per bundle (:data:`marsrelay.rundir.schema.BUNDLES`)."""
         o = self.outcome
         b = o.bundles
         names = np.array(o.plan.node_names, dtype=object)
@@ -226,59 +202,52 @@ class SimulationResult:
         is_orbiter = np.array([k == "orbiter" for k in o.plan.node_kind] + [False])
         relay = np.where(is_orbiter[first], np.append(names, "")[first], "")
         reasons = np.array(["", *DROP_REASONS], dtype=object)[o.reason]
-        return pa.table({
+        return OutputTable(schema.BUNDLES, {
             "bundle_id": np.arange(len(b), dtype=np.int64),
             "source": names[b.source],
-            "priority": b.priority.astype(np.int8),
+            "priority": b.priority.astype(np.int64),
             "size_bits": b.bits,
             "product": b.product,
-            "created_tdb_s": b.created_tdb_s,
-            "expiry_tdb_s": b.expiry_tdb_s,
+            "created_utc": utc_column(b.created_tdb_s),
+            "done_utc": utc_column(o.done_tdb_s),
             "status": status,
             "drop_reason": reasons,
             "node": names[o.node],
-            "done_tdb_s": o.done_tdb_s,
             "latency_s": o.latency_s,
-            "n_hops": o.n_hops.astype(np.int16),
+            "n_hops": o.n_hops.astype(np.int64),
             "path": texts[inv.ravel()],
             "relay": relay,
+            "created_tdb_s": b.created_tdb_s,
+            "expiry_tdb_s": b.expiry_tdb_s,
+            "done_tdb_s": o.done_tdb_s,
         })
 
-    def write(self, out_dir: str | Path) -> list[Path]:
-        """Write the output files into ``out_dir``; returns their paths."""
-        import pyarrow.parquet as pq
-
-        out = Path(out_dir)
-        table = self.bundle_table()
-        paths = [atomic_write_with(out / "bundles.parquet",
-                                   lambda tmp: pq.write_table(table, tmp))]
-        paths.append(atomic_write_text(out / "delivery.csv",
-                                       _csv(DELIVERY_COLUMNS, self.delivery_rows())))
-        paths.append(atomic_write_text(out / "latency.csv",
-                                       _csv(LATENCY_COLUMNS, self.latency_rows())))
+    def buffers_table(self) -> OutputTable:
+        """``buffers``: storage in use per lander and orbiter at each sample time."""
         times, used, peak = self.buffer_series()
-        utc = _utc(times)
-        rows = []
-        for n, name in enumerate(self.outcome.plan.node_names):
-            if self.outcome.plan.node_kind[n] == "station":
-                continue
-            for k in range(len(times)):
-                rows.append((name, utc[k], times[k], used[n, k], peak[n, k],
-                             float(self.outcome.storage_bits[n])))
-        paths.append(atomic_write_text(out / "buffers.csv", _csv(BUFFER_COLUMNS, rows)))
-        return paths
+        keep = [n for n, kind in enumerate(self.outcome.plan.node_kind) if kind != "station"]
+        names = np.array(self.outcome.plan.node_names, dtype=object)
+        capacity = np.asarray(self.outcome.storage_bits, dtype=float)
+        capacity = np.where(np.isfinite(capacity), capacity, np.nan)
+        t = np.tile(times, len(keep))
+        return OutputTable(schema.BUFFERS, {
+            "node": np.repeat(names[keep], len(times)),
+            "time_utc": utc_column(t), "time_tdb_s": t,
+            "used_bits": used[keep].ravel(), "peak_bits": peak[keep].ravel(),
+            "capacity_bits": np.repeat(capacity[keep], len(times)),
+        })
+
+    def tables(self) -> tuple[OutputTable, ...]:
+        """``bundles``, ``delivery``, ``latency`` and ``buffers`` for the run folder."""
+        return (self.bundles_table(), _rows_table(schema.DELIVERY, self.delivery_rows()),
+                _rows_table(schema.LATENCY, self.latency_rows()), self.buffers_table())
 
 
-def _csv(columns: tuple[str, ...], rows: list[tuple[object, ...]]) -> str:
-    buf = io.StringIO()
-    buf.write(",".join(columns) + "\n")
-    for row in rows:
-        cells = []
-        for v in row:
-            if isinstance(v, float | np.floating):
-                cells.append(_num(float(v)))
-            else:
-                s = str(v)
-                cells.append(f'"{s}"' if ("," in s or '"' in s) else s)
-        buf.write(",".join(cells) + "\n")
-    return buf.getvalue()
+def _rows_table(spec: schema.TableSpec, rows: list[tuple[object, ...]]) -> OutputTable:
+    """An output table from row tuples in the spec's column order."""
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(spec.columns)
+    out = {}
+    for col, values in zip(spec.columns, columns, strict=True):
+        dtype = {"int": np.int64, "float": float}.get(col.type, object)
+        out[col.name] = np.asarray(values, dtype=dtype)
+    return OutputTable(spec, out)

@@ -22,9 +22,18 @@ from typing import Any
 
 import numpy as np
 
+from marsrelay import contacts as contacts_stage
+from marsrelay import links as links_stage
+from marsrelay import schedule as schedule_stage
+from marsrelay import simulation as simulation_stage
 from marsrelay.constants import SOL_S
+from marsrelay.contacts import ContactsConfig
+from marsrelay.scenario import Scenario
+from marsrelay.simulation import SimulationResult
+from marsrelay.sweep.paths import apply_params, case_scenario
 
 __all__ = [
+    "CASE_FUNCTIONS",
     "FIGURES",
     "FIGURE_NAMES",
     "Case",
@@ -88,15 +97,11 @@ class Case:
     @cached_property
     def scenario_data(self) -> dict[str, Any]:
         """The scenario file content of this case (a deep copy of the base, parameters set)."""
-        from marsrelay.sweep.paths import apply_params
-
         return apply_params(copy.deepcopy(self.base_data), self.params)
 
-    def scenario(self):  # -> marsrelay.scenario.Scenario
+    def scenario(self) -> Scenario:
         """The case's :class:`marsrelay.scenario.Scenario` (validated by the scenario loader)."""
-        from marsrelay.sweep.paths import scenario_from_data
-
-        return scenario_from_data(self.scenario_data, self.base_path)
+        return case_scenario(self.scenario_data, self.base_path)
 
     def param(self, path: str) -> Any:
         """Value of the parameter ``path`` in this case (``KeyError`` if not swept)."""
@@ -213,57 +218,47 @@ _EARTH_FIGURES = frozenset({"dte_min_per_sol"}) | _SIMULATION_FIGURES
 
 
 def evaluate_case(case: Case) -> CaseResult:
-    """The default case function: scenario -> contacts (-> links -> simulation), running only
-    the stages the case's figures need.
+    """The default case function: scenario -> contacts (-> links -> schedule -> simulation),
+    running only the stages the case's figures need.
 
     Without an Earth figure (``dte_min_per_sol`` or a simulation figure) the stations are left
-    out of the contact search (proximity windows do not depend on them). ``find_contacts``
-    runs with one process: the sweep's workers are the parallelism.
+    out of the contact search (proximity windows do not depend on them). The contact search
+    runs in one process: the sweep's workers are the parallelism. The schedule runs only when
+    the simulation uses it (``[simulation] use_schedule``).
     """
-    try:
-        from marsrelay.contacts import find_contacts
-    except ImportError:
-        from marsrelay.contacts.api import find_contacts
-
     need = set(case.figures)
     sc = case.scenario()
     if not need & _EARTH_FIGURES:
         sc = sc.with_overrides(stations=(), station_blackouts={})
-    contacts = find_contacts(sc, workers=1)
+    found = contacts_stage.run(sc, ContactsConfig(workers=1))
+    table = found.contacts
     linked = None
     if need & _LINK_FIGURES:
-        from marsrelay.links import compute_links
-
-        linked = compute_links(sc, contacts)
-        contacts = linked.contacts
+        linked = links_stage.run(sc, found)
+        table = linked.contacts
     names = [lander.name for lander in sc.landers]
     result = result_from_contacts(
         names,
         [lander.site.lat_deg for lander in sc.landers],
         [lander.site.lon_east_deg for lander in sc.landers],
-        contacts, sc.start_tdb_s, sc.end_tdb_s,
+        table, sc.start_tdb_s, sc.end_tdb_s,
     )
     if linked is not None and need & _SIMULATION_FIGURES:
-        delivered, p50 = simulation_figures(sc, linked, names)
+        schedule = schedule_stage.run(sc, linked) if sc.simulation.use_schedule else None
+        delivered, p50 = simulation_figures(simulation_stage.run(sc, linked, schedule), names)
         result = dataclasses.replace(result, delivered_mbit_per_sol=delivered,
                                      latency_p50_s=p50)
     return result
 
 
-def simulation_figures(scenario: Any, linked: Any, landers: Sequence[str]
+def simulation_figures(sim: SimulationResult, landers: Sequence[str]
                        ) -> tuple[np.ndarray, np.ndarray]:
-    """Per lander: data delivered to Earth per sol (Mbit/sol) and the median latency of its
-    delivered bundles (s, NaN if none), from one store-and-forward simulation run."""
-    from marsrelay.simulation import simulate
-    from marsrelay.simulation.run import build_inputs
-
-    cfg = scenario.simulation
-    plan, bundles, storage, _ = build_inputs(scenario, linked)
-    outcome = simulate(plan, bundles, start_tdb_s=scenario.start_tdb_s,
-                       end_tdb_s=scenario.end_tdb_s, storage_bits=storage, seed=cfg.seed,
-                       one_transmitter_per_band=cfg.one_transmitter_per_band)
-    sols = (scenario.end_tdb_s - scenario.start_tdb_s) / SOL_S
-    names = list(plan.node_names)
+    """Per lander: data delivered to Earth per sol (Mbit/sol over the span) and the median
+    latency of its delivered bundles (s, NaN if none)."""
+    outcome = sim.outcome
+    sols = (outcome.end_tdb_s - outcome.start_tdb_s) / SOL_S
+    names = list(outcome.plan.node_names)
+    bundles = outcome.bundles
     delivered = np.zeros(len(landers))
     p50 = np.full(len(landers), np.nan)
     ok = np.asarray(outcome.delivered, dtype=bool)
@@ -276,3 +271,10 @@ def simulation_figures(scenario: Any, linked: Any, landers: Sequence[str]
         if mine.any():
             p50[i] = float(np.median(latency[mine]))
     return delivered, p50
+
+
+#: marsrelay's own case functions, by the names a sweep file's ``case`` may use.
+CASE_FUNCTIONS: dict[str, CaseFunction] = {
+    "pipeline": evaluate_case,
+    "marsrelay.sweep.case:evaluate_case": evaluate_case,
+}

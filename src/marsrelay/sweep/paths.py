@@ -21,26 +21,26 @@ order), then ``span_days``, then subsets; the scenario loader validates the resu
 from __future__ import annotations
 
 import datetime as dt
-import json
-import math
 import re
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from marsrelay.errors import InputError
+from marsrelay.scenario import Scenario, scenario_from_data
+from marsrelay.scenario.file_schema import ScenarioFile
 
 __all__ = [
     "CONFIG_SECTIONS",
     "NODE_LISTS",
     "ParamPath",
     "apply_params",
+    "case_scenario",
     "check_path",
     "parse_path",
-    "scenario_from_data",
-    "to_toml",
 ]
 
 #: Lists of node tables in a scenario file, and the keys a sweep may set on each
@@ -63,7 +63,7 @@ _NESTED: dict[tuple[str, str], tuple[str, ...]] = {
 SCENARIO_KEYS: tuple[str, ...] = ("start", "end", "rotation_model", "conjunction_sep_deg",
                                   "grazing_height_km", "description")
 #: Stage configuration sections (pydantic models in :mod:`marsrelay.config`).
-CONFIG_SECTIONS: tuple[str, ...] = ("links", "traffic", "schedule", "simulation")
+CONFIG_SECTIONS: tuple[str, ...] = ("links", "traffic", "schedule", "simulation", "ion")
 _SHORTCUTS = ("span_days",)
 
 _PATH_RE = re.compile(
@@ -198,12 +198,7 @@ def check_path(text: str, base: dict[str, Any]) -> ParamPath:
 
 def _check_config_keys(p: ParamPath) -> None:
     """Walk the pydantic config model of section ``p.head`` along ``p.keys``."""
-    import importlib
-
-    from pydantic import BaseModel
-
-    module = importlib.import_module(f"marsrelay.config.{p.head}")
-    model = getattr(module, f"{p.head.capitalize()}Config")
+    model: Any = ScenarioFile.model_fields[p.head].annotation
     for depth, key in enumerate(p.keys):
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise ValueError(f"[{p.head}] {'.'.join(p.keys[:depth])} is not a table")
@@ -263,93 +258,14 @@ def apply_params(data: dict[str, Any], params: tuple[tuple[str, Any], ...]) -> d
     return data
 
 
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return repr(v)
-    if isinstance(v, str):
-        return json.dumps(v)
-    if isinstance(v, dt.datetime | dt.date | dt.time):
-        return v.isoformat()
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{json.dumps(str(k))} = {_toml_value(x)}"
-                               for k, x in v.items()) + "}"
-    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+def case_scenario(data: dict[str, Any], base_path: Path | None = None) -> Scenario:
+    """A sweep case's :class:`~marsrelay.scenario.Scenario` from its parsed scenario TOML.
 
-
-def to_toml(data: dict[str, Any]) -> str:
-    """Serialise parsed TOML (dicts, lists, scalars, datetimes) back to TOML text.
-
-    Top-level tables become ``[table]``, lists of tables ``[[table]]``; deeper tables are
-    written inline. ``tomllib.loads(to_toml(d)) == d`` for any TOML-shaped ``d``.
+    Every check of the scenario loader applies; its errors name the base file (``<name> (sweep
+    case)``). Relative file paths are taken relative to ``base_path``'s folder.
     """
-    lines: list[str] = []
-    scalars = {k: v for k, v in data.items() if not _is_table(v) and not _is_table_list(v)}
-    for k, v in scalars.items():
-        lines.append(f"{json.dumps(str(k))} = {_toml_value(v)}")
-    for k, v in data.items():
-        if _is_table(v):
-            lines.append(f"\n[{json.dumps(str(k))}]")
-            lines.extend(f"{json.dumps(str(kk))} = {_toml_value(vv)}" for kk, vv in v.items())
-        elif _is_table_list(v):
-            for entry in v:
-                lines.append(f"\n[[{json.dumps(str(k))}]]")
-                lines.extend(f"{json.dumps(str(kk))} = {_toml_value(vv)}"
-                             for kk, vv in entry.items())
-    return "\n".join(lines) + "\n"
-
-
-def _is_table(v: Any) -> bool:
-    return isinstance(v, dict)
-
-
-def _is_table_list(v: Any) -> bool:
-    return isinstance(v, list) and len(v) > 0 and all(isinstance(x, dict) for x in v)
-
-
-def _absolutise_files(data: dict[str, Any], folder: Path) -> None:
-    """Make the relative file paths of orbiter ``spk``/``oem`` tables absolute (in place)."""
-    for orb in data.get("orbiter", []):
-        for key in ("spk", "oem"):
-            table = orb.get(key)
-            if isinstance(table, dict) and isinstance(table.get("path"), str):
-                path = Path(table["path"])
-                if not path.is_absolute():
-                    table["path"] = str((folder / path).resolve())
-
-
-def scenario_from_data(data: dict[str, Any], base_path: Path | None = None):
-    """Load a :class:`marsrelay.scenario.Scenario` from parsed scenario TOML.
-
-    Relative file paths are taken relative to ``base_path``'s folder. The data goes through
-    :func:`marsrelay.scenario.load_scenario` (a temporary file), so every check of the loader
-    applies; its :class:`~marsrelay.errors.InputError` propagates, naming the base file.
-    """
-    import copy
-
-    from marsrelay.scenario import load_scenario
-
-    data = copy.deepcopy(data)
-    if base_path is not None:
-        _absolutise_files(data, Path(base_path).parent)
     label = f"{base_path.name if base_path else 'scenario'} (sweep case)"
-    with tempfile.TemporaryDirectory(prefix="marsrelay-sweep-") as tmp:
-        path = Path(tmp) / "case.toml"
-        path.write_text(to_toml(data), encoding="utf-8")
-        try:
-            return load_scenario(str(path))
-        except InputError as err:  # name the base scenario, not the temporary file
-            raise type(err)(err.problem, file=label, field=err.field,
-                            allowed=err.allowed) from None
+    return scenario_from_data(data, file=label, base_path=base_path)
 
 
 def describe_value_error(err: Exception) -> str:

@@ -23,16 +23,17 @@ to ``distributed.scheduler.allowed-failures`` times), on an existing scheduler (
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import logging
 import os
+import pkgutil
 import time
 import traceback
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +42,11 @@ import pyarrow.parquet as pq
 
 from marsrelay.errors import InputError
 from marsrelay.io import atomic_write_text, atomic_write_with
-from marsrelay.sweep.case import Case, CaseFunction, CaseResult
+from marsrelay.sweep.case import CASE_FUNCTIONS, Case, CaseFunction, CaseResult
 from marsrelay.sweep.spec import Sweep
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
     "MANIFEST_NAME",
     "CaseError",
     "Progress",
@@ -109,25 +111,48 @@ class SweepOutcome:
         return self.n_failed == 0
 
 
-def resolve_case_function(ref: str) -> CaseFunction:
-    """Import ``"module:function"`` (``InputError`` if it cannot be imported)."""
-    module_name, _, attr = ref.partition(":")
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as err:
-        raise InputError(f"cannot import case function {ref!r}: {err}", field="sweep.case",
-                         allowed="an importable 'module:function'") from None
+#: The group in which installed packages register case functions (``pyproject.toml``:
+#: ``[project.entry-points."marsrelay.sweep_cases"] name = "package.module:function"``).
+ENTRY_POINT_GROUP = "marsrelay.sweep_cases"
+
+
+def resolve_case_function(ref: str, *, allow_code: bool = False) -> CaseFunction:
+    """The case function ``ref`` names: one of marsrelay's (:data:`CASE_FUNCTIONS`), one an
+    installed package registers under the entry-point group ``marsrelay.sweep_cases``, or,
+    only with ``allow_code``, any importable ``"module:function"``.
+
+    A sweep file can come from anyone: naming arbitrary code (``os:system``) needs the user's
+    explicit ``--allow-code``. Raises :class:`InputError` naming what is allowed.
+    """
+    if ref in CASE_FUNCTIONS:
+        return CASE_FUNCTIONS[ref]
+    registered = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    names = sorted({*CASE_FUNCTIONS, *registered})
+    allowed = (f"one of {', '.join(names)} (entry points of group {ENTRY_POINT_GROUP!r} add "
+               "more), or any 'module:function' with --allow-code")
+    obj: Any
+    if ref in registered:
+        obj = registered[ref].load()
+    elif ":" not in ref:
+        raise InputError(f"unknown case function {ref!r}", field="sweep.case", allowed=allowed)
+    elif not allow_code:
+        raise InputError(f"case function {ref!r} is arbitrary code, not a registered case "
+                         "function", field="sweep.case", allowed=allowed)
+    else:
+        try:
+            obj = pkgutil.resolve_name(ref)
+        except (ImportError, AttributeError, ValueError) as err:
+            raise InputError(f"cannot import case function {ref!r}: {err}",
+                             field="sweep.case", allowed="an importable 'module:function'"
+                             ) from None
     if not callable(obj):
-        raise InputError(f"case function {ref!r} is not callable", field="sweep.case")
+        raise InputError(f"case function {ref!r} is not callable", field="sweep.case",
+                         allowed=allowed)
     return obj
 
 
-def _call_case(fn: CaseFunction | str, case: Case) -> CaseResult:
-    """Evaluate one case (runs on a worker). ``fn`` may be a ``module:function`` reference."""
-    if isinstance(fn, str):
-        fn = resolve_case_function(fn)
+def _call_case(fn: CaseFunction, case: Case) -> CaseResult:
+    """Evaluate one case (runs on a worker)."""
     result = fn(case)
     if not isinstance(result, CaseResult):
         raise TypeError(f"case function returned {type(result).__name__}, expected CaseResult")
@@ -269,6 +294,7 @@ def run_sweep(
     scheduler: str | None = None,
     workers: int | None = None,
     case_function: CaseFunction | str | None = None,
+    allow_code: bool = False,
     retries: int = 2,
     chunk_size: int | None = None,
     on_progress: Callable[[Progress], None] | None = None,
@@ -276,8 +302,10 @@ def run_sweep(
     """Run the sweep's missing cases and write the results (see the module docstring).
 
     ``case_function`` overrides the sweep file's ``case`` (a callable must be importable by
-    the workers, i.e. defined at module level). ``workers=0`` runs serially in this process;
-    ``scheduler`` connects to an existing Dask scheduler (``workers`` is then ignored).
+    the workers, i.e. defined at module level); a name is resolved by
+    :func:`resolve_case_function` (``allow_code`` lets it import any ``module:function``).
+    ``workers=0`` runs serially in this process; ``scheduler`` connects to an existing Dask
+    scheduler (``workers`` is then ignored).
     Raises :class:`InputError` for a folder holding another sweep or an unreachable scheduler;
     a case that raises is retried ``retries`` times on Dask (once in a serial run: case
     functions are deterministic), then recorded as a :class:`CaseError`.
@@ -286,9 +314,9 @@ def run_sweep(
     """
     t_start = time.perf_counter()
     out_dir = Path(out_dir)
-    fn: CaseFunction | str = case_function if case_function is not None else sweep.case_function
-    if isinstance(fn, str):
-        resolve_case_function(fn)  # fail early, in the client, with a clear message
+    ref = case_function if case_function is not None else sweep.case_function
+    # resolved in the client, before any work: a bad name fails at once with a clear message
+    fn = resolve_case_function(ref, allow_code=allow_code) if isinstance(ref, str) else ref
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -401,7 +429,7 @@ def _dask_client(scheduler: str | None, workers: int | None, n_tasks: int) -> It
         cluster.close()
 
 
-def _call_cases(fn: CaseFunction | str, cases: list[Case]) -> list[CaseResult]:
+def _call_cases(fn: CaseFunction, cases: list[Case]) -> list[CaseResult]:
     """Evaluate a chunk of cases (one Dask task); any case raising fails the whole task."""
     return [_call_case(fn, case) for case in cases]
 
@@ -412,7 +440,7 @@ def auto_chunk_size(n_cases: int, threads: int) -> int:
     return max(1, min(MAX_CHUNK, n_cases // (8 * max(1, threads))))
 
 
-def _run_on_dask(client: Any, fn: CaseFunction | str, cases: list[Case], retries: int,
+def _run_on_dask(client: Any, fn: CaseFunction, cases: list[Case], retries: int,
                  chunk_size: int | None = None
                  ) -> Iterator[tuple[Case, Any, BaseException | None, str]]:
     """Submit cases in chunks (a bounded window in flight) and yield ``(case, result, exc,

@@ -6,7 +6,9 @@ Example (a grid: every combination of the axes' values)::
     name = "oxia-sites"
     base = "exomars-2030"            # built-in scenario name, or a path relative to this file
     figures = ["passes_per_sol", "contact_min_per_sol"]   # default: DEFAULT_FIGURES
-    # case = "mypackage.module:function"   # custom case function (default: the pipeline)
+    # case = "pipeline"               # the case function: "pipeline" (default), a name another
+    #                                  # package registers (entry points "marsrelay.sweep_cases"),
+    #                                  # or "module:function", run only with --allow-code
 
     [[axis]]
     path = 'orbiter["TGO"].elements.raan_deg'
@@ -47,7 +49,6 @@ Every case gets an id, the first 16 hex digits of the SHA-256 of its parameter v
 from __future__ import annotations
 
 import hashlib
-import importlib.resources
 import itertools
 import json
 import tomllib
@@ -59,8 +60,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from marsrelay.errors import InputError
+from marsrelay.scenario import builtin_scenario_names, builtin_scenario_path
 from marsrelay.sweep.case import FIGURE_NAMES, Case
-from marsrelay.sweep.paths import check_path, describe_value_error, scenario_from_data
+from marsrelay.sweep.paths import case_scenario, check_path, describe_value_error
 
 __all__ = [
     "DEFAULT_CASE_FUNCTION",
@@ -78,7 +80,7 @@ MAX_CASES: int = 1_000_000
 DEFAULT_FIGURES: tuple[str, ...] = ("passes_per_sol", "contact_min_per_sol", "max_gap_h",
                                     "data_mbit_per_sol")
 #: The case function used when a sweep file does not name one.
-DEFAULT_CASE_FUNCTION: str = "marsrelay.sweep.case:evaluate_case"
+DEFAULT_CASE_FUNCTION: str = "pipeline"
 
 
 class _AxisModel(BaseModel):
@@ -211,11 +213,9 @@ def _resolve_base(base: str, sweep_dir: Path | None, file: str) -> Path:
             raise InputError(f"base scenario file {str(candidate)!r} not found", file=file,
                              field="sweep.base", allowed="a built-in name or a .toml path")
         return candidate
-    builtin = importlib.resources.files("marsrelay") / "scenarios" / f"{base}.toml"
-    if builtin.is_file():
-        return Path(str(builtin))
-    names = sorted(p.name[:-5] for p in (importlib.resources.files("marsrelay") / "scenarios")
-                   .iterdir() if p.name.endswith(".toml"))
+    names = builtin_scenario_names()
+    if base in names:
+        return builtin_scenario_path(base)
     raise InputError(f"unknown base scenario {base!r}", file=file, field="sweep.base",
                      allowed=", ".join(names) + (", " if names else "") + "or a .toml path")
 
@@ -278,9 +278,9 @@ def _build_sweep(model: _SweepFile, path: Path, validate_values: bool) -> Sweep:
                          allowed=", ".join(FIGURE_NAMES))
     if len(set(sec.figures)) != len(sec.figures):
         raise InputError("a figure is listed twice", file=file, field="sweep.figures")
-    if ":" not in sec.case or not all(sec.case.split(":", 1)):
-        raise InputError(f"case function {sec.case!r} must be 'module:function'", file=file,
-                         field="sweep.case", allowed=DEFAULT_CASE_FUNCTION)
+    if not sec.case.strip():
+        raise InputError("the case function is empty", file=file, field="sweep.case",
+                         allowed=f"a registered case function such as {DEFAULT_CASE_FUNCTION!r}")
     if sec.mode == "random" and sec.samples is None:
         raise InputError("random sweeps need a number of samples", file=file,
                          field="sweep.samples", allowed="an integer >= 1")
@@ -457,9 +457,7 @@ def _validate_values(axes: list[Axis], base: dict[str, Any], base_path: Path,
             seen.add(key)
             case = Case("check", 0, params, base, base_path)
             try:
-                scenario_from_data(case.scenario_data, base_path)
-            except ImportError:
-                return  # no scenario loader installed: nothing more to check here
+                case_scenario(case.scenario_data, base_path)
             except (ValueError, KeyError, TypeError) as err:
                 shown = value[0] if len(value) == 1 else list(value)
                 raise InputError(

@@ -11,7 +11,7 @@ from marsrelay.geometry.orbits.elements import (
 )
 from marsrelay.geometry.orbits.oem import OemTrajectory, write_oem
 from marsrelay.geometry.orbits.spk import SpkTrajectory, two_body_derivative_norm
-from marsrelay.geometry.orbits.trajectory import Trajectory, TrajectoryError
+from marsrelay.geometry.orbits.trajectory import Trajectory
 
 __all__ = [
     "J2Orbit",
@@ -20,7 +20,6 @@ __all__ = [
     "OemTrajectory",
     "SpkTrajectory",
     "Trajectory",
-    "TrajectoryError",
     "j2_secular_rates",
     "kepler_eccentric_anomaly",
     "solve_kepler",

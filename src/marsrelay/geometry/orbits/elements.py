@@ -38,7 +38,7 @@ from marsrelay.constants import (
     MARS_J2,
     MARS_J2_REF_RADIUS_KM,
 )
-from marsrelay.geometry.orbits.trajectory import TrajectoryError
+from marsrelay.errors import TrajectoryError
 from marsrelay.geometry.rotation import RotationModel, rotation_model
 
 _DEG = math.pi / 180.0

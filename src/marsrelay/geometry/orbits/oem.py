@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from marsrelay.geometry.orbits.trajectory import TrajectoryError
+from marsrelay.errors import TrajectoryError
 
 _OEM_TIME_SYSTEMS = ("UTC", "TDB", "TT")
 _OEM_FRAMES = ("ICRF", "EME2000", "J2000")

@@ -15,7 +15,7 @@ import numpy as np
 from marsrelay.constants import (
     MARS_GM_KM3_S2,
 )
-from marsrelay.geometry.orbits.trajectory import TrajectoryError
+from marsrelay.errors import TrajectoryError
 
 # SPK trajectories: SPICE states sampled on a grid, interpolated by piecewise Hermite polynomials
 

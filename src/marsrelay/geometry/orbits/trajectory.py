@@ -11,10 +11,6 @@ import numpy as np
 _DEG = math.pi / 180.0
 
 
-class TrajectoryError(ValueError):
-    """A trajectory that cannot be built or evaluated (says what and how to fix it)."""
-
-
 @runtime_checkable
 class Trajectory(Protocol):
     """Anything that gives Mars-centred ICRF states at TDB seconds past J2000."""

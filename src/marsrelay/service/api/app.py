@@ -1,0 +1,72 @@
+"""The FastAPI application: ``create_app(settings)``.
+
+All API routes live under ``/api/v1`` (OpenAPI at ``/openapi.json``, interactive docs at
+``/docs``); ``/`` says where things are until the web pages arrive. The service object (and so
+the database engine) is created once per app and closed at shutdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+from marsrelay import __version__
+from marsrelay.service.api.errors import install_error_handlers
+from marsrelay.service.api.limits import LimitsMiddleware
+from marsrelay.service.api.routes import api_router
+from marsrelay.service.config import Settings
+from marsrelay.service.db.engine import Database
+from marsrelay.service.ops import RelayService
+
+__all__ = ["API_PREFIX", "create_app"]
+
+API_PREFIX = "/api/v1"
+
+_INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>marsrelay relay coordination service</title></head><body>
+<h1>marsrelay relay coordination service</h1>
+<p>REST API under <code>/api/v1</code>: <a href="/docs">interactive documentation</a>,
+<a href="/openapi.json">OpenAPI schema</a>. Every call but <code>/api/v1/health</code> needs
+<code>Authorization: Bearer TOKEN</code> (from <code>marsrelay service add-user</code>).</p>
+</body></html>"""
+
+
+def create_app(settings: Settings | None = None, service: RelayService | None = None) -> FastAPI:
+    """The application for ``settings`` (default: from the environment), or around an
+    existing ``service``."""
+    settings = settings or (service.settings if service is not None else Settings.from_env())
+    if service is None:
+        service = RelayService(Database.open(settings.db_url), settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        service.db.dispose()
+
+    app = FastAPI(
+        title="marsrelay relay coordination service",
+        version=__version__,
+        summary="Agencies request, negotiate and account for Mars relay passes.",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    app.state.rate_limiter = None
+    app.add_middleware(
+        LimitsMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_file_bytes=settings.max_file_bytes,
+    )
+    install_error_handlers(app)
+    app.include_router(api_router, prefix=API_PREFIX)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> HTMLResponse:
+        return HTMLResponse(_INDEX)
+
+    return app
