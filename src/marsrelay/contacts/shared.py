@@ -133,14 +133,19 @@ def classify_bands(
     if len(domains) == 0:
         e = np.empty(0)
         return Bands(np.empty(0, np.int64), e, e, np.empty(0, np.int64), e, e, e)
-    length = domains.end - domains.start
+    # Samples on a grid fixed in time (multiples of the step) plus the domain's ends: a group
+    # is cut the same way whichever of its series are being searched (worker processes).
     steps = np.asarray(proxy.initial_step(domains.series), float)
-    nseg = np.maximum(1, np.ceil(length / steps)).astype(np.int64)
+    k_lo = np.floor(domains.start / steps) + 1.0
+    k_hi = np.ceil(domains.end / steps) - 1.0
+    n_in = np.maximum(k_hi - k_lo + 1.0, 0.0).astype(np.int64)
+    nseg = n_in + 1
     npts = nseg + 1
     dom = np.repeat(np.arange(len(domains)), npts)
     first = np.cumsum(npts) - npts
     pos_in = np.arange(int(npts.sum())) - first[dom]
-    t = domains.start[dom] + length[dom] * (pos_in / nseg[dom])
+    t = (k_lo[dom] + pos_in - 1.0) * steps[dom]
+    t[first] = domains.start
     t[first + nseg] = domains.end
     ser = domains.series[dom]
     g, aux = proxy.evaluate(t, ser)
@@ -392,8 +397,10 @@ def find_windows_shared(
     for sc in shared:
         group_dom = Intervals(sc.group_of[domains.series], domains.start,
                               domains.end).normalized()
+        # the largest margin of each group, over all its series (not only those searched
+        # here): the same cut whatever the subset
         margin = np.zeros(int(sc.group_of.max()) + 1)
-        np.maximum.at(margin, sc.group_of[series], sc.margin[series])
+        np.maximum.at(margin, sc.group_of, sc.margin)
         w0 = sc.proxy.n_evaluations
         bands.append(classify_bands(sc.proxy, group_dom, margin, max_piece_s=max_piece_s))
         work += sc.proxy.n_evaluations - w0
