@@ -144,3 +144,17 @@ def test_extrema_close_their_bracket():
     sw = slope * w
     t_true = np.clip(c + w * sw / np.sqrt(1.0 - sw * sw), 0.0, 300.0)
     assert np.abs(t_max - t_true).max() <= 0.05
+
+
+def test_degenerate_domains(setup):
+    """Nothing to search, one series for one hour, a half-second domain: the shared search
+    answers as the plain finder does."""
+    sc, crit, _ = setup
+    t0 = sc.start_tdb_s
+    assert len(find_windows_shared(crit, Intervals.empty()).windows) == 0
+    for dom in (Intervals.span([4], t0, t0 + 3600.0), Intervals.span([0, 13], t0, t0 + 0.5),
+                Intervals.from_pairs([(2, t0, t0 + 7200.0), (2, t0 + 9000.0, t0 + 20000.0)])):
+        shared, plain = find_windows_shared(crit, dom).windows, find_windows(crit, dom).windows
+        assert np.array_equal(shared.series, plain.series)
+        assert np.allclose(shared.start, plain.start, atol=1e-5)
+        assert np.allclose(shared.end, plain.end, atol=1e-5)

@@ -71,8 +71,7 @@ class Bands:
         new = np.ones(group.size, bool)
         new[1:] = ((group[1:] != group[:-1]) | (label[1:] != label[:-1])
                    | (start[1:] != end[:-1]))
-        first = np.flatnonzero(new)
-        last = np.r_[first[1:], group.size] - 1
+        first, last = _runs_of(new)
         single = first == last
         self.group, self.start, self.label = group[first], start[first], label[first]
         self.end = end[last]
@@ -227,12 +226,17 @@ def classify_bands(
                                                out_m)))
 
 
+def _runs_of(new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last index of each run, ``new`` marking where one starts."""
+    first = np.flatnonzero(new)
+    return first, np.r_[first[1:], new.size].astype(np.int64) - 1 if new.size else first
+
+
 def _runs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """First and last index of each run of touching intervals ``[a, b]`` (sorted)."""
     new = np.ones(a.size, bool)
     new[1:] = a[1:] != b[:-1]
-    first = np.flatnonzero(new)
-    return first, np.r_[first[1:], a.size] - 1
+    return _runs_of(new)
 
 
 def _overlay(dom_a: np.ndarray, dom_b: np.ndarray, parts: list[tuple[np.ndarray, ...]]):
@@ -267,6 +271,11 @@ def _overlay(dom_a: np.ndarray, dom_b: np.ndarray, parts: list[tuple[np.ndarray,
     closed = ~inside
     labels, where = [], []
     for start, end, label, *_ in parts:
+        if start.size == 0:  # nothing classified: undecided
+            labels.append(np.full(mid.size, PIECE))
+            where.append(np.full(mid.size, -1))
+            is_open[:] = False
+            continue
         i = np.searchsorted(start, mid, side="right") - 1
         ok = (i >= 0) & (mid < end[np.maximum(i, 0)])
         lab = np.where(ok, label[np.maximum(i, 0)], PIECE)  # not classified: undecided
@@ -291,6 +300,8 @@ def _overlay(dom_a: np.ndarray, dom_b: np.ndarray, parts: list[tuple[np.ndarray,
             is_piece = (lab[sel] == PIECE).astype(np.int64)
             any_piece = np.add.reduceat(is_piece, first) > 0
             n_piece += any_piece
+            if start.size == 0:
+                continue
             k = idx[sel][first]
             same = (np.minimum.reduceat(idx[sel], first) == k) & (
                 np.maximum.reduceat(idx[sel], first) == k) & (k >= 0)
