@@ -23,9 +23,17 @@ series per group gives ``P(t, group)`` and, for every series ``k`` of the group,
    they are.
 2. Per series, the overlay of its components' partitions and its own domain gives open
    stretches (every component above), closed ones (some component below, or outside the
-   domain) and pieces (the rest), and :func:`~marsrelay.contacts.finder.search` looks for
-   windows inside the pieces with the series' own criterion, one interval per piece to start
-   with (usually two evaluations and a short refinement per edge).
+   domain) and pieces (the rest). A piece that is one component's band around a proven
+   crossing, every other component above, holds exactly one edge of the series when it is
+   shorter than ``min_duration_s`` or when the proxy's rate there exceeds the bound of the
+   margin's rate (``margin_rate``): it is refined from the proxy's root and slope, usually
+   with two evaluations (:func:`_hinted`, certified by the curvature bound). The other
+   pieces go to :func:`~marsrelay.contacts.finder.search` with the series' own criterion,
+   one interval per piece to start with.
+
+A group is cut the same way whichever of its series are searched together (samples on a grid
+fixed in time, the group's largest margin over all its series), so the result does not depend
+on how the series are shared among worker processes.
 
 **Guarantee**: the stretches are decided by proof, and the pieces are searched with the
 finder's own guarantee, so the result carries it unchanged: no window or gap longer than
