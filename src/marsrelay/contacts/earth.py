@@ -223,19 +223,19 @@ class OrbiterEarthCriterion(_StationLink):
 
         Mars is placed where it is when the signal passes the ray's point nearest to it (in
         stretched coordinates: the tangent point at grazing), t + lambda / c, as SPICE's
-        sincpt places a CN target at the intercept's light time. Two passes (lambda moves
-        with Mars by v/c)."""
+        sincpt places a CN target at the intercept's light time: lambda from Mars at ``t``,
+        then Mars moved by ``v lambda / c`` (a second pass would move lambda by v/c of that:
+        well under a millimetre)."""
         d = s - x
         d = d / _norm(d)  # ray direction (orbiter -> receiver)
         n = self.tables.pole(t)
         k1 = self.stretch - 1.0
         ds = d + (k1 * _dot(d, n)) * n
         dd = _dot(ds, ds)
-        lam = np.zeros_like(t)
-        for _ in range(2):
-            pm = p - vm * (lam / C_KM_S)  # orbiter relative to Mars' centre at t + lambda / c
-            pm = pm + (k1 * _dot(pm, n)) * n
-            lam = np.maximum(-_dot(pm, ds) / dd, 0.0)
+        pm = p + (k1 * _dot(p, n)) * n
+        lam = np.maximum(-_dot(pm, ds) / dd, 0.0)
+        pm = p - vm * (lam / C_KM_S)  # orbiter relative to Mars' centre at t + lambda / c
+        pm = pm + (k1 * _dot(pm, n)) * n
         r = _norm(pm)
         big_a = self.radius
         with np.errstate(invalid="ignore"):

@@ -73,8 +73,17 @@ def measure_passes(
     if len(windows) == 0:
         e = np.empty(0)
         return Passes(np.empty(0, np.int64), e, e, e, e, e, e, e)
+    chunk = criterion.chunk
+
+    def observe(t: np.ndarray, series: np.ndarray) -> np.ndarray:
+        # in slices, as Criterion.evaluate: temporaries stay in the caches (~30% faster)
+        if t.size <= chunk:
+            return criterion.observe(t, series)
+        return np.concatenate([criterion.observe(t[i:i + chunk], series[i:i + chunk])
+                               for i in range(0, t.size, chunk)], axis=1)
+
     ((t_el, el), (_, rmin), (_, rmax)), mid = extrema(
-        criterion.observe, windows.series, windows.start, windows.end,
+        observe, windows.series, windows.start, windows.end,
         [(0, 1), (1, -1), (1, 1)], step_s=criterion.observe_steps(windows), tol_s=tol_s,
     )
     return Passes(windows.series, windows.start, windows.end, el, t_el, rmin, rmax, mid[2])
