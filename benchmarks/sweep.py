@@ -42,7 +42,7 @@ SWEEP = """\
 [sweep]
 name = "landing-sites"
 base = "exomars-2030"
-figures = ["passes_per_sol", "contact_min_per_sol", "max_gap_h", "data_mbit_per_sol"]
+figures = ["passes_per_sol", "contact_min_per_sol", "max_gap_h", "capacity_mbit_per_sol"]
 
 [[axis]]
 path = 'lander["Rosalind Franklin"].lat_deg'

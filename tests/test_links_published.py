@@ -39,6 +39,7 @@ from marsrelay.links.budget import (
     residual_carrier_losses_db,
     to_db,
 )
+from marsrelay.links.catalogue import PROXIMITY_RADIOS, UHF_RELAY_HARDWARE
 from marsrelay.links.model import build_link_model
 from marsrelay.scenario import load_scenario
 
@@ -421,3 +422,21 @@ def test_link_model_reproduces_published_margins(write_scenario, x: XColumn,
         "MarCO-B", station, np.array([x.range_au * AU_KM]), np.array([21.0]))
     assert 10 * np.log10(sup_x[0] / x.data_rate_bps) == pytest.approx(
         x.margin_over_threshold_db, abs=TOL_DB + abs(ATMOSPHERE_DB - atm_model))
+
+
+def test_catalogue_uhf_hardware_is_this_table() -> None:
+    """The catalogue's orbiter receive chain and lander transmit loss are Table 5-5's lines 5,
+    12 and 14-16, and every orbiter receiver and lander transmitter of the catalogue uses them."""
+    hw = UHF_RELAY_HARDWARE
+    assert hw.orbiter_noise_temp_k == pytest.approx(T_SYS_UHF_K, abs=0.05)
+    assert hw.receive_front_end_loss_db == UHF_CABLE_DB
+    lander = next(c for c in UHF_COLUMNS if c.name == "lander")
+    assert hw.lander_transmit_loss_db == lander.circuit_loss_db
+    assert min(c.rx_gain_dbi for c in UHF_COLUMNS) <= hw.orbiter_antenna_gain_dbi \
+        <= max(c.rx_gain_dbi for c in UHF_COLUMNS)
+    for name in ("electra", "electra-lite", "ce-505", "melacom"):  # radios orbiters carry
+        radio = PROXIMITY_RADIOS[name]
+        assert radio.noise_temp_k == hw.orbiter_noise_temp_k
+        assert radio.receive_circuit_loss_db == hw.receive_front_end_loss_db
+    for name in ("electra-lite", "ce-505", "exomars-uhf"):  # radios landers carry
+        assert PROXIMITY_RADIOS[name].circuit_loss_db == hw.lander_transmit_loss_db

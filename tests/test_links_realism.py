@@ -188,9 +188,14 @@ def test_flown_pass_near_the_ideal_capacity_at_equal_margin(scenario, windows) -
     v_i, v_f = ideal.contacts.volume_bits[adr], flown.contacts.volume_bits[adr]
     assert v_f.sum() / v_i.sum() == pytest.approx(1.0, abs=0.05)
     assert np.all(v_f <= 1.05 * v_i)
-    # volume_ideal_bits is that capacity (the stage's figure before the pass model)
-    assert np.allclose(flown.result.volume_ideal_bits[adr], ideal.contacts.volume_bits[adr],
-                       rtol=0.05)
+    # volume_ideal_bits is that capacity tracked continuously (the stage's figure before the
+    # pass model): the ideal model deciding every second, not every 10 s, converges on it (a held
+    # decision loses the rest of its interval where a setting link drops below its rate)
+    tracked = compute_links(scenario.with_overrides(links=LinksConfig(
+        ideal=True, adaptive_rate=AdaptiveRateConfig(update_interval_s=1.0))), windows)
+    assert np.allclose(flown.result.volume_ideal_bits[adr], tracked.contacts.volume_bits[adr],
+                       rtol=0.03)
+    assert np.all(ideal.contacts.volume_bits[adr] <= 1.001 * tracked.contacts.volume_bits[adr])
 
 
 def test_each_overhead_costs_volume(scenario, windows) -> None:
@@ -207,7 +212,10 @@ def test_each_overhead_costs_volume(scenario, windows) -> None:
                   proximity_protocol=ProximityProtocolConfig(frame_data_octets=100))
     assert small / total(adaptive_rate=at3) == pytest.approx((100 / 112) / (2043 / 2055),
                                                              rel=0.01)
-    assert total(proximity_protocol=ProximityProtocolConfig(frame_data_octets=100)) < base
+    # by default the adaptive rate's margin follows the frame length: 100-octet frames meet FER
+    # 1e-4 0.7 dB lower, which wins back part or all of the framing they cost (never much more)
+    short = total(proximity_protocol=ProximityProtocolConfig(frame_data_octets=100))
+    assert (100 / 112) / (2043 / 2055) < short / base < 1.05
     # a longer rate change (5.5 s instead of 1.5 s) costs the extra seconds of every change
     assert total(proximity_protocol=ProximityProtocolConfig(acquisition_idle_s=5.0)) < base
 

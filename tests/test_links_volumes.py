@@ -52,7 +52,12 @@ def test_adr_beats_best_fixed_rate_on_every_adr_pass(linked) -> None:
     electra = np.isin(ct.target, ["MRO", "TGO", "MAVEN"])
     assert electra.sum() >= 20
     assert np.all(r.adr[electra])
-    assert np.all(r.volume_adr_bits[electra] > r.volume_fixed_bits[electra])
+    # ADR never does worse than the best single rate, and better wherever it changes rate (a low
+    # pass whose link stays between two ladder rates runs one rate either way)
+    assert np.all(r.volume_adr_bits[electra] >= r.volume_fixed_bits[electra] * (1 - 1e-9))
+    changing = electra & (r.peak_rate_bps > r.fixed_rate_bps)
+    assert changing.sum() >= 10
+    assert np.all(r.volume_adr_bits[changing] > r.volume_fixed_bits[changing])
     assert np.array_equal(ct.volume_bits[electra], r.volume_adr_bits[electra])
     # Odyssey's CE-505 has no ADR: the pass runs at one rate of its set
     ody = ct.target == "Odyssey"

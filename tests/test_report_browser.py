@@ -14,16 +14,13 @@ from playwright.sync_api import sync_playwright
 from typer.testing import CliRunner
 
 from helpers.report_synth import write_run
-from helpers.system import CHROMIUM, require_program
+from helpers.system import CHROMIUM, CHROMIUM_ARGS, require_program
 from marsrelay.cli.main import app
 from marsrelay.report.html import SECTIONS
 
 pytestmark = pytest.mark.browser
 
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
+ARGS = CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="module")

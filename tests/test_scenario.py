@@ -12,7 +12,7 @@ import pytest
 import spiceypy as sp
 
 from conftest import BASE_TOML
-from helpers.spicekit import LoadedKernels, write_lsk
+from helpers.spicekit import LoadedKernels, write_lsk, write_orbiter_spk
 from marsrelay.errors import InputError, ScenarioError
 from marsrelay.geometry.orbits import J2Orbit, write_oem
 from marsrelay.scenario import Scenario, builtin_scenario_names, load_scenario
@@ -270,9 +270,9 @@ dish_m = 70.0                         # optional, used by link models
 
 
 def test_specification_example_is_accepted_key_for_key(tmp_path: Path, write_scenario) -> None:
-    (tmp_path / "tgo.bsp").write_bytes(b"not read at load time")
     orbit = J2Orbit(dataclasses.replace(_elements(), epoch_tdb_s=0.0))
     t = np.linspace(0.0, 3600.0, 9)
+    write_orbiter_spk(tmp_path / "tgo.bsp", -143, t, *orbit.state_km(t))  # read at load time
     write_oem(tmp_path / "tgo.oem", "TGO", t, *orbit.state_km(t))
     sc = load_scenario(write_scenario(SPEC_EXAMPLE))
     assert sc.name == "exomars-2030" and sc.description == "free text"
@@ -308,7 +308,9 @@ def _elements():
 def test_relative_paths_start_at_the_scenario_folder(tmp_path: Path, write_scenario,
                                                      monkeypatch) -> None:
     (tmp_path / "sub" / "kernels").mkdir(parents=True)
-    (tmp_path / "sub" / "kernels" / "x.bsp").write_bytes(b"")
+    orbit = J2Orbit(_elements())
+    t = np.linspace(0.0, 3600.0, 9)
+    write_orbiter_spk(tmp_path / "sub" / "kernels" / "x.bsp", -999, t, *orbit.state_km(t))
     text = BASE_TOML.replace('[orbiter.elements]\na_km = 3796.19\ne = 0.0\ni_deg = 74.0\n',
                              '[orbiter.spk]\npath = "kernels/x.bsp"\nnaif_id = -999\n')
     path = write_scenario(text, name="sub/scenario.toml")

@@ -229,7 +229,7 @@ def test_contact_figures_from_a_hand_made_table():
     assert r.passes_per_sol == pytest.approx((2 / sols, 0.0))
     assert r.contact_min_per_sol == pytest.approx((1500.0 / 60.0 / sols, 0.0))
     assert r.dte_min_per_sol == pytest.approx((1200.0 / 60.0 / sols, 0.0))
-    assert r.data_mbit_per_sol == pytest.approx((3.0 / sols, 0.0))
+    assert r.capacity_mbit_per_sol == pytest.approx((3.0 / sols, 0.0))
     last_gap = t1 - (t0 + 50900.0)
     assert r.max_gap_h == pytest.approx((max(50000.0 - 700.0, last_gap) / 3600.0,
                                          sols * SOL_S / 3600.0))
@@ -488,7 +488,7 @@ def test_simulation_figures_are_bounded_by_physics(tmp_path):
     path.write_text("""\
 [sweep]
 base = "exomars-2030"
-figures = ["data_mbit_per_sol", "delivered_mbit_per_sol", "latency_p50_s"]
+figures = ["capacity_mbit_per_sol", "delivered_mbit_per_sol", "latency_p50_s"]
 
 [[axis]]
 path = "span_days"
@@ -496,5 +496,5 @@ values = [1]
 """)
     (case,) = load_sweep(path).cases
     r = evaluate_case(case)
-    assert 0.0 < r.delivered_mbit_per_sol[0] <= r.data_mbit_per_sol[0]
+    assert 0.0 < r.delivered_mbit_per_sol[0] <= r.capacity_mbit_per_sol[0]
     assert r.latency_p50_s[0] >= 55.7e6 / 299792.458

@@ -36,6 +36,9 @@ from marsrelay import links as links_stage
 from marsrelay import schedule as schedule_stage
 from marsrelay import simulation as simulation_stage
 from marsrelay.config import ScheduleConfig
+from marsrelay.config.traffic import DEFAULT_BITS_PER_SOL as DEFAULT_TRAFFIC_BITS_PER_SOL
+from marsrelay.config.traffic import DEFAULT_BUNDLE_BITS
+from marsrelay.constants import SOL_S
 from marsrelay.contacts import ContactsConfig, ContactsResult
 from marsrelay.errors import InputError
 from marsrelay.io import atomic_write_text
@@ -51,10 +54,12 @@ from marsrelay.simulation import ContactPlan, SimulationResult
 
 __all__ = [
     "STAGES",
+    "Estimate",
     "RunResult",
     "Stage",
     "StageTiming",
     "Variant",
+    "estimate",
     "fill_run_folder",
     "run",
     "run_folders",
@@ -115,6 +120,64 @@ class Variant:
     partner: str
     folder: str
     result: RunResult
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a run of the chain is expected to take: wall time (s) and peak memory (bytes),
+    with the sizes it was estimated from."""
+
+    seconds: float
+    memory_bytes: float
+    span_days: float
+    pairs: int
+    bundles: int
+
+    def describe(self) -> str:
+        """One line: the estimate and what it grows with."""
+        years = self.span_days / 365.25
+        span = f"{years:.1f} years" if years >= 1.0 else f"{self.span_days:.0f} days"
+        minutes = self.seconds / 60.0
+        took = f"{minutes:.0f} min" if minutes >= 1.0 else f"{self.seconds:.0f} s"
+        return (f"estimated at {self.memory_bytes / 1e9:.1f} GB of memory and {took} "
+                f"({span}, {self.pairs} node pairs, about {self.bundles:,} bundles)")
+
+
+#: Costs per unit of work, measured with ``marsrelay run`` on exomars-2030 stretched to one year
+#: (42,471 windows, 55,000 bundles; 2 cores, 2026-12): contact search and link sampling per
+#: pair-day of span, scheduling per lander-orbiter pair-day, simulation per bundle, and memory
+#: per pair-day and per bundle (peak RSS 0.43 GB). Each is rounded up; the estimate is meant to
+#: catch runs that are far too large, not to time them.
+_SECONDS_PER_PAIR_DAY = 5e-3
+_SECONDS_PER_PROXIMITY_PAIR_DAY = 1.5e-2
+_SECONDS_PER_BUNDLE = 3e-4
+_BASE_BYTES = 2.0e8
+_BYTES_PER_PAIR_DAY = 5e4
+_BYTES_PER_BUNDLE = 400.0
+
+
+def estimate(scenario: Scenario, until: Stage = "simulation") -> Estimate:
+    """The time and memory a run of ``scenario`` up to ``until`` is expected to take, from the
+    span and the numbers of node pairs and bundles (see the constants above)."""
+    days = scenario.duration_s / 86400.0
+    n_prox = len(scenario.landers) * len(scenario.orbiters)
+    n_dte = sum(1 for la in scenario.landers if la.direct_to_earth)
+    pairs = n_prox + (len(scenario.orbiters) + n_dte) * len(scenario.stations)
+    bundles = 0
+    if STAGES.index(until) >= STAGES.index("simulation"):
+        sols = scenario.duration_s / SOL_S
+        sources = scenario.traffic.source
+        if sources:
+            bundles = int(sum(s.bits_per_sol / s.bundle_bits for s in sources) * sols)
+        else:
+            bundles = int(len(scenario.landers) * sols
+                          * DEFAULT_TRAFFIC_BITS_PER_SOL / DEFAULT_BUNDLE_BITS)
+    seconds = (_SECONDS_PER_PAIR_DAY * pairs * days
+               + (_SECONDS_PER_PROXIMITY_PAIR_DAY * n_prox * days
+                  if STAGES.index(until) >= STAGES.index("schedule") else 0.0)
+               + _SECONDS_PER_BUNDLE * bundles)
+    memory = _BASE_BYTES + _BYTES_PER_PAIR_DAY * pairs * days + _BYTES_PER_BUNDLE * bundles
+    return Estimate(seconds, memory, days, pairs, bundles)
 
 
 def run(
@@ -238,29 +301,39 @@ def write_run_folder(
 
 
 def run_folders(items: Sequence[str], work_dir: Path, *,
-                progress: ProgressCallback | None = None) -> list[Path]:
+                progress: ProgressCallback | None = None,
+                check: Callable[[Scenario], None] | None = None) -> list[Path]:
     """Run folders for command-line inputs: each item is a run folder (checked complete), a
     scenario ``.toml`` file or a built-in scenario name; scenarios are run (all stages) into
-    ``work_dir/<name>``. Raises InputError for an item that is none of these."""
+    ``work_dir/<name>``. Every item is checked before any scenario runs (``check`` is called
+    on each scenario first, e.g. a size guard). Raises InputError for an item that is none of
+    these."""
     if not items:
         raise InputError("give at least one run folder or scenario")
-    out: list[Path] = []
+    resolved: list[Path | Scenario] = []
     for item in items:
         path = Path(item)
         if path.is_dir():
             check_run_folder(path, need=("contacts",))
-            out.append(path)
-            continue
-        if path.is_file() or item in builtin_scenario_names() or path.suffix == ".toml":
+            resolved.append(path)
+        elif path.is_file() or item in builtin_scenario_names() or path.suffix == ".toml":
             scenario = load_scenario(item)
+            if check is not None:
+                check(scenario)
+            resolved.append(scenario)
         else:
             raise InputError(
                 "no such run folder, scenario file or built-in scenario", file=item,
                 allowed="an existing run folder or .toml file, or one of: "
                 + ", ".join(builtin_scenario_names()))
-        target = work_dir / scenario.name
+    out: list[Path] = []
+    for entry in resolved:
+        if isinstance(entry, Path):
+            out.append(entry)
+            continue
+        target = work_dir / entry.name
         k = 2
         while target in out:
-            target, k = work_dir / f"{scenario.name}-{k}", k + 1
-        out.append(write_run_folder(target, run(scenario, progress=progress), report=False))
+            target, k = work_dir / f"{entry.name}-{k}", k + 1
+        out.append(write_run_folder(target, run(entry, progress=progress), report=False))
     return out

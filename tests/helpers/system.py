@@ -13,10 +13,15 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["CHROMIUM", "in_ci", "require_program"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "in_ci", "require_program"]
 
 #: Debian's Chromium (``apt-get install chromium``); Playwright drives it by executable path.
 CHROMIUM = "/usr/bin/chromium"
+#: Its flags in the tests: headless, no sandbox (containers), nothing fetched in the background.
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
 
 
 def in_ci() -> bool:

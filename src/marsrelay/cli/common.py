@@ -31,14 +31,18 @@ from typer.core import TyperGroup
 
 from marsrelay.errors import InputError, MarsrelayError
 from marsrelay.geometry.time import utc_to_tdb
+from marsrelay.pipeline import Stage, estimate
+from marsrelay.scenario import Scenario
 
 __all__ = [
     "CliState",
     "MarsrelayGroup",
     "check_output_file",
+    "check_size",
     "console",
     "err_console",
     "parse_utc_option",
+    "path_option",
     "stage_progress",
 ]
 
@@ -55,6 +59,42 @@ class CliState:
 
     debug: bool = False
     interrupt_note: str = ""
+    max_memory_gb: float | None = None
+    max_minutes: float = 60.0
+
+
+def default_max_memory_gb() -> float:
+    """Half of this machine's physical memory, GB."""
+    import os
+
+    try:
+        return 0.5 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
+    except (ValueError, OSError, AttributeError):
+        return 8.0
+
+
+def check_size(ctx: typer.Context, scenario: Scenario, until: Stage = "simulation",
+               runs: int = 1) -> None:
+    """Refuse, before any work, a run estimated above the memory or time limit (root options
+    ``--max-memory-gb`` and ``--max-minutes``), saying the estimate and how to go on."""
+    state = _state(ctx)
+    limit_gb = state.max_memory_gb or default_max_memory_gb()
+    est = estimate(scenario, until)
+    seconds = est.seconds * runs
+    too_big = est.memory_bytes / 1e9 > limit_gb
+    too_long = seconds / 60.0 > state.max_minutes
+    if not (too_big or too_long):
+        return
+    what = (f"the memory limit is {limit_gb:.1f} GB" if too_big
+            else f"the time limit is {state.max_minutes:g} min")
+    runs_note = f" for each of {runs} runs" if runs > 1 else ""
+    flag = (f"--max-memory-gb {est.memory_bytes / 1e9 * 1.5:.0f}" if too_big
+            else f"--max-minutes {seconds / 60.0 * 1.5:.0f}")
+    raise InputError(
+        f"this run is {est.describe()}{runs_note}; {what}",
+        file=str(scenario.path) if scenario.path else scenario.name, field="scenario.end",
+        allowed=f"a shorter span or fewer stations, 'marsrelay {flag} ...' to go on anyway, "
+        "or a sweep over span pieces (span_days) on a Dask cluster")
 
 
 class Interrupted(BaseException):
@@ -132,6 +172,15 @@ def parse_utc_option(text: str, option: str) -> float:
             field=option,
             allowed="a UTC ISO 8601 time such as 2030-06-01T12:00:00Z",
         ) from None
+
+
+def path_option(text: str, option: str) -> Path:
+    """A path given to ``option``; an empty string is an error (``Path("")`` would silently
+    mean the current folder)."""
+    if not text.strip():
+        raise InputError("the path is an empty string", field=option,
+                         allowed="a file or folder path")
+    return Path(text).expanduser()
 
 
 def check_output_file(path: Path, option: str) -> Path:

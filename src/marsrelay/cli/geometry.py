@@ -14,11 +14,11 @@ __all__ = ["geometry_command"]
 
 
 def geometry_command(
-    scenario: Annotated[str, typer.Argument(help="Built-in scenario name or TOML file.")],
-    at: Annotated[
-        str | None,
-        typer.Option("--at", help="UTC time, e.g. 2030-11-01T12:00:00Z (default: the start)."),
-    ] = None,
+    scenario: Annotated[str, typer.Argument(
+        help="Built-in scenario name or TOML file.", metavar="SCENARIO")],
+    at: Annotated[str | None, typer.Option(
+        "--at", metavar="UTC", help="UTC time, e.g. 2030-11-01T12:00:00Z (default: the start)."
+    )] = None,
 ) -> None:
     """Sub-orbiter points, orbiters and Earth seen from each lander, Earth-Mars distance, SEP."""
     sc = load_scenario(scenario)

@@ -76,6 +76,13 @@ def main(
     version: Annotated[bool, typer.Option(
         "--version", help="Print the version and exit.", is_eager=True,
         callback=_print_version)] = False,
+    max_memory_gb: Annotated[float | None, typer.Option(
+        "--max-memory-gb", min=0.01, metavar="GB", envvar="MARSRELAY_MAX_MEMORY_GB",
+        help="Refuse runs estimated to need more memory (default: half of this machine's).")
+    ] = None,
+    max_minutes: Annotated[float, typer.Option(
+        "--max-minutes", min=0.0001, metavar="MIN", envvar="MARSRELAY_MAX_MINUTES",
+        help="Refuse runs estimated to take longer.")] = 60.0,
 ) -> None:
     """Plan and simulate the relay communications of Mars surface missions."""
-    ctx.obj = CliState(debug=debug)
+    ctx.obj = CliState(debug=debug, max_memory_gb=max_memory_gb, max_minutes=max_minutes)

@@ -9,13 +9,19 @@ an interrupted or failed run leaves the previous run in ``--out`` as it was.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from marsrelay import pipeline
-from marsrelay.cli.common import CliState, console, stage_progress
+from marsrelay.cli.common import (
+    CliState,
+    check_output_file,
+    check_size,
+    console,
+    path_option,
+    stage_progress,
+)
 from marsrelay.cli.summaries import (
     comparison_table,
     print_contacts,
@@ -38,13 +44,14 @@ __all__ = [
     "simulate_command",
 ]
 
-ScenarioArg = Annotated[str, typer.Argument(help="Built-in scenario name or TOML file.")]
-OutOption = Annotated[Path, typer.Option(
-    "--out", help="Run folder to write (created, or replaced whole if it holds an earlier "
-    "run).")]
+ScenarioArg = Annotated[str, typer.Argument(
+    help="Built-in scenario name or TOML file.", metavar="SCENARIO")]
+OutOption = Annotated[str, typer.Option(
+    "--out", metavar="DIR", help="Run folder to write (created, or replaced whole if it holds "
+    "an earlier run).")]
 
 
-def _note_interrupt(ctx: typer.Context, out: Path) -> None:
+def _note_interrupt(ctx: typer.Context, out: str) -> None:
     state = ctx.find_root().obj
     if isinstance(state, CliState):
         state.interrupt_note = f"nothing written; {out} keeps what it held before"
@@ -56,7 +63,7 @@ def _wrote(writer: RunFolderWriter) -> None:
                   highlight=False, markup=False, soft_wrap=True)
 
 
-def _run_to(ctx: typer.Context, scenario: Scenario, out: Path, until: Stage, *,
+def _run_to(ctx: typer.Context, scenario: Scenario, out: str, until: Stage, *,
             schedule_solver: str | None = None,
             time_limit_s: float | None = None) -> pipeline.RunResult:
     """Run the chain up to ``until`` into the run folder ``out``; prints the summaries."""
@@ -65,8 +72,10 @@ def _run_to(ctx: typer.Context, scenario: Scenario, out: Path, until: Stage, *,
         update = {k: v for k, v in (("solver", schedule_solver),
                                     ("time_limit_s", time_limit_s)) if v is not None}
         config = scenario.schedule.model_copy(update=update)
+    check_size(ctx, scenario, until)
+    writer = RunFolderWriter(path_option(out, "--out"))  # checks --out before any work
     _note_interrupt(ctx, out)
-    with RunFolderWriter(out) as writer, stage_progress() as progress:
+    with writer, stage_progress() as progress:
         result = pipeline.run(scenario, until=until, schedule=config, progress=progress)
         pipeline.fill_run_folder(writer, result, report=False)
     print_run(result)
@@ -75,7 +84,7 @@ def _run_to(ctx: typer.Context, scenario: Scenario, out: Path, until: Stage, *,
 
 
 def contacts_command(ctx: typer.Context, scenario: ScenarioArg,
-                     out: OutOption = Path("out")) -> None:
+                     out: OutOption = "out") -> None:
     """Find every window in which two nodes of SCENARIO can talk (contacts and conjunction
     tables, CSV and Parquet)."""
     sc = load_scenario(scenario)
@@ -85,6 +94,7 @@ def contacts_command(ctx: typer.Context, scenario: ScenarioArg,
 
 
 def links_command(
+    ctx: typer.Context,
     scenario: ScenarioArg,
     show_all: Annotated[bool, typer.Option(
         "--all", help="Print every row of the per-sol and per-day tables.")] = False,
@@ -93,6 +103,7 @@ def links_command(
     (printed; 'marsrelay run' writes them into a run folder)."""
     sc = load_scenario(scenario)
     build_link_model(sc)  # check [links] before the (slower) contact search
+    check_size(ctx, sc, "links")
     with stage_progress() as progress:
         result = pipeline.run(sc, until="links", progress=progress)
     assert result.links is not None
@@ -102,11 +113,12 @@ def links_command(
 def schedule_command(
     ctx: typer.Context,
     scenario: ScenarioArg,
-    out: OutOption = Path("out"),
+    out: OutOption = "out",
     solver: Annotated[str | None, typer.Option(
-        "--solver", help="cpsat (optimal) or greedy; default: the scenario's.")] = None,
+        "--solver", metavar="cpsat|greedy",
+        help="cpsat (optimal) or greedy; default: the scenario's.")] = None,
     time_limit: Annotated[float | None, typer.Option(
-        "--time-limit", min=0.001, help="CP-SAT time limit, s.")] = None,
+        "--time-limit", min=0.001, metavar="S", help="CP-SAT time limit, s.")] = None,
 ) -> None:
     """Relay pass plan for SCENARIO: contacts, links and the schedule tables in --out."""
     if solver is not None and solver not in ("cpsat", "greedy"):
@@ -118,19 +130,19 @@ def schedule_command(
 def simulate_command(
     ctx: typer.Context,
     scenario: ScenarioArg,
-    out: OutOption = Path("out"),
-    ion: Annotated[Path | None, typer.Option(
-        "--ion", help="Simulate this ION contact plan (ionadmin commands) instead of computing "
-                      "contacts.")] = None,
+    out: OutOption = "out",
+    ion: Annotated[str | None, typer.Option(
+        "--ion", metavar="PLAN", help="Simulate this ION contact plan (ionadmin commands) "
+        "instead of computing contacts.")] = None,
     node: Annotated[list[str] | None, typer.Option(
         "--node", metavar="NUMBER=NAME",
         help="ION node NUMBER stands for scenario node NAME (repeatable; adds to and "
              "overrides the scenario's \\[ion.nodes]).")] = None,
-    export_ion: Annotated[Path | None, typer.Option(
-        "--export-ion", help="Also write the contact plan used as an ION plan to this file.")
-    ] = None,
+    export_ion: Annotated[str | None, typer.Option(
+        "--export-ion", metavar="FILE",
+        help="Also write the contact plan used as an ION plan to this file.")] = None,
     seed: Annotated[int | None, typer.Option(
-        "--seed", min=0, help="Override the scenario's simulation seed.")] = None,
+        "--seed", min=0, metavar="N", help="Override the scenario's simulation seed.")] = None,
 ) -> None:
     """Simulate SCENARIO's traffic through its contacts (Contact Graph Routing): contacts,
     links, schedule and the simulation tables in --out."""
@@ -143,6 +155,8 @@ def simulate_command(
     )
 
     node_options = parse_node_options(node or [])
+    export_path = (None if export_ion is None
+                   else check_output_file(path_option(export_ion, "--export-ion"), "--export-ion"))
     sc = load_scenario(scenario)
     if seed is not None:
         sc = sc.with_overrides(simulation=sc.simulation.model_copy(update={"seed": seed}))
@@ -152,18 +166,20 @@ def simulate_command(
         assert result.links is not None
         plan = ContactPlan.from_contact_table(result.links.contacts, sc, sc.simulation)
     else:
-        reading = read_ion(ion, scenario=sc, nodes=node_options)
+        check_size(ctx, sc, "simulation")
+        reading = read_ion(path_option(ion, "--ion"), scenario=sc, nodes=node_options)
         plan, ion_numbers = reading.plan, dict(reading.node_numbers)
+        writer = RunFolderWriter(path_option(out, "--out"))
         console.print(f"{ion}: {reading.summary()}", highlight=False, markup=False)
         _note_interrupt(ctx, out)
-        with RunFolderWriter(out) as writer, stage_progress() as progress:
+        with writer, stage_progress() as progress:
             result = pipeline.run_on_plan(sc, plan, progress=progress)
             pipeline.fill_run_folder(writer, result, report=False,
                                      notes=[f"contact plan: {ion}"])
         print_run(result)
         _wrote(writer)
-    if export_ion is not None:
-        exported = write_ion(export_ion, plan, node_numbers=ion_numbers)
+    if export_path is not None:
+        exported = write_ion(export_path, plan, node_numbers=ion_numbers)
         console.print(f"Wrote {export_ion}: {exported.summary()}", highlight=False,
                       markup=False)
 
@@ -171,9 +187,9 @@ def simulate_command(
 def run_command(
     ctx: typer.Context,
     scenario: ScenarioArg,
-    out: OutOption = Path("out"),
+    out: OutOption = "out",
     without: Annotated[list[str] | None, typer.Option(
-        "--without",
+        "--without", metavar="PARTNER",
         help="Also run the mission without this partner's assets (an agency such as NASA, or "
         "a node name) and compare side by side; repeatable. Default: the scenario's "
         "compare_without list.")] = None,
@@ -190,9 +206,11 @@ def run_command(
     partners = [] if no_compare else list(without or sc.compare_without)
     for p in partners:
         sc.without(p)  # a partner that matches nothing fails before any work
-    print_geometry(sc.geometry_at(sc.start_tdb_s))
+    check_size(ctx, sc, "simulation", runs=1 + len(partners))
+    writer = RunFolderWriter(path_option(out, "--out"))  # checks --out before any work
     _note_interrupt(ctx, out)
-    with RunFolderWriter(out) as writer:
+    with writer:
+        print_geometry(sc.geometry_at(sc.start_tdb_s))
         with stage_progress() as progress:
             result = pipeline.run(sc, progress=progress)
         print_run(result)

@@ -165,11 +165,14 @@ def print_links(linked: LinkedContacts, show_all: bool = False, out: Console = c
 
 
 def print_schedule(schedule: Schedule, out: Console = console) -> None:
-    """The plan's headline figures and, per lander, delivered vs demanded volume."""
+    """The plan's headline figures (passes used, of which split between two landers) and, per
+    lander, delivered vs demanded volume."""
     n_sel = int(schedule.passes.selected.sum())
+    n_split = int(schedule.passes.split.sum())
     gap = "" if math.isnan(schedule.gap) else f", gap {100 * schedule.gap:.2f}%"
+    split = f" ({n_split} split)" if n_split else ""
     _say(f"schedule: {schedule.solver} {schedule.status}, {n_sel} of {len(schedule.passes)} "
-         f"passes, {schedule.solve_s:.2f} s{gap}", out)
+         f"passes{split}, {schedule.solve_s:.2f} s{gap}", out)
     table = Table("lander", "demand Mbit", "delivered Mbit", "%", "sols short", "binding")
     short = {s.lander: s for s in schedule.shortfalls}
     for name, demand, delivered in schedule.lander_totals():

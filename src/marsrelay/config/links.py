@@ -27,6 +27,7 @@ and are resolved by :func:`marsrelay.links.model.build_link_model`. Example::
 
     [links.radios.electra-lite]      # override catalogue values of one radio type
     tx_power_w = 8.5
+    rx_circuit_loss_db = 1.1         # receive side (default: circuit_loss_db)
     rates_bps = [128000, 256000, 512000, 1024000, 2048000]
 
     [links.spacecraft.TGO]           # a node's downlink to Earth (by scenario node name)
@@ -68,7 +69,10 @@ class RadioOverride(BaseModel):
     coding: str | None = None
     required_ebn0_db: float | None = None
     adr: bool | None = None
-    circuit_loss_db: float | None = None
+    circuit_loss_db: float | None = Field(None, description="radio to antenna when sending, dB")
+    rx_circuit_loss_db: float | None = Field(
+        None, description="antenna to radio when receiving, dB (default: circuit_loss_db)"
+    )
     suppressed_carrier: bool | None = None
 
 

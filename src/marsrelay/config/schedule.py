@@ -6,6 +6,8 @@ Example::
     solver = "cpsat"            # "cpsat" (exact, OR-Tools CP-SAT) | "greedy" (fast baseline)
     time_limit_s = 10.0
     deadline_lmst_h = 9.0       # a sol's data is due home by 09:00 LMST of the next sol
+    split_passes = true         # two landers may share one orbiter overflight (default false)
+    switch_time_s = 60.0        # hand-over from one lander to the next inside a split pass
 
     [[schedule.demand]]
     lander = "Rosalind Franklin"
@@ -106,6 +108,20 @@ class ScheduleConfig(BaseModel):
     default_bits_per_sol: float = Field(DEFAULT_BITS_PER_SOL, ge=0.0)
     #: Proximity passes carrying less than this are not candidates, bits.
     min_pass_bits: float = Field(0.0, ge=0.0)
+    #: Split passes: when two landers' passes on one orbiter overlap, the orbiter may serve
+    #: one lander for the first part of the overlap and the other for the rest (one radio,
+    #: one lander at a time). Each lander's part (its share) is a candidate of its own;
+    #: ``schedule.csv`` marks a pass used that way ``split``, with the share's window.
+    split_passes: bool = False
+    #: Hand-over time inside a split pass, s: the orbiter's radio ends the session with one
+    #: lander and hails the next (Proximity-1 hailing and link set-up; assumed, no published
+    #: figure found). A share and a pass of another lander on the same orbiter are at least
+    #: ``max(switch_time_s, min_gap_s)`` apart; whole passes keep ``min_gap_s`` alone.
+    switch_time_s: float = Field(60.0, ge=0.0)
+    #: Split passes: the range of hand-over instants of each overlap of two landers' passes is
+    #: cut into this many equal parts (``split_cuts + 1`` candidate instants, its ends
+    #: included): more give finer shares and a larger problem.
+    split_cuts: int = Field(2, ge=1, le=32)
     #: How far before a pass's start a ``[[schedule.fixed]]`` instant may lie, s.
     fixed_match_tolerance_s: float = Field(120.0, ge=0.0)
     demand: list[DemandSpec] = Field(default_factory=list)

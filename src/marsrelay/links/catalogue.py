@@ -70,6 +70,27 @@ source, every one a ``[links]`` key):
 - Margin policy (:data:`MARGIN_POLICY`): predicted links keep 3 dB (UHF fixed-rate passes, X
   band) or 4 dB (Ka band); the adaptive rate decides on the measured link at the Eb/N0 where a
   full frame meets FER 1e-4. Margins choose rates; what arrives follows the nominal link.
+
+UHF hardware at Mars (:data:`UHF_RELAY_HARDWARE`; the calibration against published pass volumes
+in ``tests/test_links_calibration.py`` rests on these, none is fitted):
+
+- An orbiter's UHF receiver looks at Mars: system noise temperature 632.8 K = Mars 190.0 K +
+  a 3.5 dB-noise-figure LNA (359.2 K) + 1.1 dB of front-end cable and connectors at 290 K
+  (83.6 K); the same 1.1 dB lowers the receive gain (Kobayashi, Shihabi & Taylor, DESCANSO 18,
+  2021, Table 5-5, lines 12 and 14-16, the one published UHF relay design control table at
+  401.586 MHz, reproduced line by line in ``tests/test_links_published.py``). It holds for every
+  orbiter receiver in this catalogue (Electra, Electra-Lite on MAVEN, CE-505 on Odyssey, Melacom):
+  their earlier 400-500 K had no source and left out the LNA's noise.
+- A lander's UHF transmitter loses 1.5 dB between radio and antenna (same table, line 5, the
+  InSight lander antenna; 2.0 dB through the backshell antenna).
+- Electra's nadir antenna is a low-gain quadrifilar helix (the Electra payload is the
+  transceiver, a low-gain quadrifilar helix antenna and cabling: Edwards et al. 2003, as
+  summarised in public Electra descriptions), the same class as the other orbiter UHF antennas
+  here: 3 dBi peak, the gain of the UHF relay receive antenna of the same table (line 11:
+  2.9-3.5 dBi). No Electra-specific gain figure was found; the earlier 5 dBi had no source and
+  made Electra's G/T 2.5 dB better than that of MAVEN's Electra-Lite, which the published pass
+  volumes contradict (MAVEN's 550 Mbit pass at 1,110-3,700 km against MRO's 100-250 Mbit passes
+  at 250-1,200 km; ``tests/test_links_calibration.py``).
 """
 
 from __future__ import annotations
@@ -100,6 +121,7 @@ __all__ = [
     "SPACECRAFT_ALIASES",
     "SPACECRAFT_RADIOS",
     "STATION_CLASSES",
+    "UHF_RELAY_HARDWARE",
     "AntennaPattern",
     "Band",
     "Coding",
@@ -109,6 +131,7 @@ __all__ = [
     "Proximity1Session",
     "ProximityRadio",
     "StationClass",
+    "UhfRelayHardware",
     "adr_margin_db",
     "canonical_spacecraft",
     "expected_radio",
@@ -298,12 +321,36 @@ LANDER_UHF_PATTERN = AntennaPattern(
 
 
 @dataclass(frozen=True)
+class UhfRelayHardware:
+    """Published UHF relay hardware figures shared by the catalogue's radios (see the module
+    docstring): the system noise temperature of an orbiter receiver looking at Mars (K), the
+    receive front-end loss (dB), a lander transmitter's circuit loss (dB) and the peak gain of a
+    broad-beam orbiter UHF antenna (dBi)."""
+
+    orbiter_noise_temp_k: float
+    receive_front_end_loss_db: float
+    lander_transmit_loss_db: float
+    orbiter_antenna_gain_dbi: float
+    source: str
+
+
+UHF_RELAY_HARDWARE = UhfRelayHardware(
+    190.0 + 359.2 + 83.6, 1.1, 1.5, 3.0,
+    "Kobayashi, Shihabi & Taylor 2021, DESCANSO 18, Table 5-5 (401.586 MHz): lines 14-16 "
+    "(632.8 K = Mars 190.0 K + LNA at 3.5 dB NF 359.2 K + front end 83.6 K), line 12 (1.1 dB "
+    "receive cable), line 5 (1.5 dB lander transmit circuit loss), line 11 (2.9-3.5 dBi UHF relay "
+    "receive antenna); Electra's antenna a low-gain quadrifilar helix (Edwards et al. 2003)",
+)
+
+
+@dataclass(frozen=True)
 class ProximityRadio:
     """A UHF relay radio: transmitter, receiver and its rate set.
 
     ``antenna_gain_dbi`` is the peak gain of the antenna the radio normally uses;
     ``noise_temp_k`` the system noise temperature when receiving (antenna + Mars in view +
-    receiver); ``circuit_loss_db`` cables/diplexer between radio and antenna;
+    receiver); ``circuit_loss_db`` cables/diplexer between radio and antenna when transmitting,
+    ``rx_circuit_loss_db`` between antenna and receiver (None: the same as ``circuit_loss_db``);
     ``required_ebn0_db`` overrides the coding's required Eb/N0 when set;
     ``suppressed_carrier``: the radio can run suppressed-carrier modulation (a pair of such
     radios gives all power to the data; otherwise the Proximity-1 residual carrier at 60 deg).
@@ -321,6 +368,7 @@ class ProximityRadio:
     source: str
     required_ebn0_db: float | None = None
     suppressed_carrier: bool = False
+    rx_circuit_loss_db: float | None = None
 
     @property
     def required_ebn0(self) -> float:
@@ -329,52 +377,72 @@ class ProximityRadio:
             return self.required_ebn0_db
         return CODINGS[self.coding].required_ebn0_db
 
+    @property
+    def receive_circuit_loss_db(self) -> float:
+        """Loss (dB) between antenna and receiver: ``rx_circuit_loss_db`` or, if unset, the
+        transmit-side ``circuit_loss_db``."""
+        if self.rx_circuit_loss_db is not None:
+            return self.rx_circuit_loss_db
+        return self.circuit_loss_db
+
+
+_HW = UHF_RELAY_HARDWARE
 
 #: UHF relay radios and their rate tables. Which spacecraft carries which radio: Electra on
 #: MRO and (two units) on TGO; Electra-Lite on Curiosity, Perseverance and MAVEN; CE-505 on
 #: Odyssey, MER, Phoenix and InSight (Phoenix heritage); Melacom on Mars Express; the ExoMars
 #: surface elements' own UHF unit (NASA/JPL mission pages; ESA ExoMars pages;
-#: /work/shared/reference/facts.md copies these into the built-in scenario files).
+#: /work/shared/reference/facts.md copies these into the built-in scenario files). Receive
+#: chains (noise temperature, front-end loss), lander transmit losses and the orbiter antennas'
+#: peak gain: :data:`UHF_RELAY_HARDWARE` (DESCANSO 18, Table 5-5).
 PROXIMITY_RADIOS: dict[str, ProximityRadio] = {
     r.name: r
     for r in (
         ProximityRadio(
-            "electra", 5.0, 5.0, 400.0, PROXIMITY1_RATES_BPS, "conv-r1/2", True, 0.5, 4.096e6,
+            "electra", 5.0, _HW.orbiter_antenna_gain_dbi, _HW.orbiter_noise_temp_k,
+            PROXIMITY1_RATES_BPS, "conv-r1/2", True, _HW.receive_front_end_loss_db, 4.096e6,
             "JPL Electra (MRO, TGO): Proximity-1 rates 1-2048 kbps, ADR (Edwards et al. 2003; "
             "Bell et al. 2014: 256 kbps raised to 2048 kbps with ADR); suppressed carrier with "
-            "Electra-Lite (Edwards et al. 2013); ~5 W RF, nadir quadrifilar helix (approx.)",
+            "Electra-Lite (Edwards et al. 2013); ~5 W RF (approx.); nadir low-gain quadrifilar "
+            "helix, receive chain at Mars (UHF_RELAY_HARDWARE)",
             suppressed_carrier=True,
         ),
         ProximityRadio(
-            "electra-lite", 8.5, 3.0, 450.0, PROXIMITY1_RATES_BPS, "conv-r1/2", True, 0.5,
-            4.096e6,
+            "electra-lite", 8.5, 3.0, _HW.orbiter_noise_temp_k, PROXIMITY1_RATES_BPS,
+            "conv-r1/2", True, _HW.lander_transmit_loss_db, 4.096e6,
             "Electra-Lite (Curiosity, Perseverance, MAVEN): Proximity-1 rates 1-2048 kbps, ADR, "
             "suppressed carrier (Makovsky et al. 2009, DESCANSO 14; Edwards et al. 2013; Bell "
-            "et al. 2014); ~8.5 W RF (approx.)",
-            suppressed_carrier=True,
+            "et al. 2014); ~8.5 W RF, 3 dBi (approx.); lander transmit loss, and on MAVEN the "
+            "receive chain at Mars (UHF_RELAY_HARDWARE)",
+            suppressed_carrier=True, rx_circuit_loss_db=_HW.receive_front_end_loss_db,
         ),
         ProximityRadio(
-            "ce-505", 14.8, 3.0, 500.0, (8000.0, 32000.0, 128000.0, 256000.0), "conv-r1/2",
-            False, 1.0, 0.512e6,
+            "ce-505", 14.8, 3.0, _HW.orbiter_noise_temp_k,
+            (8000.0, 32000.0, 128000.0, 256000.0), "conv-r1/2", False,
+            _HW.lander_transmit_loss_db, 0.512e6,
             "CMC/Cincinnati Electronics CE-505 (Odyssey, MER, Phoenix, InSight): fixed rates 8, "
             "32, 128, 256 kbps, no ADR, residual carrier (Makovsky et al. 2002, DESCANSO 6; "
             "NASA/JPL MSL page: Odyssey 128 or 256 kbps; IPN Progress Report 42-163, 2005: the "
             "Phoenix radio's lowest rate is 8 kbps, needing -120 dBm at Odyssey); 14.8 W RF, "
-            "InSight's UHF transmitter, residual carrier at 60 deg (Kobayashi et al. 2021, "
-            "DESCANSO 18, Table 5-5, lines 3-4)",
+            "InSight's UHF transmitter, residual carrier at 60 deg, 1.5 dB transmit loss, and on "
+            "Odyssey the receive chain at Mars (Kobayashi et al. 2021, DESCANSO 18, Table 5-5, "
+            "lines 3-5, 12, 14-16)",
+            rx_circuit_loss_db=_HW.receive_front_end_loss_db,
         ),
         ProximityRadio(
-            "melacom", 5.0, 3.0, 500.0, (2000.0, 8000.0, 32000.0, 128000.0), "conv-r1/2", False,
-            1.0, 0.256e6,
+            "melacom", 5.0, 3.0, _HW.orbiter_noise_temp_k, (2000.0, 8000.0, 32000.0, 128000.0),
+            "conv-r1/2", False, _HW.receive_front_end_loss_db, 0.256e6,
             "Melacom (Mars Express): Proximity-1, fixed rates up to 128 kbps, no ADR, residual "
-            "carrier (ESA Mars Express relay pages; approx.)",
+            "carrier (ESA Mars Express relay pages; approx.); receive chain at Mars "
+            "(UHF_RELAY_HARDWARE)",
         ),
         ProximityRadio(
-            "exomars-uhf", 8.0, 3.0, 450.0, PROXIMITY1_RATES_BPS[:10], "conv-r1/2", True, 0.5,
-            1.024e6,
+            "exomars-uhf", 8.0, 3.0, 450.0, PROXIMITY1_RATES_BPS[:10], "conv-r1/2", True,
+            _HW.lander_transmit_loss_db, 1.024e6,
             "ExoMars surface UHF transceiver (Rosalind Franklin; Kazachok in the 2022 plan): "
             "Proximity-1 relay via TGO's Electra, rates up to 512 kbps, ADR with Electra, "
-            "residual carrier (the CCSDS 211.1 baseline; approx., ESA ExoMars rover pages)",
+            "residual carrier (the CCSDS 211.1 baseline; approx., ESA ExoMars rover pages); "
+            "lander transmit loss (UHF_RELAY_HARDWARE)",
         ),
     )
 }

@@ -187,7 +187,7 @@ class LinkModel:
         )
         g_over_t = (
             ORBITER_UHF_PATTERN.gain_db(off_nadir_deg, rx.antenna_gain_dbi)
-            - rx.circuit_loss_db
+            - rx.receive_circuit_loss_db
             - to_db(rx.noise_temp_k)
         )
         pn0 = p_over_n0_dbhz(
@@ -307,6 +307,7 @@ def _resolve_radio(chk: Checker, name: str, cfg: LinksConfig) -> ProximityRadio:
     chk.positive(f"{where}.noise_temp_k", radio.noise_temp_k, "K")
     chk.finite(f"{where}.antenna_gain_dbi", radio.antenna_gain_dbi, -30.0, 30.0, "dBi")
     chk.finite(f"{where}.circuit_loss_db", radio.circuit_loss_db, 0.0, 30.0, "dB")
+    chk.finite(f"{where}.rx_circuit_loss_db", radio.receive_circuit_loss_db, 0.0, 30.0, "dB")
     chk.name(f"{where}.coding", radio.coding, CODINGS, "coding")
     chk.finite(f"{where}.required_ebn0_db", radio.required_ebn0, -2.0, 20.0, "dB")
     return radio

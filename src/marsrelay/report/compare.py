@@ -185,4 +185,6 @@ def format_delta(delta: float | None, metric: Metric) -> str:
     decimals = metric.decimals
     while abs(delta) < 0.5 * 10 ** (-decimals) and decimals < metric.decimals + 3:
         decimals += 1  # a small non-zero difference keeps its sign and first digit
+    if abs(delta) < 0.5 * 10 ** (-decimals):
+        return "±0"  # below what even the extra digits show: rounding, not a difference
     return f"{delta:+,.{decimals}f}"

@@ -188,13 +188,13 @@ VOLUMES_PER_SOL = TableSpec(
 
 SCHEDULE = TableSpec(
     "schedule", "schedule",
-    "Every candidate relay pass (proximity window) with the scheduler's decision: selected or "
-    "dropped, and why.",
+    "Every candidate relay pass (proximity window) with the scheduler's decision: selected, "
+    "split with another lander (only the share's window used) or dropped, and why.",
     (
         _int("pass_id", "", "row of the candidate pass (its order in the contact table)"),
         _text("lander", "the lander"),
         _text("orbiter", "the orbiter"),
-        _text("status", "selected | dropped"),
+        _text("status", "selected | split | dropped"),
         _utc("start_utc", "pass starts"),
         _utc("end_utc", "pass ends"),
         Column("start_tdb_s", "float", "s", "pass starts (TDB s past J2000)", 3,
@@ -207,6 +207,15 @@ SCHEDULE = TableSpec(
         _num("planned_bits", "bit", "data the plan puts through the pass", 0),
         _text("reason", "why a pass was dropped or not filled (empty when fully used)"),
         _text("detail", "the reason in words"),
+        _utc("share_start_utc", "split pass: the lander's share starts (empty otherwise)"),
+        _utc("share_end_utc", "split pass: the lander's share ends (empty otherwise)"),
+        Column("share_start_tdb_s", "float", "s", "split pass: share starts (TDB s past J2000)",
+               3, utc_partner="share_start_utc"),
+        Column("share_end_tdb_s", "float", "s", "split pass: share ends (TDB s past J2000)", 3,
+               utc_partner="share_end_utc"),
+        _num("share_volume_bits", "bit", "split pass: the share's link capacity", 0),
+        _num("split_with", "", "split pass: pass_id of the other lander's pass on the rest of "
+             "the overflight (empty when none)", 0),
     ),
 )
 

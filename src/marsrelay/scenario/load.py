@@ -54,9 +54,8 @@ from marsrelay.errors import (
     TrajectoryError,
 )
 from marsrelay.geometry.ephemeris import Ephemeris, load_ephemeris
-from marsrelay.geometry.orbits import (
-    MeanElements,
-)
+from marsrelay.geometry.orbits import MeanElements, SpkTrajectory
+from marsrelay.geometry.rotation import rotation_model
 from marsrelay.geometry.sites import EarthStation, MarsSite
 from marsrelay.geometry.time import tdb_to_utc, utc_to_tdb
 from marsrelay.scenario.file_schema import UTC_ALLOWED, OrbiterTable, ScenarioFile
@@ -101,6 +100,10 @@ def load_scenario(source: str | Path) -> Scenario:
     """Load and validate a scenario: a built-in name (see :func:`builtin_scenario_names`) or
     the path of a TOML file. Raises :class:`ScenarioError` (one line) on any problem."""
     text = str(source)
+    if not text.strip():
+        raise ScenarioError("the scenario is an empty string", field="SCENARIO",
+                            allowed="a path to a .toml file or a built-in: "
+                            + ", ".join(builtin_scenario_names()))
     path = Path(source)
     if isinstance(source, str) and text in builtin_scenario_names():
         path = BUILTIN_DIR / f"{text}.toml"
@@ -229,10 +232,20 @@ class _Builder:
             return dataclasses.replace(spec, elements=elements)
         if o.spk is not None:
             p = self.file_path(o.spk.path, f"{where}.spk.path", "SPK")
-            return dataclasses.replace(spec, spk_path=p, naif_id=o.spk.naif_id)
-        assert o.oem is not None
-        return dataclasses.replace(spec, oem_path=self.file_path(o.oem.path, f"{where}.oem.path",
-                                                                  "OEM"))
+            spec = dataclasses.replace(spec, spk_path=p, naif_id=o.spk.naif_id)
+            field, allowed = f"{where}.spk", "a binary SPK file holding the orbiter's naif_id"
+        else:
+            assert o.oem is not None
+            p = self.file_path(o.oem.path, f"{where}.oem.path", "OEM")
+            spec = dataclasses.replace(spec, oem_path=p)
+            field, allowed = f"{where}.oem.path", "a CCSDS OEM file (KVN) centred on Mars"
+        try:  # read the file now: a bad one is an error of this scenario, before any work
+            trajectory = spec.trajectory(rotation_model("iau2009"))
+        except TrajectoryError as exc:
+            raise self.error(exc.problem, field, allowed) from None
+        if isinstance(trajectory, SpkTrajectory):
+            trajectory.close()
+        return spec
 
     def attempt(self, fn: Callable[[], T], default: T) -> T:
         """``fn()``, or ``default`` with its error kept: every problem is reported at once."""
@@ -241,6 +254,37 @@ class _Builder:
         except ScenarioError as exc:
             self.errors.append(exc)
             return default
+
+    def check_references(self, raw: ScenarioFile) -> None:
+        """Names in the stage tables must be nodes of the right kind (checked before any work:
+        a typo must not surface after minutes of contact search)."""
+        orbiters = [o.name for o in raw.orbiter]
+        landers = [la.name for la in raw.lander]
+        stations = [st.name for st in raw.station]
+
+        def check(name: str, where: str, kinds: str, names: list[str]) -> None:
+            if name not in names:
+                near = difflib.get_close_matches(name, names, n=1)
+                hint = f"; did you mean {near[0]!r}?" if near else ""
+                self.errors.append(self.error(f"{name!r} is not a {kinds} of this scenario{hint}",
+                                              where, ", ".join(names) or f"no {kinds} here"))
+
+        for k, src in enumerate(raw.traffic.source):
+            check(src.node, f"traffic.source[{k}].node", "lander or orbiter", landers + orbiters)
+        for k, d in enumerate(raw.schedule.demand):
+            check(d.lander, f"schedule.demand[{k}].lander", "lander", landers)
+        for k, lim in enumerate(raw.schedule.orbiter_limits):
+            check(lim.orbiter, f"schedule.orbiter_limits[{k}].orbiter", "orbiter", orbiters)
+        for k, f in enumerate(raw.schedule.fixed):
+            check(f.lander, f"schedule.fixed[{k}].lander", "lander", landers)
+            check(f.orbiter, f"schedule.fixed[{k}].orbiter", "orbiter", orbiters)
+        for k, node in enumerate(raw.simulation.node):
+            check(node.name, f"simulation.node[{k}].name", "lander or orbiter",
+                  landers + orbiters)
+        for name in raw.links.spacecraft:
+            check(name, f"links.spacecraft.{name}", "lander or orbiter", landers + orbiters)
+        for name in raw.links.stations:
+            check(name, f"links.stations.{name}", "station", stations)
 
     def build(self, raw: ScenarioFile) -> Scenario:
         s = raw.scenario
@@ -278,6 +322,7 @@ class _Builder:
                 self.errors.append(self.error(
                     f"ION node {number} names {name!r}, which is not an orbiter, lander or "
                     "station here", f"ion.nodes.{number}", ", ".join(names)))
+        self.check_references(raw)
         for k, partner in enumerate(s.compare_without):
             if partner.strip().casefold() not in seen.keys() | agencies - {""}:
                 named = sorted({t.agency for t in (*raw.orbiter, *raw.lander, *raw.station)

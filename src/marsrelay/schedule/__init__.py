@@ -24,8 +24,33 @@ gets it)::
     >>> [(str(a), bool(b), str(r)) for a, b, r in
     ...  zip(s.passes.lander, s.passes.selected, s.passes.reason)]
     [('A', True, ''), ('B', False, 'orbiter_busy')]
+
+How the package reads, in the order the data flows (each module's docstring says more):
+
+- :mod:`~marsrelay.schedule.problem`: the problem's definition and the arrays that hold it
+  (:class:`RelayProblem`, nodes, pass limits, capacity windows, downlink flows).
+- :mod:`~marsrelay.schedule.build`: :func:`build_problem`, one named step per rule, from
+  :mod:`~marsrelay.schedule.candidates` (candidate passes, exclusions, fixed requests),
+  :mod:`~marsrelay.schedule.lander_sols` (sols, demand, deadlines),
+  :mod:`~marsrelay.schedule.conflicts` (radio cliques, pass limits) and
+  :mod:`~marsrelay.schedule.downlink` (orbiter-to-Earth capacity).
+- :mod:`~marsrelay.schedule.selection`: :class:`Selection`, what every solver returns.
+- Solvers: :mod:`~marsrelay.schedule.greedy` (baseline), :mod:`~marsrelay.schedule.cpsat`
+  (exact, CP-SAT; by :mod:`~marsrelay.schedule.decompose` or as one model) and
+  :mod:`~marsrelay.schedule.lp_bound` (certified LP bounds).
+- :mod:`~marsrelay.schedule.splits`: split passes (two landers sharing one overflight).
+- :mod:`~marsrelay.schedule.result`: the explained :class:`Schedule` and its run-folder tables.
+- :mod:`~marsrelay.schedule.stage`: the stage's entry points (:func:`run`,
+  :func:`schedule_passes`).
+
+Modules import one way: problem <- steps <- build; problem <- selection <- solvers
+(decompose <- cpsat) <- result <- stage.
 """
 
+from marsrelay.schedule.build import build_problem
+from marsrelay.schedule.cpsat import solve_cpsat
+from marsrelay.schedule.greedy import solve_greedy
+from marsrelay.schedule.lp_bound import lp_bound
 from marsrelay.schedule.problem import (
     CapacityWindow,
     DownlinkFlow,
@@ -33,7 +58,6 @@ from marsrelay.schedule.problem import (
     OrbiterNode,
     PassLimit,
     RelayProblem,
-    build_problem,
 )
 from marsrelay.schedule.result import (
     REASONS,
@@ -43,13 +67,7 @@ from marsrelay.schedule.result import (
     SolDelivery,
     make_schedule,
 )
-from marsrelay.schedule.solvers import (
-    Selection,
-    lp_bound,
-    objective_of,
-    solve_cpsat,
-    solve_greedy,
-)
+from marsrelay.schedule.selection import Selection, objective_of
 from marsrelay.schedule.stage import (
     demand_from_traffic,
     nodes_from_scenario,

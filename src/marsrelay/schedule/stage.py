@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 from marsrelay.config.schedule import DemandSpec, ScheduleConfig
 from marsrelay.config.traffic import DEFAULT_BITS_PER_SOL as DEFAULT_TRAFFIC_BITS_PER_SOL
@@ -17,16 +19,26 @@ from marsrelay.errors import InputError
 from marsrelay.links.compute import LinkedContacts
 from marsrelay.progress import ProgressCallback, report
 from marsrelay.scenario import Scenario
-from marsrelay.schedule.problem import LanderNode, OrbiterNode, Windows, build_problem
+from marsrelay.schedule.build import build_problem
+from marsrelay.schedule.cpsat import solve_cpsat
+from marsrelay.schedule.greedy import solve_greedy
+from marsrelay.schedule.problem import LanderNode, OrbiterNode, RelayProblem, Windows
 from marsrelay.schedule.result import Schedule, make_schedule
-from marsrelay.schedule.solvers import solve_cpsat, solve_greedy
+from marsrelay.schedule.selection import Selection
+from marsrelay.schedule.splits import ShareVolume, rate_profile_share_volume, with_no_shares
 
 __all__ = [
+    "WHOLE_PASS_SHARE",
     "demand_from_traffic",
     "nodes_from_scenario",
     "run",
     "schedule_passes",
+    "solve_with_splits",
 ]
+
+#: With split passes, the fraction of the time limit for the plan without them (it warm-starts
+#: the search with them, which gets the rest).
+WHOLE_PASS_SHARE: float = 0.5
 
 
 def schedule_passes(
@@ -39,25 +51,56 @@ def schedule_passes(
     station_blackouts: Mapping[str, Windows] | None = None,
     solver: str | None = None,
     time_limit_s: float | None = None,
+    share_volume: ShareVolume | None = None,
 ) -> Schedule:
     """Choose relay passes over ``[start_tdb_s, end_tdb_s)`` (TDB s) and explain the choice.
 
     ``solver`` (``"cpsat"`` or ``"greedy"``) and ``time_limit_s`` (s) override the config. The
     greedy plan is always computed (it is the baseline and CP-SAT's warm start).
+    ``share_volume`` gives the volume of parts of passes when the config allows split passes
+    (default: each pass's mean rate; see :mod:`marsrelay.schedule.splits`); CP-SAT then starts
+    from the best plan without them (:func:`solve_with_splits`).
     """
     solver = solver or config.solver
     if solver not in ("cpsat", "greedy"):
         raise InputError(f"unknown solver {solver!r}", field="schedule.solver",
                          allowed="cpsat, greedy")
     pb = build_problem(contacts, landers, orbiters, config, start_tdb_s, end_tdb_s,
-                       station_blackouts)
+                       station_blackouts, share_volume)
     greedy = solve_greedy(pb)
     if solver == "greedy":
         sel = greedy
     else:
         limit = config.time_limit_s if time_limit_s is None else time_limit_s
-        sel = solve_cpsat(pb, limit, config.workers, hint=greedy)
+        if pb.n_whole < len(pb):  # split passes: start from the best plan without them
+            def whole_passes() -> RelayProblem:
+                return build_problem(contacts, landers, orbiters,
+                                     config.model_copy(update={"split_passes": False}),
+                                     start_tdb_s, end_tdb_s, station_blackouts)
+
+            sel = solve_with_splits(pb, whole_passes, greedy, limit, config.workers)
+        else:
+            sel = solve_cpsat(pb, limit, config.workers, hint=greedy)
     return make_schedule(pb, sel, greedy.objective)
+
+
+def solve_with_splits(pb: RelayProblem, whole_passes: Callable[[], RelayProblem],
+                      greedy: Selection, time_limit_s: float, workers: int) -> Selection:
+    """CP-SAT on a problem with split passes, warm-started from the optimum without them.
+
+    ``whole_passes()`` builds the same problem without shares (its passes are ``pb``'s first
+    rows). That problem is solved first within :data:`WHOLE_PASS_SHARE` of ``time_limit_s``
+    (s); its plan, or ``greedy`` when better, warm-starts the search with shares for the rest
+    of the time. The plan with splits is therefore never worse than the plan without, even
+    when the search stops at its limit; ``solve_s`` counts both searches."""
+    t0 = time.perf_counter()
+    whole_pb = whole_passes()
+    whole = solve_cpsat(whole_pb, WHOLE_PASS_SHARE * time_limit_s, workers,
+                        hint=solve_greedy(whole_pb))
+    hint = greedy if greedy.objective >= whole.objective else with_no_shares(pb, whole)
+    left = max(time_limit_s - (time.perf_counter() - t0), 0.1 * time_limit_s)
+    sel = solve_cpsat(pb, left, workers, hint=hint)
+    return replace(sel, solve_s=time.perf_counter() - t0)
 
 
 def nodes_from_scenario(
@@ -99,7 +142,9 @@ def run(scenario: Scenario, links: LinkedContacts, config: ScheduleConfig | None
 
     ``config`` replaces the scenario's ``[schedule]`` table (e.g. another solver or time
     limit); lander demand defaults to each lander's generated traffic
-    (:func:`demand_from_traffic`). Config errors name the scenario file.
+    (:func:`demand_from_traffic`). Parts of passes (split passes, when the config allows them)
+    carry what the links stage's rate profiles give over their windows. Config errors name the
+    scenario file.
     """
     if config is not None:
         scenario = scenario.with_overrides(schedule=config)
@@ -108,7 +153,8 @@ def run(scenario: Scenario, links: LinkedContacts, config: ScheduleConfig | None
     try:
         schedule = schedule_passes(
             links.contacts, landers, orbiters, demand_from_traffic(scenario),
-            scenario.start_tdb_s, scenario.end_tdb_s, scenario.station_blackouts)
+            scenario.start_tdb_s, scenario.end_tdb_s, scenario.station_blackouts,
+            share_volume=rate_profile_share_volume(links.rate_profile))
     except InputError as err:
         raise err.located(file=str(scenario.path) if scenario.path else None) from err
     report(progress, "schedule", 1, 1)

@@ -62,8 +62,10 @@ FIGURES: tuple[Figure, ...] = (
     Figure("contact_min_per_sol", "min/sol", "proximity contact time per sol", "contacts"),
     Figure("max_gap_h", "h", "longest span without any proximity contact", "contacts"),
     Figure("dte_min_per_sol", "min/sol", "direct-to-Earth contact time per sol", "contacts"),
-    Figure("data_mbit_per_sol", "Mbit/sol", "proximity data volume per sol", "links"),
-    Figure("delivered_mbit_per_sol", "Mbit/sol", "data delivered to Earth per sol",
+    Figure("capacity_mbit_per_sol", "Mbit/sol",
+           "relay link capacity per sol: what the proximity passes could carry", "links"),
+    Figure("delivered_mbit_per_sol", "Mbit/sol",
+           "data returned per sol: what the simulation delivered to Earth",
            "simulation"),
     Figure("latency_p50_s", "s", "median latency lander -> Earth of delivered data",
            "simulation"),
@@ -126,7 +128,7 @@ class CaseResult:
     contact_min_per_sol: tuple[float, ...] = ()
     max_gap_h: tuple[float, ...] = ()
     dte_min_per_sol: tuple[float, ...] = ()
-    data_mbit_per_sol: tuple[float, ...] = ()
+    capacity_mbit_per_sol: tuple[float, ...] = ()
     delivered_mbit_per_sol: tuple[float, ...] = ()
     latency_p50_s: tuple[float, ...] = ()
 
@@ -170,12 +172,12 @@ def result_from_contacts(
     :class:`CaseResult` with ``passes_per_sol`` (1/sol),
     ``contact_min_per_sol`` (min/sol), ``max_gap_h`` (h, longest time inside the span not
     covered by any proximity window, span edges included), ``dte_min_per_sol`` (min/sol) and
-    ``data_mbit_per_sol`` (Mbit/sol, NaN when the table has no link volumes).
+    ``capacity_mbit_per_sol`` (Mbit/sol, NaN when the table has no link volumes).
     """
     sols = (end_tdb_s - start_tdb_s) / SOL_S
     out = {k: np.full(len(landers), np.nan) for k in (
         "passes_per_sol", "contact_min_per_sol", "max_gap_h", "dte_min_per_sol",
-        "data_mbit_per_sol")}
+        "capacity_mbit_per_sol")}
     src = np.asarray(contacts.source).astype(str)
     tgt = np.asarray(contacts.target).astype(str)
     kind = np.asarray(contacts.kind).astype(str)
@@ -194,7 +196,7 @@ def result_from_contacts(
         out["dte_min_per_sol"][i] = np.sum(t1[dte] - t0[dte]) / 60.0 / sols
         v = vol[prox]
         if v.size == 0 or np.all(np.isfinite(v)):
-            out["data_mbit_per_sol"][i] = np.sum(v) / 1e6 / sols
+            out["capacity_mbit_per_sol"][i] = np.sum(v) / 1e6 / sols
     return CaseResult(lander=tuple(landers), lat_deg=tuple(lat_deg),
                       lon_east_deg=tuple(lon_east_deg), **out)
 
@@ -212,7 +214,7 @@ def _max_gap_s(a: np.ndarray, b: np.ndarray, t_start: float, t_end: float) -> fl
 
 
 #: Figures that need the links stage, and those that need the simulation.
-_LINK_FIGURES = frozenset({"data_mbit_per_sol", "delivered_mbit_per_sol", "latency_p50_s"})
+_LINK_FIGURES = frozenset({"capacity_mbit_per_sol", "delivered_mbit_per_sol", "latency_p50_s"})
 _SIMULATION_FIGURES = frozenset({"delivered_mbit_per_sol", "latency_p50_s"})
 _EARTH_FIGURES = frozenset({"dte_min_per_sol"}) | _SIMULATION_FIGURES
 

@@ -14,7 +14,7 @@ from marsrelay.sweep.case import FIGURE_NAMES, FIGURES
 __all__ = ["site_means", "sweep_figure"]
 
 #: Figures tried in this order when ``figure`` is not given.
-_PREFERRED = ("data_mbit_per_sol", "delivered_mbit_per_sol", "passes_per_sol",
+_PREFERRED = ("capacity_mbit_per_sol", "delivered_mbit_per_sol", "passes_per_sol",
               "contact_min_per_sol", "max_gap_h", "dte_min_per_sol", "latency_p50_s")
 
 

@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import pkgutil
+import socket
 import time
 import traceback
 import uuid
@@ -317,6 +318,8 @@ def run_sweep(
     ref = case_function if case_function is not None else sweep.case_function
     # resolved in the client, before any work: a bad name fails at once with a clear message
     fn = resolve_case_function(ref, allow_code=allow_code) if isinstance(ref, str) else ref
+    if scheduler is not None:
+        check_scheduler(scheduler)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -399,6 +402,32 @@ def local_cluster(n_workers: int, **kwargs: Any) -> Any:
         return LocalCluster(n_workers=n_workers, **options)
 
 
+_SCHEDULER_ALLOWED = "an address like tcp://host:8786 of a running dask scheduler"
+
+
+def check_scheduler(address: str, timeout_s: float = 5.0) -> str:
+    """Check ``address`` (``tcp://host:port``) before any work: its form, then that something
+    listens there (a TCP connection within ``timeout_s``). Raises InputError naming
+    ``--scheduler``; returns the address."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(address if "://" in address else f"tcp://{address}")
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host = port = None
+    if parts.scheme not in ("tcp", "tls") or not host or port is None or " " in address:
+        raise InputError(f"{address!r} is not a scheduler address", field="--scheduler",
+                         allowed=_SCHEDULER_ALLOWED)
+    if parts.scheme == "tcp":
+        try:
+            socket.create_connection((host, port), timeout=timeout_s).close()
+        except OSError as err:
+            raise InputError(f"nothing answers at {address} ({err.strerror or err})",
+                             field="--scheduler", allowed=_SCHEDULER_ALLOWED) from None
+    return address
+
+
 @contextlib.contextmanager
 def _dask_client(scheduler: str | None, workers: int | None, n_tasks: int) -> Iterator[Any]:
     """A ``distributed.Client`` on ``scheduler`` or on a new process-based LocalCluster of
@@ -410,8 +439,7 @@ def _dask_client(scheduler: str | None, workers: int | None, n_tasks: int) -> It
             client = Client(scheduler, timeout="20s", set_as_default=False)
         except (OSError, TimeoutError) as err:
             raise InputError(f"cannot reach the Dask scheduler: {err}", field="--scheduler",
-                             allowed="an address like tcp://host:8786 of a running "
-                             "dask-scheduler") from None
+                             allowed=_SCHEDULER_ALLOWED) from None
         try:
             yield client
         finally:

@@ -78,7 +78,7 @@ __all__ = [
 MAX_CASES: int = 1_000_000
 #: Figures collected when a sweep file does not list them (contacts and links only: cheap).
 DEFAULT_FIGURES: tuple[str, ...] = ("passes_per_sol", "contact_min_per_sol", "max_gap_h",
-                                    "data_mbit_per_sol")
+                                    "capacity_mbit_per_sol")
 #: The case function used when a sweep file does not name one.
 DEFAULT_CASE_FUNCTION: str = "pipeline"
 

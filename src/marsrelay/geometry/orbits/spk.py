@@ -124,6 +124,15 @@ def _hermite_error_constant(shift: int) -> float:
                  / 40320.0)
 
 
+def spice_message(exc: Exception) -> str:
+    """A SPICE error in one short line: its code and the first sentence of its explanation
+    (not the toolkit's banner and traceback)."""
+    short = str(getattr(exc, "short", "") or "").strip()
+    long = " ".join(str(getattr(exc, "long", "") or "").split())
+    first = long.split(". ")[0].rstrip(".") if long else ""
+    return ": ".join(part for part in (short, first) if part) or " ".join(str(exc).split())
+
+
 class SpkTrajectory:
     """States of one body from a NAIF SPK kernel, relative to Mars (NAIF 499).
 
@@ -176,15 +185,17 @@ class SpkTrajectory:
         if not self.path.is_file():
             raise TrajectoryError(f"SPK file not found: {self.path}")
         self.naif_id = int(naif_id)
-        self._files = [str(p) for p in (*extra_kernels, self.path)]
-        for f in self._files:
-            sp.furnsh(f)
+        self._files: list[str] = []
         cover = sp.stypes.SPICEDOUBLE_CELL(2000)
         try:
+            for f in (str(p) for p in (*extra_kernels, self.path)):
+                sp.furnsh(f)
+                self._files.append(f)
             sp.spkcov(str(self.path), self.naif_id, cover)
         except sp.stypes.SpiceyError as exc:
             self.close()
-            raise TrajectoryError(f"{self.path}: cannot read SPK coverage: {exc}") from exc
+            raise TrajectoryError(
+                f"{self.path}: not a readable SPK file ({spice_message(exc)})") from None
         n = sp.wncard(cover)
         if n == 0:
             self.close()
@@ -275,8 +286,8 @@ class SpkTrajectory:
         except sp.stypes.SpiceyError as exc:
             raise TrajectoryError(
                 f"{self.path}: SPICE cannot give NAIF id {self.naif_id} relative to Mars "
-                f"({exc.short or exc})"
-            ) from exc
+                f"({spice_message(exc)})"
+            ) from None
         return np.ascontiguousarray(out.T)
 
     def _checked_times(self, tdb_s: Sequence[float] | np.ndarray | float) -> np.ndarray:

@@ -1,7 +1,7 @@
 """The FastAPI application: ``create_app(settings)``.
 
 All API routes live under ``/api/v1`` (OpenAPI at ``/openapi.json``, interactive docs at
-``/docs``); ``/`` says where things are until the web pages arrive. The service object (and so
+``/docs``); the web pages (:mod:`marsrelay.service.web`) at ``/``. The service object (and so
 the database engine) is created once per app and closed at shutdown.
 """
 
@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 
 from marsrelay import __version__
 from marsrelay.service.api.errors import install_error_handlers
@@ -20,18 +19,11 @@ from marsrelay.service.api.routes import api_router
 from marsrelay.service.config import Settings
 from marsrelay.service.db.engine import Database
 from marsrelay.service.ops import RelayService
+from marsrelay.service.web import install_pages
 
 __all__ = ["API_PREFIX", "create_app"]
 
 API_PREFIX = "/api/v1"
-
-_INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>marsrelay relay coordination service</title></head><body>
-<h1>marsrelay relay coordination service</h1>
-<p>REST API under <code>/api/v1</code>: <a href="/docs">interactive documentation</a>,
-<a href="/openapi.json">OpenAPI schema</a>. Every call but <code>/api/v1/health</code> needs
-<code>Authorization: Bearer TOKEN</code> (from <code>marsrelay service add-user</code>).</p>
-</body></html>"""
 
 
 def create_app(settings: Settings | None = None, service: RelayService | None = None) -> FastAPI:
@@ -64,9 +56,5 @@ def create_app(settings: Settings | None = None, service: RelayService | None = 
     )
     install_error_handlers(app)
     app.include_router(api_router, prefix=API_PREFIX)
-
-    @app.get("/", include_in_schema=False)
-    def index() -> HTMLResponse:
-        return HTMLResponse(_INDEX)
-
+    install_pages(app)
     return app

@@ -32,6 +32,7 @@ __all__ = [
     "Token",
     "Trajectory",
     "User",
+    "WebSession",
 ]
 
 NAMING = {
@@ -124,6 +125,8 @@ class User(Base):
     #: argon2id hash of the web-page password (None: no password set).
     password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_ms: Mapped[int] = mapped_column(BigInteger)
+    #: The newest event the user has marked read on the web pages (0: none).
+    seen_event_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     agency: Mapped[Agency] = relationship(lazy="joined")
 
 
@@ -137,6 +140,20 @@ class Token(Base):
     created_ms: Mapped[int] = mapped_column(BigInteger)
     expires_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     revoked_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class WebSession(Base):
+    """A logged-in browser: the session cookie is stored only as its SHA-256 hex digest, with
+    the form token (CSRF synchronizer token) of the session and its expiry."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    last_seen_ms: Mapped[int] = mapped_column(BigInteger)
+    expires_ms: Mapped[int] = mapped_column(BigInteger)
 
 
 class RelayRequest(Base):

@@ -8,9 +8,12 @@ from marsrelay.service.ops.planning import PlanningOps
 from marsrelay.service.ops.reads import ReadOps
 from marsrelay.service.ops.requests import RequestOps
 from marsrelay.service.ops.trajectory import TrajectoryOps
+from marsrelay.service.ops.web import WebOps
 
 __all__ = ["RelayService", "StoredFile", "TooLargeError", "backup_database"]
 
 
-class RelayService(AdminOps, ReadOps, RequestOps, FileOps, PlanningOps, TrajectoryOps):
+class RelayService(
+    AdminOps, ReadOps, RequestOps, FileOps, PlanningOps, TrajectoryOps, WebOps
+):
     """All operations on one database (see the mixins' modules)."""
