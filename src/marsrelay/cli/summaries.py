@@ -192,11 +192,14 @@ def print_schedule(schedule: Schedule, out: Console = console) -> None:
 def print_earth(earth: EarthAllocation, out: Console = console) -> None:
     """The Earth allocation: passes granted of those requested, shared antennas (MSPA), the
     solver against the greedy baseline, and unmet requests by reason."""
-    gap = "" if math.isnan(earth.gap) else f", gap {100 * earth.gap:.4f}%"
+    gap = "" if math.isnan(earth.gap) else f", gap {100 * earth.gap:.2f}%"
     n_mspa = int(np.count_nonzero(earth.mode == "mspa"))
+    ratio = earth.optimal_vs_greedy
+    versus = ("same as greedy" if abs(ratio - 1.0) < 5e-7
+              else f"{100 * (ratio - 1.0):+.2f}% against greedy")
     _say(f"earth passes: {earth.granted} of {earth.requested} requested "
          f"({n_mspa} sharing an antenna), {earth.solver} {earth.status}, "
-         f"{earth.solve_s:.2f} s{gap}, {earth.optimal_vs_greedy:.6f}x greedy", out)
+         f"{earth.solve_s:.2f} s{gap}, {versus}", out)
     if len(earth.unmet_reason):
         counts = Counter(str(r) for r in earth.unmet_reason)
         _say("  unmet: " + ", ".join(f"{r} {n}" for r, n in counts.most_common()), out)

@@ -37,22 +37,26 @@ ellipsoid's pole stretch, ``A``/``C`` its enlarged equatorial/polar radii):
 - elevation as ``sin(el) - sin(mask)``: ``|g'| <= w (1 + tau') + V / D``, ``|g''| <= w^2
   (1 + tau')^2 + w |tau''| + 2 w (1 + tau') V / D + |u''|`` (``u`` the line-of-sight unit
   vector, see :func:`~marsrelay.contacts.kinematics.unit_vector_curvature`);
-- occultation as ``theta - alpha`` (rad), in coordinates stretched by ``k`` along Mars' pole
-  (where the ellipsoid is a sphere of radius ``A``): ``theta`` the angle between the line of
-  sight and the orbiter's nadir, ``alpha = asin(A / r)`` Mars' angular radius from the
-  orbiter at distance ``r``; the ray meets the sphere exactly when ``theta < alpha``. (The
-  ray's distance from Mars' centre has the same sign, but a low orbiter in front of Mars
-  stays within ~400 km of it while the event is half an orbit away: its bounds would force
-  ~20 samples per orbit; the angle moves at the orbital rate.) ``|theta'| <= |a'| + |b'|``
-  for the unit vectors ``a`` (nadir, ``|a'| <= v / r``) and ``b`` (line of sight), and
-  ``|theta''| <= m / sin(theta) + |theta'|^2 / sin^3(theta)`` with
-  ``m >= |a''| + 2 |a'||b'| + |b''|`` (from ``theta = acos(a . b)``), ``sin(theta)`` bounded
-  below on the interval through its own rate; ``|alpha'| <= f1(r) |r'|`` and
-  ``|alpha''| <= f2(r) r'^2 + f1(r) |r''|`` with ``f1``, ``f2`` the derivatives of
-  ``asin(A / r)`` at the interval's least ``r``, and ``|r'|`` the orbit's radial speed bound
-  (0 for a circular orbit) plus the stretch's ``(k^2 - 1) v``. Where ``r`` may reach ``A``
-  (an orbiter below the grazing height) no bound is claimed and the finder halves down to
-  its minimum duration.
+- occultation as ``cos(alpha) - cos(theta)``, in coordinates stretched by ``k = A / C``
+  along Mars' pole (where the ellipsoid is a sphere of radius ``A``): ``theta`` the angle
+  between the line of sight and the orbiter's nadir, ``alpha = asin(A / r)`` Mars' angular
+  radius from the orbiter at distance ``r``; the ray meets the sphere exactly when ``theta <
+  alpha``. With ``a`` the unit vector from Mars' centre to the orbiter and ``b`` the line of
+  sight, ``cos(theta) = -a . b``, so the function is ``sqrt(1 - A^2 / r^2) + a . b``: no
+  angle, no division by ``sin(theta)``. (The ray's distance from Mars' centre has the same
+  sign, but a low orbiter in front of Mars stays within ~400 km of it while the event is half
+  an orbit away: its bounds would force ~20 samples per orbit.) ``|g'| <= |a'| + |b'| + c1
+  |r'|`` and ``|g''| <= |a''| + 2 |a'||b'| + |b''| + c1 |r''| + c2 r'^2``, with ``c1``,
+  ``c2`` the derivatives of ``sqrt(1 - A^2 / r^2)`` at the interval's least ``r``, ``|a'| <=
+  v / r``, ``|a''|`` from the orbit's acceleration (for J2 orbits: central up to the
+  turning of the node and apsides), ``|r'|`` the orbit's radial speed bound plus the
+  stretch's ``(k^2 - 1) v``. Where ``r`` may reach ``A`` (an orbiter below the grazing
+  height) no bound is claimed and the finder halves down to its minimum duration.
+
+The orbiter -> station components are shared between pairs (one search per orbiter and per
+station, :mod:`marsrelay.contacts.earth_shared`). This module is a little over 500 lines: the
+three Earth-link criteria share their light-time and station code, and each keeps its bounds
+next to the geometry they bound.
 """
 
 from __future__ import annotations
@@ -63,8 +67,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from marsrelay.constants import C_KM_S, MARS_EQ_RADIUS_KM, MARS_POLAR_RADIUS_KM
+from marsrelay.contacts.earth_shared import orbiter_earth_shared
 from marsrelay.contacts.earth_tables import ERA_RATE_RAD_S, EarthMarsTables
-from marsrelay.contacts.finder import Criterion, find_windows
+from marsrelay.contacts.finder import Criterion, SharedComponent, find_windows
 from marsrelay.contacts.intervals import Intervals
 from marsrelay.contacts.kinematics import (
     icrf_from_body,
@@ -115,20 +120,24 @@ class _StationLink(PairCriterion):
         self.sta_up = np.stack([s.topocentric_itrs[2] for s in stations], 1)
         self.sta_sin_mask = np.sin(np.radians([s.elevation_mask_deg for s in stations]))
 
-    def _receive(self, t: np.ndarray, x: np.ndarray, sta: np.ndarray):
+    def _receive(self, t: np.ndarray, x: np.ndarray, sta: np.ndarray | None):
         """Station barycentric position ``S`` and up vector at reception, and the light time,
-        for a signal leaving barycentric ``x`` ``(3, N)`` at TDB ``t``."""
+        for a signal leaving barycentric ``x`` ``(3, N)`` at TDB ``t``. ``sta=None``: Earth's
+        centre (the same formulas with a station at the geocentre; no up vector)."""
         tb = self.tables
         tau0 = tb.light_time(t)[0]
         tr = t + tau0
-        e, ev = tb.earth(tr)
-        s, sv, up, up_dot = tb.station(tr, self.sta_pos[:, sta], self.sta_up[:, sta])
-        s0 = e + s
-        vs = ev + sv
+        s0, vs = tb.earth(tr)
+        if sta is not None:
+            s, sv, up, up_dot = tb.station(tr, self.sta_pos[:, sta], self.sta_up[:, sta])
+            s0 = s0 + s
+            vs = vs + sv
         tau1 = _norm(s0 - x) / C_KM_S
         s1 = s0 + vs * (tau1 - tau0)
         tau = _norm(s1 - x) / C_KM_S
         dt = tau - tau0
+        if sta is None:
+            return s0 + vs * dt, None, tau
         return s0 + vs * dt, up + up_dot * dt, tau
 
     def _rates(self, v_sender: np.ndarray, a_sender: np.ndarray, d_min: np.ndarray):
@@ -146,8 +155,12 @@ class _StationLink(PairCriterion):
 class OrbiterEarthCriterion(_StationLink):
     """Orbiter -> station windows for pairs ``(orbiter_index[k], station_index[k])``.
 
-    Components: station elevation (``sin``), Mars occultation (km). ``aux`` holds the ray's
-    distance from Mars' centre (stretched coordinates, km) for the local curvature bound.
+    Components: station elevation (``sin``), Mars occultation (``cos(alpha) - cos(theta)``).
+    ``aux`` holds the orbiter's (stretched) distance from Mars' centre (km) for the local
+    bounds. Both components are *shared* (:mod:`marsrelay.contacts.shared`): every station
+    sees Mars' occultation of an orbiter as the geocentre does, within the angle its offset
+    from the geocentre subtends; every orbiter's elevation from a station is Mars' centre's,
+    within the angle the orbit subtends.
     """
 
     kind = "orbiter_earth"
@@ -170,98 +183,203 @@ class OrbiterEarthCriterion(_StationLink):
         self.radius = big_a
         self.stretch = big_a / (MARS_POLAR_RADIUS_KM + grazing_height_km)
         k = self.stretch
-        v_o = np.array([m.v_max_km_s for m in motion])[self.orb_of]
-        a_o = np.array([m.a_max_km_s2 for m in motion])[self.orb_of]
-        r_max = np.array([m.r_max_km for m in motion])[self.orb_of]
-        d_min = tables.min_distance_km - r_max - 6400.0
-        self.el_lip, self.el_curv = self._rates(v_o, a_o, d_min)
+        # Per orbiter (index o); pairs take them through orb_of.
+        v_o = np.array([m.v_max_km_s for m in motion])
+        a_o = np.array([m.a_max_km_s2 for m in motion])
+        self.r_max_o = np.array([m.r_max_km for m in motion])
+        self.r_min_o = np.array([m.r_min_km for m in motion])
+        self.d_min_o = tables.min_distance_km - self.r_max_o - 6400.0
+        self.el_lip_o, self.el_curv_o = self._rates(v_o, a_o, self.d_min_o)
         v_all = v_o + tables.max_rel_speed_km_s * 1.01
         # The stretched line of sight b turns slowly: |b'| and |b''| (1/s, 1/s^2).
-        self.w_ray = k * v_all / d_min
-        self.a_ray = unit_vector_curvature(k * v_all, k * (a_o + _A_STATION), d_min) * 1.01
+        self.w_ray_o = k * v_all / self.d_min_o
+        self.a_ray_o = unit_vector_curvature(k * v_all, k * (a_o + _A_STATION),
+                                             self.d_min_o) * 1.01
         # Orbiter relative to Mars (placed at the ray's passage), stretched: speed, accel.,
         # and the rate of its distance r' = |P'| from Mars' centre: with P' = S P,
         # |P'|' = (r r' + (k^2 - 1)(P.n)(P'.n)) / |P'| <= |r'| + (k^2 - 1) |P'|.
-        self.v_p = k * (v_o + 1e-3)
-        self.a_p = k * (a_o + 1e-5)
-        rdot = np.array([m.rdot_max_km_s for m in motion])[self.orb_of]
-        self.r_rate = rdot + (k * k - 1.0) * self.v_p + 1e-3
-        self.step = np.array([m.period_s for m in motion])[self.orb_of] / 1.0
+        self.v_p_o = k * (v_o + 1e-3)
+        self.a_p_o = k * (a_o + 1e-5)
+        rdot = np.array([m.rdot_max_km_s for m in motion])
+        self.r_rate_o = rdot + (k * k - 1.0) * self.v_p_o + 1e-3
+        self.period_o = np.array([m.period_s for m in motion])
+        self._kepler_bounds(motion)
+        self._shared: tuple[SharedComponent, ...] | None = None
 
     def initial_step(self, series: np.ndarray) -> np.ndarray:
-        return self.step[series]
+        return self.period_o[self.orb_of[series]]
 
-    def _orbiters(self, t: np.ndarray, series: np.ndarray):
-        return orbiter_positions(self.trajectories, self.orb_of[series], t)
-
-    def _geometry(self, t: np.ndarray, series: np.ndarray):
-        sta = self.sta_of[series]
-        p = self._orbiters(t, series)
+    def _sender(self, t: np.ndarray, orb: np.ndarray):
+        """Orbiter positions relative to Mars ``p``, Mars' barycentric velocity ``vm`` and the
+        orbiter's barycentric position ``x`` at TDB ``t``."""
+        p = orbiter_positions(self.trajectories, orb, t)
         m, vm = self.tables.mars(t)
-        x = m + p
-        s, up, tau = self._receive(t, x, sta)
-        rel = x - s
-        rho = _norm(rel)
-        sin_el = _dot(up, rel) / rho
-        # Mars is placed where it is when the signal passes the ray's point nearest to it (in
-        # stretched coordinates: the tangent point at grazing), t + lambda / c, as SPICE's
-        # sincpt places a CN target at the intercept's light time. Two passes (lambda moves
-        # with Mars by v/c).
+        return p, vm, m + p
+
+    def _occultation(self, t: np.ndarray, p: np.ndarray, vm: np.ndarray, x: np.ndarray,
+                     s: np.ndarray):
+        """``cos(alpha) - cos(theta)`` and the stretched distance ``r`` (km) for the ray from
+        ``x`` (orbiter at ``t``) to ``s`` (the receiver at reception).
+
+        Mars is placed where it is when the signal passes the ray's point nearest to it (in
+        stretched coordinates: the tangent point at grazing), t + lambda / c, as SPICE's
+        sincpt places a CN target at the intercept's light time: lambda from Mars at ``t``,
+        then Mars moved by ``v lambda / c`` (a second pass would move lambda by v/c of that:
+        well under a millimetre)."""
         d = s - x
-        d = d / _norm(d)  # ray direction (orbiter -> station)
+        d = d / _norm(d)  # ray direction (orbiter -> receiver)
         n = self.tables.pole(t)
         k1 = self.stretch - 1.0
         ds = d + (k1 * _dot(d, n)) * n
         dd = _dot(ds, ds)
-        lam = np.zeros_like(t)
-        for _ in range(2):
-            pm = p - vm * (lam / C_KM_S)  # orbiter relative to Mars' centre at t + lambda / c
-            pm = pm + (k1 * _dot(pm, n)) * n
-            lam = np.maximum(-_dot(pm, ds) / dd, 0.0)
-        d = ds / np.sqrt(dd)
-        cx = pm[1] * d[2] - pm[2] * d[1]
-        cy = pm[2] * d[0] - pm[0] * d[2]
-        cz = pm[0] * d[1] - pm[1] * d[0]
+        pm = p + (k1 * _dot(p, n)) * n
+        lam = np.maximum(-_dot(pm, ds) / dd, 0.0)
+        pm = p - vm * (lam / C_KM_S)  # orbiter relative to Mars' centre at t + lambda / c
+        pm = pm + (k1 * _dot(pm, n)) * n
         r = _norm(pm)
-        cross = np.sqrt(cx * cx + cy * cy + cz * cz)
-        theta = np.arctan2(cross, -_dot(pm, d))
-        return sin_el, theta, cross / r, r, rho, tau
+        big_a = self.radius
+        with np.errstate(invalid="ignore"):
+            cos_alpha = np.sqrt(1.0 - (big_a / r) ** 2)
+        g_occ = np.where(r > big_a, cos_alpha + _dot(pm, ds) / (r * np.sqrt(dd)), -2.0)
+        return g_occ, r
+
+    def _geometry(self, t: np.ndarray, series: np.ndarray):
+        sta = self.sta_of[series]
+        p, vm, x = self._sender(t, self.orb_of[series])
+        s, up, tau = self._receive(t, x, sta)
+        rel = x - s
+        rho = _norm(rel)
+        sin_el = _dot(up, rel) / rho
+        return sin_el, p, vm, x, s, rho, tau
 
     def _evaluate(self, t, series):
-        sin_el, theta, sin_theta, r, _, _ = self._geometry(t, series)
-        alpha = np.arcsin(np.minimum(self.radius / r, 1.0))
-        g_occ = np.where(r > self.radius, theta - alpha, -1.0)
+        sin_el, p, vm, x, s, _, _ = self._geometry(t, series)
+        g_occ, r = self._occultation(t, p, vm, x, s)
         g = np.stack([sin_el - self.sta_sin_mask[self.sta_of[series]], g_occ])
-        return g, np.stack([sin_theta, r])
+        return g, r[None, :]
 
-    def bounds(self, h_s, series, aux_a, aux_b):
+    def _kepler_bounds(self, motion: Sequence[MotionBounds]) -> None:
+        """Per orbiter: the non-central acceleration of the stretched position ``P`` (km/s^2)
+        and ``B >= ||P'|^2 - GM' |P|^2 / |p|^3|`` (km^2/s^2), which bound ``|P_hat''|`` and
+        ``|r''|`` tightly for J2 orbits (``inf`` without a Kepler structure: the generic
+        bounds apply).
+
+        With ``p'' = -GM' p / |p|^3 + delta`` (``|delta| <= 2 Omega v + Omega^2 r``, see
+        :class:`~marsrelay.contacts.motion.MotionBounds`) and ``P = S p_m`` (``S`` the
+        stretch, ``p_m = p - v_mars lambda / c`` with Mars placed at the ray's passage: an
+        offset under 0.5 km moving under 1e-3 km/s, accelerating under 1e-6 km/s^2), ``P''``
+        is ``-GM' / |p|^3 P`` plus at most ``k (|delta| + 1e-6) + GM' / r_p^2 k 0.5 km /
+        r_p``. And ``|P'|^2`` lies in ``[v^2, k^2 v^2]``, ``|P|^2 / |p|^2`` in ``[1, k^2]``, so
+        ``|P'|^2 - GM' |P|^2 / |p|^3`` lies in ``GM' [(2 - k^2) x - 1 / a, (2 k^2 - 1) x -
+        k^2 / a]`` with ``x = 1 / |p|`` in ``[1 / r_a, 1 / r_p]`` (vis-viva), widened by the
+        frame rotation's ``2 v Omega r + (Omega r)^2`` and the placement's ``2 v 1e-3``."""
+        k2 = self.stretch**2
+        self.nc_acc_o = np.full(len(motion), np.inf)
+        self.b_o = np.full(len(motion), np.inf)
+        for o, m in enumerate(motion):
+            if m.kepler is None:
+                continue
+            gm, a, e, om = m.kepler
+            r_p, r_a = a * (1.0 - e), a * (1.0 + e)
+            v = m.v_max_km_s
+            self.nc_acc_o[o] = (self.stretch * (2.0 * om * v + om * om * r_a + 1e-6)
+                                + gm / r_p**3 * self.stretch * 0.5)
+            ends = [gm * ((2.0 - k2) * x - 1.0 / a) for x in (1.0 / r_a, 1.0 / r_p)]
+            ends += [gm * ((2.0 * k2 - 1.0) * x - k2 / a) for x in (1.0 / r_a, 1.0 / r_p)]
+            self.b_o[o] = (max(abs(x) for x in ends) + k2 * (2.0 * v * om * r_a + (om * r_a)**2)
+                           + 2.0 * k2 * v * 1e-3 + 2.0 * gm * k2 / r_p**2 * 0.5)
+        self._all_kepler = bool(np.isfinite(self.nc_acc_o).all())
+
+    def _occultation_bounds(self, h_s, orb, aux_a, aux_b):
+        """(L, M) of the occultation component ``c(r) + a . b`` on intervals of orbiter
+        ``orb`` (``c(r) = sqrt(1 - A^2 / r^2)``, ``a`` the unit vector Mars -> orbiter, ``b``
+        the ray; see the module docstring).
+
+        ``|(a . b)''| <= |a''| + 2 |a'||b'| + |b''|``. ``|a''|``: for ``a = P / r``, ``a'' =
+        a_perp / r - 2 r' v_perp / r^2 - (|v_perp| / r)^2 a`` (the last term orthogonal to
+        the others); for J2 orbits ``a_perp`` is the non-central acceleration
+        (:meth:`_kepler_bounds`), else :func:`unit_vector_curvature`. ``|c''| <= c1 |r''| +
+        c2 r'^2`` with ``c1 = A^2 / (r^3 c)`` and ``c2 = 3 A^2 / (r^4 c) + A^4 / (r^6 c^3)``
+        (both decreasing in ``r``: taken at the interval's least ``r``) and ``r r'' = |P'|^2
+        + P . P'' - r'^2``."""
         big_a = self.radius
-        vp, ap, vr = self.v_p[series], self.a_p[series], self.r_rate[series]
-        w_ray, a_ray = self.w_ray[series], self.a_ray[series]
-        r_lo = 0.5 * (aux_a[1] + aux_b[1]) - 0.5 * vr * h_s
+        vp, vr = self.v_p_o.take(orb), self.r_rate_o.take(orb)
+        w_ray = self.w_ray_o.take(orb)
+        r_lo = 0.5 * (aux_a[0] + aux_b[0]) - 0.5 * vr * h_s
         ok = r_lo > big_a * (1.0 + 1e-9)
         r_lo = np.where(ok, r_lo, 2.0 * big_a)  # placeholder where the bounds are inf anyway
-        q = np.sqrt(r_lo * r_lo - big_a * big_a)
-        f1 = big_a / (r_lo * q)  # |d asin(A / r) / dr| at r_lo (decreasing in r)
-        f2 = big_a * (2.0 * r_lo * r_lo - big_a * big_a) / (r_lo * r_lo * q**3)  # |d2 / dr2|
-        w_a = vp / r_lo  # turning rate of the orbiter's direction from Mars
-        w = w_a + w_ray  # |theta'|
-        lip_o = w + f1 * vr
-        # sin(theta) moves at most |theta'|: a lower bound over the interval; while it stays
-        # positive theta stays inside (0, pi), where theta'' is bounded.
-        s_lo = 0.5 * (aux_a[0] + aux_b[0]) - 0.5 * w * h_s
-        m = unit_vector_curvature(vp, ap, r_lo) + 2.0 * w_a * w_ray + a_ray  # |(a . b)''|
-        with np.errstate(divide="ignore", invalid="ignore"):
-            curv_theta = np.where(s_lo > 0.0, m / s_lo + w * w / (s_lo * s_lo * s_lo), np.inf)
-        curv_o = (curv_theta + f2 * vr * vr + f1 * (ap + vp * vp / r_lo)) * 1.01
-        lip = np.stack([self.el_lip[series], np.where(ok, lip_o * 1.001, np.inf)])
-        curv = np.stack([self.el_curv[series], np.where(ok, curv_o, np.inf)])
-        return lip, curv
+        inv_r = 1.0 / r_lo
+        x = (big_a * inv_r) ** 2  # A^2 / r^2
+        c = np.sqrt(1.0 - x)
+        c1 = x * inv_r / c
+        c2 = (3.0 * x + x * x / (c * c)) * (inv_r * inv_r) / c
+        w_a = vp * inv_r  # turning rate of the orbiter's direction from Mars
+        lip_o = w_a + w_ray + c1 * vr
+        if self._all_kepler:
+            nc = self.nc_acc_o.take(orb)
+            a1 = nc * inv_r + 2.0 * vr * w_a * inv_r
+            u_curv = np.sqrt(a1 * a1 + (w_a * w_a) * (w_a * w_a))
+            r_curv = (self.b_o.take(orb) + vr * vr) * inv_r + nc
+        else:
+            ap = self.a_p_o.take(orb)
+            nc, b_kep = self.nc_acc_o.take(orb), self.b_o.take(orb)
+            kep = np.isfinite(nc)
+            with np.errstate(invalid="ignore", over="ignore"):
+                u_curv = np.where(kep, np.sqrt((nc * inv_r + 2.0 * vr * w_a * inv_r) ** 2
+                                               + w_a**4), unit_vector_curvature(vp, ap, r_lo))
+                r_curv = np.where(kep, (b_kep + vr * vr) * inv_r + nc, ap + vp * vp * inv_r)
+        curv_o = (u_curv + 2.0 * w_a * w_ray + self.a_ray_o.take(orb) + c1 * r_curv
+                  + c2 * vr * vr) * 1.01
+        return np.where(ok, lip_o * 1.001, np.inf), np.where(ok, curv_o, np.inf)
+
+    def bounds(self, h_s, series, aux_a, aux_b):
+        orb = self.orb_of[series]
+        lip_o, curv_o = self._occultation_bounds(h_s, orb, aux_a, aux_b)
+        return (np.stack([self.el_lip_o[orb], lip_o]),
+                np.stack([self.el_curv_o[orb], curv_o]))
+
+    def observe_steps(self, windows: Intervals) -> np.ndarray:
+        """:attr:`observe_step_s` (1 h: the range turns twice an orbit while the Earth-Mars
+        range rate is small), or 6 h where the range is monotone over the window, which leaves
+        only the elevation's daily turning point.
+
+        The range rate is ``u . (x' - S' (1 + tau'))``: the Earth-Mars rate along the line of
+        sight to Mars' centre ``u_c . (v_mars - v_earth)`` plus the orbiter's velocity about
+        Mars (at most ``v``), the station's (0.47 km/s), and the light-time and line-of-sight
+        terms (under 0.02 km/s). The Earth-Mars rate changes at most at ``V^2 / D + 2e-5``
+        km/s^2 (``V``, ``D`` the tables' speed and distance bounds). Where it exceeds
+        ``v + 0.54 km/s`` plus its change over the window, the range has no turning point."""
+        tb = self.tables
+        a = windows.start
+        m, vm = tb.mars(a)
+        e, ve = tb.earth(a + tb.light_time(a)[0])
+        los = m - e
+        rate = _dot(los, vm - ve) / _norm(los)
+        change = (tb.max_rel_speed_km_s**2 / tb.min_distance_km + 2e-5) * 1.1
+        v_o = self.v_p_o[self.orb_of[windows.series]] / self.stretch
+        slack = np.abs(rate) - v_o - 0.54 - change * (windows.end - a)
+        return np.where(slack > 0.0, 6.0 * 3600.0, self.observe_step_s)
 
     def observe(self, t_s, series):
-        sin_el, _, _, _, rho, tau = self._geometry(np.asarray(t_s, float),
-                                                   np.asarray(series, np.int64))
-        return np.stack([np.degrees(np.arcsin(np.clip(sin_el, -1, 1))), rho, tau])
+        t = np.asarray(t_s, float)
+        series = np.asarray(series, np.int64)
+        x = (orbiter_positions(self.trajectories, self.orb_of[series], t)
+             + self.tables.mars(t, velocity=False)[0])
+        s, up, tau = self._receive(t, x, self.sta_of[series])
+        rel = x - s
+        rho = _norm(rel)
+        out = np.empty((3, t.size))
+        out[0] = np.degrees(np.arcsin(np.clip(_dot(up, rel) / rho, -1.0, 1.0)))
+        out[1] = rho
+        out[2] = tau
+        return out
+
+    def shared_components(self) -> tuple[SharedComponent, ...]:
+        """Station elevation shared per station, occultation per orbiter, with proven margins
+        (:func:`marsrelay.contacts.earth_shared.orbiter_earth_shared`)."""
+        if self._shared is None:
+            self._shared = orbiter_earth_shared(self)
+        return self._shared
 
 
 class DirectEarthCriterion(_StationLink):

@@ -43,7 +43,15 @@ more halving level per edge. Default ``tol_s = 1e-5 s``.
 
 Edges are refined by a vectorised bracketed Chandrupatla iteration (inverse quadratic
 interpolation with bisection safeguards), each iterate kept ``tol/2`` inside the bracket so the
-bracket always shrinks below ``tol_s``.
+bracket always shrinks below ``tol_s``; on a kind-3 leaf it stops earlier, as soon as the
+curvature bound certifies the secant root of the current bracket to ``tol_s / 2``.
+
+A criterion may declare components *shared* by groups of its series
+(:class:`SharedComponent`, :meth:`Criterion.shared_components`): then
+:func:`marsrelay.contacts.shared.find_windows_shared` searches each group's proxy once and
+evaluates the series only near their own edges, with the same guarantee. :func:`search` is
+the finder on already-normalised domains (optionally one leaf per domain), which it uses for
+the short pieces left over.
 
 :func:`extrema` finds the maximum (or minimum) of an observable over each window: samples at
 a given step, then vectorised successive parabolic interpolation with golden-section
@@ -60,7 +68,15 @@ import numpy as np
 
 from marsrelay.contacts.intervals import Intervals
 
-__all__ = ["Criterion", "FinderResult", "extrema", "find_windows", "refine_roots"]
+__all__ = [
+    "Criterion",
+    "FinderResult",
+    "SharedComponent",
+    "extrema",
+    "find_windows",
+    "refine_roots",
+    "search",
+]
 
 _GOLD = 0.3819660112501051  # (3 - sqrt(5)) / 2
 
@@ -107,6 +123,26 @@ class Criterion(ABC):
         """Coarse sampling step (s) per series: affects only the cost, never the result."""
         return np.full(len(series), 600.0)
 
+    def shared_components(self) -> tuple[SharedComponent, ...]:
+        """Components that groups of series share up to a margin (see
+        :mod:`marsrelay.contacts.shared`); none by default."""
+        return ()
+
+
+@dataclass(frozen=True)
+class SharedComponent:
+    """Component ``component`` of a criterion, shared by groups of its series: for every series
+    ``k`` and every time ``t`` of its domain, ``|g_component(t, k) - P(t, group_of[k])| <=
+    margin[k]``, ``P`` the single component of ``proxy``, whose series are the groups;
+    optionally also ``|d/dt (g_component(t, k) - P(t, group_of[k]))| <= margin_rate[k]``
+    (per s), which lets a pair inherit the proxy's monotonicity near a crossing."""
+
+    component: int
+    proxy: Criterion
+    group_of: np.ndarray
+    margin: np.ndarray
+    margin_rate: np.ndarray | None = None
+
 
 @dataclass(frozen=True)
 class FinderResult:
@@ -136,20 +172,39 @@ def find_windows(
 ) -> FinderResult:
     """Windows where every constraint of ``criterion`` holds, inside ``domains``.
 
-    ``domains`` (normalised :class:`Intervals`) says where to search for each series; windows
-    are clipped to it. Returns the windows (TDB s, sorted by series then start) with the
+    ``domains`` (:class:`Intervals`) says where to search for each series; windows are
+    clipped to it. Returns the windows (TDB s, sorted by series then start) with the
     guarantee stated in the module docstring: none longer than ``min_duration_s`` (s) is
     missed, and every edge is located to within ``tol_s`` (s).
     """
+    return search(criterion, domains.normalized(), min_duration_s=min_duration_s, tol_s=tol_s,
+                  max_levels=max_levels)
+
+
+def search(
+    criterion: Criterion,
+    domains: Intervals,
+    *,
+    min_duration_s: float = 1.0,
+    tol_s: float = 1e-5,
+    max_levels: int = 80,
+    whole_domains: bool = False,
+) -> FinderResult:
+    """:func:`find_windows` on ``domains`` already normalised (sorted by series and start,
+    disjoint); with ``whole_domains`` each domain starts as one interval instead of being
+    sampled at the criterion's :meth:`~Criterion.initial_step` (for short domains known to
+    hold at most a few edges: it only changes the work, never the result)."""
     if min_duration_s <= 0 or tol_s <= 0:
         raise ValueError("min_duration_s and tol_s must be positive")
     n0 = criterion.n_evaluations
-    domains = domains.normalized()
     if len(domains) == 0:
         return FinderResult(Intervals.empty(), 0, 0)
     length = domains.end - domains.start
-    steps = np.asarray(criterion.initial_step(domains.series), float)
-    nseg = np.maximum(1, np.ceil(length / steps)).astype(np.int64)
+    if whole_domains:
+        nseg = np.ones(len(domains), np.int64)
+    else:
+        steps = np.asarray(criterion.initial_step(domains.series), float)
+        nseg = np.maximum(1, np.ceil(length / steps)).astype(np.int64)
     npts = nseg + 1
     dom = np.repeat(np.arange(len(domains)), npts)
     first = np.cumsum(npts) - npts
@@ -173,6 +228,7 @@ def find_windows(
     e_fa: list[np.ndarray] = []
     e_fb: list[np.ndarray] = []
     e_comp: list[np.ndarray] = []
+    e_curv: list[np.ndarray] = []
     for _level in range(max_levels):
         if ta.size == 0:
             break
@@ -197,14 +253,15 @@ def find_windows(
         edge = change & (mono | small)
         split = ~(edge | (~change & (settled | small)))
         if edge.any():
-            e_dom.append(lv_dom[edge])
-            e_a.append(ta[edge])
-            e_b.append(tb[edge])
-            comp = np.where(mono[edge], j[edge], -1)
-            e_comp.append(comp)
             sel = np.flatnonzero(edge)
+            comp = np.where(mono[sel], j[sel], -1)
+            e_dom.append(lv_dom[sel])
+            e_a.append(ta[sel])
+            e_b.append(tb[sel])
+            e_comp.append(comp)
             e_fa.append(np.where(comp >= 0, gja[sel], big_a[sel]))
             e_fb.append(np.where(comp >= 0, gjb[sel], big_b[sel]))
+            e_curv.append(np.where(comp >= 0, mj[sel], np.inf))
         if not split.any():
             ta = ta[:0]
             break
@@ -222,9 +279,10 @@ def find_windows(
     if e_dom:
         ed, ea, eb = np.concatenate(e_dom), np.concatenate(e_a), np.concatenate(e_b)
         efa, efb, ec = np.concatenate(e_fa), np.concatenate(e_fb), np.concatenate(e_comp)
+        ecurv = np.concatenate(e_curv)
     else:
         ed = np.empty(0, np.int64)
-        ea = eb = efa = efb = np.empty(0)
+        ea = eb = efa = efb = ecurv = np.empty(0)
         ec = np.empty(0, np.int64)
     eser = domains.series[ed]
 
@@ -233,7 +291,7 @@ def find_windows(
         c = ec[idx]
         return np.where(c >= 0, gg[np.maximum(c, 0), np.arange(tt.size)], gg.min(axis=0))
 
-    roots = refine_roots(f_edge, ea, eb, efa, efb, tol_s)
+    roots = refine_roots(f_edge, ea, eb, efa, efb, tol_s, curv=ecurv)
     rising = efb > 0
 
     ev_dom = np.concatenate([np.flatnonzero(start_open), ed, np.flatnonzero(end_open)])
@@ -244,9 +302,9 @@ def find_windows(
     ev_dom, ev_t, ev_up = ev_dom[order], ev_t[order], ev_up[order]
     if ev_t.size % 2 or not (ev_up[0::2].all() and not ev_up[1::2].any()):  # pragma: no cover
         raise RuntimeError("internal error: window edges do not alternate")
+    # domains are sorted by (series, start): so are the windows
     windows = Intervals(domains.series[ev_dom[0::2]], ev_t[0::2], ev_t[1::2])
-    order = np.lexsort((windows.start, windows.series))
-    return FinderResult(windows.take(order), criterion.n_evaluations - n0, int(ed.size))
+    return FinderResult(windows, criterion.n_evaluations - n0, int(ed.size))
 
 
 def refine_roots(
@@ -257,24 +315,54 @@ def refine_roots(
     fb: np.ndarray,
     tol_s: float,
     max_iter: int = 200,
+    *,
+    curv: np.ndarray | None = None,
 ) -> np.ndarray:
     """Roots of ``f`` bracketed by ``[a, b]`` (``f(a) > 0`` and ``f(b) <= 0`` or the reverse),
-    to within ``tol_s``, for many brackets at once.
+    to within ``tol_s / 2``, for many brackets at once.
 
     ``f(t, index)`` evaluates the functions of brackets ``index`` at ``t``. Chandrupatla's
     method (inverse quadratic interpolation where the last three points make it safe,
     bisection otherwise; T. R. Chandrupatla, Adv. Eng. Software 28, 1997), starting with a
     regula falsi step; every iterate stays ``tol/2`` inside the bracket, so its width falls
-    below ``tol_s``. Returns the midpoint of each final bracket (error <= ``tol_s / 2``).
-    About 4 evaluations per edge from the finder's brackets.
+    below ``tol_s``, and the midpoint of the final bracket is returned.
+
+    ``curv`` (optional, per bracket): a bound ``M`` of ``|f''|`` on ``[a, b]``, where ``f``
+    then has a single root. A bracket ``[x1, x2]`` of width ``w`` and secant slope ``s`` is
+    then finished early: the secant through its ends is within ``M w^2 / 8`` of ``f`` there,
+    so its root is within ``M w^2 / (8 |s|)`` of ``f``'s; once that is at most ``tol_s / 2``
+    the secant root is returned. About 2-4 evaluations per edge from the finder's brackets.
     """
+    return _chandrupatla(f, a, b, fa, fb, tol_s, curv, max_iter)[0]
+
+
+def _chandrupatla(f, a, b, fa, fb, tol_s, curv, max_iter):
+    """:func:`refine_roots`' iteration; returns the roots and the final brackets
+    ``(roots, x1, x2, f1, f2)`` (``f1``, ``f2`` of opposite signs)."""
     x1, x2 = np.array(b, float), np.array(a, float)  # x1: latest point, x2: other bracket end
     f1, f2 = np.array(fb, float), np.array(fa, float)
     x3, f3 = x2.copy(), f2.copy()  # the point discarded last
+    out = 0.5 * (x1 + x2)
+    m = np.full(x1.size, np.inf) if curv is None else np.asarray(curv, float)
+
+    def finished(idx, X1, X2, F1, F2):
+        """Brackets done: narrower than tol, or certified by the curvature bound."""
+        w = np.abs(X2 - X1)
+        narrow = w <= tol_s
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            s = (F2 - F1) / (X2 - X1)
+            cert = m[idx] * w * w <= 4.0 * tol_s * np.abs(s)
+            est = X1 - F1 / s
+        cert &= ~narrow & np.isfinite(est)
+        out[idx[narrow]] = 0.5 * (X1 + X2)[narrow]
+        out[idx[cert]] = est[cert]
+        return narrow | cert
+
     with np.errstate(divide="ignore", invalid="ignore"):
         t = f1 / (f1 - f2)  # fraction of the way from x1 to x2
     t = np.where(np.isfinite(t), t, 0.5)
-    act = np.flatnonzero(np.abs(x2 - x1) > tol_s)
+    act = np.arange(x1.size)
+    act = act[~finished(act, x1, x2, f1, f2)]
     for _ in range(max_iter):
         if act.size == 0:
             break
@@ -296,8 +384,8 @@ def refine_roots(
             t_iqi = (F1 / (F2 - F1) * F3 / (F2 - F3)
                      + (X3 - X1) / (X2 - X1) * F1 / (F3 - F1) * F2 / (F3 - F2))
         t[act] = np.where(iqi & np.isfinite(t_iqi), t_iqi, 0.5)
-        act = act[np.abs(X2 - X1) > tol_s]
-    return 0.5 * (x1 + x2)
+        act = act[~finished(act, X1, X2, F1, F2)]
+    return out, x1, x2, f1, f2
 
 
 def extrema(
@@ -317,8 +405,9 @@ def extrema(
     the maximum of ``sign * f[row]`` (``sign = -1``: the minimum of ``f[row]``). Samples every
     ``step_s`` at most (an even number of steps, at least 2, so the midpoint is a sample) and
     ``tol_s`` inside each end, then refines around the best sample by successive parabolic
-    interpolation with golden-section steps, until the bracket is under ``2 tol_s`` or a
-    parabolic step moves the estimate by less than ``tol_s`` (s). When the best sample is an
+    interpolation with golden-section steps (a step under ``tol_s`` becomes ``tol_s`` towards
+    the farther bracket end, as in Brent's method), until the bracket is under ``2 tol_s``
+    (s). When the best sample is an
     end and the probe just inside it is not better, the extreme is at that end (at most one
     turning point per sample step is assumed). Returns one ``(t_best, value_best)`` pair of
     arrays per objective (values as ``f`` gives them) and the observables at the midpoints.
@@ -379,7 +468,9 @@ def extrema(
             ok = np.isfinite(u) & (u > A + tol_s) & (u < B - tol_s) & (stall[act] < 2)
             u = np.where(ok, u, gold)
             d = u - X
-            u = np.where(np.abs(d) < 0.5 * tol_s, X + np.where(d >= 0, 0.5, -0.5) * tol_s, u)
+            # a step under tol goes tol towards the farther bracket end (as Brent's method):
+            # the bracket then closes on X from that side
+            u = np.where(np.abs(d) < tol_s, X + np.where(B - X > X - A, tol_s, -tol_s), u)
             u = np.clip(u, A + 0.25 * tol_s, B - 0.25 * tol_s)
             fu = sign * f(u, series[act])[row]
             better = fu >= FX
@@ -394,7 +485,8 @@ def extrema(
             fa[act], fb[act], fx[act] = nFA, nFB, nFX
             shrunk = (nB - nA) <= 0.7 * w
             stall[act] = np.where(shrunk, 0, np.where(stall[act] >= 2, 0, stall[act] + 1))
-            # done when the bracket is small or a parabolic step moved less than tol
-            act = act[((nB - nA) > 2.0 * tol_s) & ~(ok & (np.abs(d) < tol_s))]
+            # done when the bracket is within 2 tol (a small parabolic step alone proves
+            # nothing: a parabola through far points can land next to X anywhere)
+            act = act[(nB - nA) > 2.0 * tol_s]
         out.append((xx, sign * fx))
     return out, vals[:, first + nseg // 2]

@@ -59,6 +59,14 @@ def orbiter_positions(
     """Mars-centred ICRF position rows ``(3, N)`` (km) of orbiter ``trajectories[which[k]]``
     at TDB ``t_s[k]`` (s), each orbiter propagated once for all of its times."""
     p = np.empty((3, t_s.size))
+    if t_s.size and (which.size < 2 or bool((which[1:] >= which[:-1]).all())):
+        # sorted by orbiter (the usual case): contiguous blocks, no gathering
+        edges = np.searchsorted(which, np.arange(len(trajectories) + 1))
+        for o, traj in enumerate(trajectories):
+            i, j = edges[o], edges[o + 1]
+            if j > i:
+                p[:, i:j] = orbiter_state(traj, t_s[i:j], velocity=False)[0]
+        return p
     for o, traj in enumerate(trajectories):
         sel = np.flatnonzero(which == o)
         if sel.size:

@@ -45,6 +45,11 @@ class MotionBounds:
     a_max_km_s2: float
     period_s: float
     rdot_max_km_s: float
+    #: J2 orbits only: ``(GM', a, e, Omega)`` (km^3/s^2, km, -, rad/s): the motion is a Kepler
+    #: ellipse under ``GM' = Mdot^2 a^3`` in axes turning at most at ``Omega``, so the
+    #: acceleration is ``-GM' p / |p|^3`` plus at most ``2 Omega v + Omega^2 r`` and the
+    #: ellipse's speed obeys ``v^2 = GM' (2 / r - 1 / a)``. ``None``: no such structure known.
+    kepler: tuple[float, float, float, float] | None = None
 
 
 def motion_bounds(trajectory: Trajectory, t0_s: float, t1_s: float) -> MotionBounds:
@@ -58,7 +63,7 @@ def motion_bounds(trajectory: Trajectory, t0_s: float, t1_s: float) -> MotionBou
         acc = mdot**2 * a**3 / r_p**2 + 2.0 * omega * v + omega**2 * r_a
         rdot = a * e * mdot / math.sqrt(1.0 - e * e)
         return MotionBounds(r_p, r_a, v * (1.0 + 1e-9), acc * (1.0 + 1e-9), 2.0 * math.pi / mdot,
-                            rdot * (1.0 + 1e-9) + 1e-9)
+                            rdot * (1.0 + 1e-9) + 1e-9, (mdot**2 * a**3, a, e, omega))
     t = np.linspace(t0_s, t1_s, 4001)
     p, v = trajectory.state_km(t)
     r = np.linalg.norm(p, axis=1)

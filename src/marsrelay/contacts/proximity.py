@@ -7,14 +7,14 @@ measured in the lander's topocentric frame (z along the IAU ellipsoid's outward 
 
 Constraints, for the window finder (all in Mars body-fixed axes, where the lander is fixed):
 
-- ``g0 = sin(el) - sin(mask) = U . u - sin(mask)``, ``u`` the unit vector lander -> orbiter
-  and ``U`` the lander's up vector. The sine keeps ``g0`` smooth through the zenith.
-  ``|g0'| <= |u'| <= V / rho`` and ``|g0''| <= |u''| <= A / rho + 1.155 V^2 / rho^2`` (see
-  :func:`~marsrelay.contacts.kinematics.unit_vector_curvature`), with ``V``/``A`` bounds of
-  the orbiter's speed/acceleration in the rotating frame (``V <= v_max + w r_max``,
-  ``A <= a_max + 2 w v_max + w^2 r_max``, ``w`` Mars' rotation rate) and ``rho`` a lower
-  bound of the range on the interval: ``max(r_min - |p_lander|, (rho_a + rho_b) / 2 - V h /
-  2)``.
+- ``g0 = U . r - sin(mask) rho`` (km), ``r`` the vector lander -> orbiter, ``rho = |r|`` and
+  ``U`` the lander's up vector: ``rho (sin(el) - sin(mask))``, the same sign as the elevation
+  margin but without the ``1 / rho`` that makes a unit vector's rates large when the orbiter
+  is near and loose when it is far. ``|g0'| <= V (1 + s)`` and ``|g0''| <= A (1 + s) + s V^2 /
+  rho`` (``s = |sin(mask)|``, ``|rho''| <= A + V^2 / rho``), with ``V``/``A`` bounds of the
+  orbiter's speed/acceleration in the rotating frame (``V <= v_max + w r_max``, ``A <= a_max
+  + 2 w v_max + w^2 r_max``, ``w`` Mars' rotation rate) and ``rho`` a lower bound of the range
+  on the interval: ``max(r_min - |p_lander|, (rho_a + rho_b) / 2 - V h / 2)``.
 - ``g1 = max_range_km - rho``: ``|g1'| <= V``, ``|g1''| <= A + V^2 / rho``.
 
 Worked example (TGO-like orbit over Oxia Planum, one day)::
@@ -43,7 +43,6 @@ from marsrelay.contacts.kinematics import (
     body_from_icrf,
     mars_rotation_rate_rad_s,
     orbiter_positions,
-    unit_vector_curvature,
 )
 from marsrelay.contacts.motion import MotionBounds, motion_bounds
 from marsrelay.contacts.passes import PairCriterion, Passes, search_passes
@@ -105,15 +104,21 @@ class ProximityCriterion(PairCriterion):
         return sin_el, rho
 
     def _evaluate(self, t, series):
-        sin_el, rho = self._geometry(t, series)
-        g = np.stack([sin_el - self.sin_mask[self.site_of[series]], self.max_range[series] - rho])
+        site = self.site_of[series]
+        rel = self._body_positions(t, series) - self.site_pos[:, site]
+        rho = np.sqrt((rel * rel).sum(0))
+        g = np.empty((2, t.size))
+        g[0] = (self.site_up[:, site] * rel).sum(0) - self.sin_mask[site] * rho
+        g[1] = self.max_range[series] - rho
         return g, rho[None, :]
 
     def bounds(self, h_s, series, aux_a, aux_b):
         v, a = self.v_pair[series], self.a_pair[series]
+        s = np.abs(self.sin_mask[self.site_of[series]])
         rho = np.maximum(self.rho_floor[series], 0.5 * (aux_a[0] + aux_b[0]) - 0.5 * v * h_s)
-        lip = np.stack([v / rho, v])
-        curv = np.stack([unit_vector_curvature(v, a, rho), a + v * v / rho])
+        rho_curv = a + v * v / rho
+        lip = np.stack([v * (1.0 + s), v])
+        curv = np.stack([a + s * rho_curv, rho_curv])
         return lip, curv
 
     def observe(self, t_s, series):

@@ -186,6 +186,9 @@ def plan_shared_passes(
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(time_limit_s)
     solver.parameters.num_workers = 1
+    # CP-SAT's own Ctrl-C catcher leaves SIGINT at SIG_DFL when the solve ends: a service
+    # that planned once would then die on SIGINT instead of shutting down cleanly (exit 0).
+    solver.parameters.catch_sigint_signal = False
     code = solver.solve(model)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise RuntimeError(f"CP-SAT found no plan ({solver.status_name(code)})")

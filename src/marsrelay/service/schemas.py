@@ -245,8 +245,8 @@ class RequestOut(BaseModel):
     forward_bits: int
     priority: int
     predicted_bits: int
-    returned_bits: int | None
-    forward_delivered: bool | None
+    returned_bits: int
+    forward_delivered: bool
     note: str | None
     reason: str | None
     created_by: str

@@ -62,6 +62,16 @@ class Catalog:
         return None
 
 
+#: SQL integers are 64-bit: a query's ``after``, ``limit`` or ``offset`` past them is clamped
+#: (it selects what the unbounded value would), not an OverflowError in the driver.
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def clamp_int64(value: int) -> int:
+    """``value`` clamped to the 64-bit integers that SQL compares with."""
+    return min(max(value, _INT64_MIN), _INT64_MAX)
+
+
 def _overlapping(start_col: Any, end_col: Any, start_ms: int | None, end_ms: int | None) -> list:
     cond = []
     if start_ms is not None:
@@ -191,6 +201,7 @@ class Repository:
         limit: int | None = None,
         offset: int = 0,
     ) -> Sequence[Overflight]:
+        limit, offset = None if limit is None else clamp_int64(limit), clamp_int64(offset)
         q = select(Overflight)
         cond = _overlapping(Overflight.start_ms, Overflight.end_ms, start_ms, end_ms)
         if not include_superseded:
@@ -223,6 +234,7 @@ class Repository:
         limit: int | None = None,
         offset: int = 0,
     ) -> Sequence[RelayRequest]:
+        limit, offset = None if limit is None else clamp_int64(limit), clamp_int64(offset)
         cond = _overlapping(RelayRequest.start_ms, RelayRequest.end_ms, start_ms, end_ms)
         if agency_id is not None:
             cond.append(
@@ -253,10 +265,12 @@ class Repository:
         start_ms: int | None = None,
         end_ms: int | None = None,
         exclude_id: int | None = None,
+        states: Iterable[str] = BUSY_STATES,
     ) -> Sequence[RelayRequest]:
-        """Acknowledged and implemented requests (of one orbiter) overlapping the window."""
+        """Acknowledged and implemented requests (of one orbiter) overlapping the window
+        (``states``: only those states)."""
         cond = [
-            RelayRequest.state.in_([s.value for s in BUSY_STATES]),
+            RelayRequest.state.in_([str(s) for s in states]),
             *_overlapping(RelayRequest.start_ms, RelayRequest.end_ms, start_ms, end_ms),
         ]
         if orbiter_id is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from marsrelay.service.db.repository import clamp_int64
 from marsrelay.service.domain.errors import NotFoundError
 from marsrelay.service.domain.permissions import Action, Actor, check_allowed
 from marsrelay.service.ops.core import ServiceCore
@@ -109,7 +110,7 @@ class ReadOps(ServiceCore):
         with self.uow() as uow:
             cat = uow.repo.catalog()
             rows = uow.repo.events(
-                agency_id=self.agency_filter(actor, cat), after=after, limit=page
+                agency_id=self.agency_filter(actor, cat), after=clamp_int64(after), limit=page
             )
             if any(r.orbiter_id is not None and r.orbiter_id not in cat.assets for r in rows):
                 uow.repo.forget_catalog()
@@ -121,4 +122,5 @@ class ReadOps(ServiceCore):
         check_allowed(actor, Action.READ_AUDIT)
         page = EVENTS_PAGE if limit is None else max(1, min(EVENTS_PAGE, limit))
         with self.uow() as uow:
-            return [audit_view(e) for e in uow.repo.audit(after=after, limit=page)]
+            rows = uow.repo.audit(after=clamp_int64(after), limit=page)
+            return [audit_view(e) for e in rows]

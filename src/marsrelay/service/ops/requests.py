@@ -215,8 +215,14 @@ class RequestOps(ServiceCore):
         before = request_snapshot(req)
         if action == Action.ACKNOWLEDGE:
             window = granted or Window(req.start_ms, req.end_ms)
+            # The contract: 409 on overlap with an *acknowledged* request (an implemented
+            # one is not live and not in /conflicts either).
             clash = uow.repo.busy(
-                req.orbiter_id, window.start_ms, window.end_ms, exclude_id=req.id
+                req.orbiter_id,
+                window.start_ms,
+                window.end_ms,
+                exclude_id=req.id,
+                states=(RequestState.ACKNOWLEDGED,),
             )
             if clash:
                 ids = ", ".join(str(c.id) for c in clash)

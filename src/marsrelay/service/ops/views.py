@@ -53,8 +53,9 @@ def request_view(req: RelayRequest, cat: Catalog) -> dict[str, Any]:
         "forward_bits": req.forward_bits,
         "priority": req.priority,
         "predicted_bits": req.predicted_bits,
-        "returned_bits": req.returned_bits,
-        "forward_delivered": req.forward_delivered,
+        # The contract's types: integers >= 0 and a boolean, also before any result.
+        "returned_bits": 0 if req.returned_bits is None else req.returned_bits,
+        "forward_delivered": bool(req.forward_delivered),
         "note": req.note,
         "reason": req.reason,
         "created_by": req.created_by,
