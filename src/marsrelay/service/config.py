@@ -6,10 +6,10 @@
 | ``MARSRELAY_MAX_BODY_BYTES`` | 1 MiB | largest JSON body / trajectory upload (413 above) |
 | ``MARSRELAY_MAX_FILE_BYTES`` | 16 MiB | largest forward file (413 above) |
 | ``MARSRELAY_PLAN_TIME_LIMIT_S`` | 10 | CP-SAT time limit of ``/plan`` |
-| ``MARSRELAY_WRITE_RATE`` | 10 | writes per second per API token, sustained (0: no limit) |
-| ``MARSRELAY_WRITE_BURST`` | 60 | writes per API token in a burst (429 beyond, ``Retry-After``) |
-| ``MARSRELAY_LOGIN_RATE`` | 0.2 | log-in attempts per second per user name, sustained (pages) |
-| ``MARSRELAY_LOGIN_BURST`` | 5 | log-in attempts per user name in a burst |
+| ``MARSRELAY_WRITE_RATE`` | 100 | writes per second per API token, sustained (0: no limit) |
+| ``MARSRELAY_WRITE_BURST`` | 1000 | writes per API token in a burst (429 beyond, ``Retry-After``) |
+| ``MARSRELAY_LOGIN_RATE`` | 0.5 | log-in attempts per second per user name, sustained (pages) |
+| ``MARSRELAY_LOGIN_BURST`` | 30 | log-in attempts per user name in a burst |
 | ``MARSRELAY_CLIENT_TIMEOUT_S`` | 15 | deadline of request headers and of each body read (408) |
 | ``MARSRELAY_BODY_TIMEOUT_S`` | 120 | a whole request body must arrive within this (408) |
 | ``MARSRELAY_THREADS`` | 16 | threads per server process for database work |
@@ -49,10 +49,10 @@ class Settings:
     max_body_bytes: int = MAX_BODY_BYTES
     max_file_bytes: int = MAX_FILE_BYTES
     plan_time_limit_s: float = 10.0
-    write_rate_per_s: float = 10.0
-    write_burst: int = 60
-    login_rate_per_s: float = 0.2
-    login_burst: int = 5
+    write_rate_per_s: float = 100.0
+    write_burst: int = 1000
+    login_rate_per_s: float = 0.5
+    login_burst: int = 30
     client_timeout_s: float = 15.0
     body_timeout_s: float = 120.0
     threads: int = 16
@@ -66,10 +66,10 @@ class Settings:
             max_body_bytes=_int_env("MARSRELAY_MAX_BODY_BYTES", MAX_BODY_BYTES),
             max_file_bytes=_int_env("MARSRELAY_MAX_FILE_BYTES", MAX_FILE_BYTES),
             plan_time_limit_s=float(_int_env("MARSRELAY_PLAN_TIME_LIMIT_S", 10)),
-            write_rate_per_s=_float_env("MARSRELAY_WRITE_RATE", 10.0),
-            write_burst=_int_env("MARSRELAY_WRITE_BURST", 60),
-            login_rate_per_s=_float_env("MARSRELAY_LOGIN_RATE", 0.2),
-            login_burst=_int_env("MARSRELAY_LOGIN_BURST", 5),
+            write_rate_per_s=_float_env("MARSRELAY_WRITE_RATE", 100.0),
+            write_burst=_int_env("MARSRELAY_WRITE_BURST", 1000),
+            login_rate_per_s=_float_env("MARSRELAY_LOGIN_RATE", 0.5),
+            login_burst=_int_env("MARSRELAY_LOGIN_BURST", 30),
             client_timeout_s=_float_env("MARSRELAY_CLIENT_TIMEOUT_S", 15.0) or 15.0,
             body_timeout_s=_float_env("MARSRELAY_BODY_TIMEOUT_S", 120.0) or 120.0,
             threads=_int_env("MARSRELAY_THREADS", 16),

@@ -9,7 +9,8 @@ hook both front ends use:
 
 - the API (``api/deps.write_guard``): ``check("token:" + SHA-256 of the bearer token,
   "write")`` before every write (per token, as SatNOGS and LCO throttle per user and action);
-- the web pages: ``check("login:" + user name, "login")`` before checking a password.
+- the web pages: ``check("login:" + user name, "login")`` before checking a password (the
+  pages also lock a user name out after repeated failures, per process: ``web/throttle``).
 
 One server process keeps its buckets in memory. ``marsrelay serve --workers N`` runs N
 processes behind one port; they share their buckets through a small SQLite file in a private

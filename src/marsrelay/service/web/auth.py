@@ -204,6 +204,11 @@ async def login(request: Request) -> Response:
         )
     address = request.client.host if request.client else "unknown"
     wait_s = throttle.retry_after(name, address)
+    limiter = getattr(request.app.state, "rate_limiter", None)
+    if wait_s is None and limiter is not None:
+        # Attempts per user name, shared between ``serve --workers`` processes (the
+        # failure count above is per process).
+        wait_s = limiter.check("login:" + name.strip().casefold()[:64], "login")
     if wait_s is not None:
         wait = max(1, math.ceil(wait_s))
         return _login_page(
