@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from helpers.pages_kit import PageClient, set_passwords
 from helpers.service_kit import Env
+from marsrelay.service.ratelimit import Limit, RateLimiter
 from marsrelay.service.timefmt import format_ms, parse_ms
 from marsrelay.service.web.throttle import LoginThrottle
 from marsrelay.service.web.times import lmst_text
@@ -123,6 +124,24 @@ def test_failed_logins_are_throttled_per_name_and_per_address(env: Env) -> None:
     assert c.login("nasa_planner", "wrong").status_code == 401
     assert c.login("nasa_planner").status_code == 429  # 5 failures from this address
     now[0] += 61  # the window passes
+    assert c.login("esa_planner").status_code == 303
+    c.close()
+
+
+def test_login_attempts_take_the_shared_bucket_per_user_name(env: Env) -> None:
+    """Attempts (right or wrong) per user name are limited by the rate limiter that the
+    ``serve --workers`` processes share; the answer is 429 with ``Retry-After``."""
+    set_passwords(env, "esa_planner", "nasa_planner")
+    now = [0.0]
+    env.client.app.state.rate_limiter = RateLimiter({"login": Limit(0.5, 2)},
+                                                    clock=lambda: now[0])
+    c = PageClient(env)
+    assert c.login("esa_planner").status_code == 303
+    assert c.login("ESA_planner ", "wrong").status_code == 401  # same name, case and spaces
+    r = c.login("esa_planner")
+    assert r.status_code == 429 and r.headers["Retry-After"] == "2"  # 1 token at 0.5/s
+    assert c.login("nasa_planner").status_code == 303  # another name has its own bucket
+    now[0] += 2.0
     assert c.login("esa_planner").status_code == 303
     c.close()
 
