@@ -11,7 +11,8 @@ Blue Book's.
   max(arrival, contact start) and arrival adds the contact's one-way light time (3.2.4.1.1-2).
   The cost is the projected arrival of the bundle's last byte (3.2.6.2-3.2.6.6): on the first
   contact the earliest transmission opportunity counts the bundle's backlog (bits queued on the
-  transmitter at its priority or higher), and every contact adds the bundle's transmission
+  transmitter at its priority or higher, on contacts whose windows meet this one's: see
+  ``Transmitters.ahead_bits``), and every contact adds the bundle's transmission
   time. Ties go to fewer hops, then the smaller entry node (3.2.8.1.4 a, keys 1, 2 and 4).
 - Volume (3.2.6.8): every contact keeps a maximum transmission volume per priority, MTV[p],
   initially its volume. Forwarding a bundle of priority p onto a route reserves its size on
@@ -123,7 +124,7 @@ class Router:
         g, tx = self.graph, self.transmitters
         residual, missed = g.residual_bits, g.missed
         rate, owlt, receiver, is_sink = g.rate_bps, g.owlt_s, g.receiver, g.is_sink
-        free_s, transmitter_of, backlog = tx.free_s, tx.of_contact, tx.backlog_bits
+        free_s, transmitter_of, ahead_bits = tx.free_s, tx.of_contact, tx.ahead_bits
         need = bits - VOLUME_TOLERANCE_BITS
         # (projected arrival, hops, entry node, contact, previous contact)
         frontier: list[tuple[float, int, int, int, int]] = []
@@ -136,7 +137,8 @@ class Router:
                 if c != skip_contact and not missed[c] and residual[c, priority] >= need:
                     r = rate[c]
                     s = transmitter_of[c]
-                    first_opportunity = max(starts[k], free_s[s]) + backlog[s, priority] / r
+                    first_opportunity = (max(starts[k], free_s[s])
+                                         + ahead_bits(s, c, priority) / r)
                     last_bit = (t if t > first_opportunity else first_opportunity) + bits / r
                     if last_bit <= ends[k]:
                         heapq.heappush(frontier, (last_bit + owlt[c], 1, peer, c, -1))
@@ -204,7 +206,7 @@ class Router:
         rate = g.rate_bps[first]
         s = tx.of_contact[first]
         first_opportunity = (max(g.start_s[first], tx.free_s[s])
-                             + tx.backlog_bits[s, priority] / rate)
+                             + tx.ahead_bits(s, first, priority) / rate)
         duration = bits / rate
         fits = None
         if queued_ahead_bits is None:
@@ -240,7 +242,7 @@ class Router:
         rate = g.rate_bps[first]
         s = tx.of_contact[first]
         first_opportunity = (max(g.start_s[first], tx.free_s[s])
-                             + float(tx.backlog_bits[s, priority]) / rate)
+                             + tx.ahead_bits(s, first, priority) / rate)
         arrival = max(first_opportunity, t) + bits / rate + g.owlt_s[first]
         for c in hops[1:]:
             arrival = max(arrival, g.start_s[c]) + bits / g.rate_bps[c] + g.owlt_s[c]

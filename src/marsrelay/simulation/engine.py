@@ -303,11 +303,10 @@ class _Simulator:
         """Route again every bundle still queued on contact ``c``."""
         parts = []
         tx = self.transmitters
-        transmitter = tx.of_contact[c]
         for p, queue in enumerate(tx.queues[c]):
             if queue is not None and queue.n:
                 part = queue.take_all()
-                tx.backlog_bits[transmitter, : p + 1] -= float(self.bits[part].sum())
+                tx.dequeued(c, p, float(self.bits[part].sum()))
                 parts.append(part)
         if not parts:
             return
@@ -380,7 +379,7 @@ class _Simulator:
                     queue.pop(k)
                     queue.push_front(idx[:k][~expired])
                     gone = idx[:k][expired]
-                    tx.backlog_bits[transmitter, : p + 1] -= float(self.bits[gone].sum())
+                    tx.dequeued(c, p, float(self.bits[gone].sum()))
                     self.router.release(gone, 0)
                     self.drop(gone, REASON_EXPIRED,
                               np.maximum(self.expiry_s[gone], ready_s[gone]),
@@ -406,7 +405,7 @@ class _Simulator:
         g = self.graph
         bits = self.bits[idx]
         total = float(bits.sum())
-        self.transmitters.backlog_bits[self.transmitters.of_contact[c], : p + 1] -= total
+        self.transmitters.dequeued(c, p, total)
         sender = g.sender[c]
         self.stored_bits[sender] -= total
         self.record_storage(start_s, sender, -bits)

@@ -97,8 +97,13 @@ class Transmitters:
     - ``free_s[s]``: when transmitter ``s`` finishes its current run.
     - ``next_run_s[s]``: the time of its pending TRANSMIT event (inf: none).
     - ``open_contacts[s]``: its contacts that have started, not ended and not been missed.
-    - ``backlog_bits[s, p]``: bits queued on it at priority ``p`` or higher (the first-hop
-      backlog that routing counts, SABR 3.2.6.2).
+    - ``backlog_bits[s, p]``: bits queued on it at priority ``p`` or higher;
+      ``contact_backlog_bits[c, p]`` the same for contact ``c`` alone, and ``queued_on[s]`` the
+      contacts of ``s`` with bundles queued. Routing counts, as the first hop's backlog (SABR
+      3.2.6.2), only the bits queued on contacts whose windows meet the candidate contact's
+      (:meth:`ahead_bits`): bits bound to a contact that ends before it starts, or starts after
+      it ends, are sent (or routed again) outside it, as ION's prior claims are absorbed by the
+      earlier contacts to the neighbour.
     - ``queues[c][p]``: the FIFO of contact ``c`` at priority ``p`` (None until used);
       ``exhausted[c]``: no queued bundle fits in what is left of contact ``c``.
     """
@@ -122,6 +127,10 @@ class Transmitters:
         self.next_run_s: list[float] = [np.inf] * n_transmitters
         self.open_contacts: list[list[int]] = [[] for _ in range(n_transmitters)]
         self.backlog_bits = np.zeros((n_transmitters, N_PRIORITIES))
+        self.contact_backlog_bits = np.zeros((len(plan), N_PRIORITIES))
+        self.queued_on: list[dict[int, None]] = [{} for _ in range(n_transmitters)]
+        self.start_s: list[float] = plan.start_tdb_s.tolist()
+        self.end_s: list[float] = plan.end_tdb_s.tolist()
         self.queues: list[list[BundleQueue | None]] = [
             [None] * N_PRIORITIES for _ in range(len(plan))]
         self.exhausted: list[bool] = [False] * len(plan)
@@ -136,7 +145,34 @@ class Transmitters:
         if queue is None:
             queue = self.queues[contact][priority] = BundleQueue()
         queue.push(bundle_idx)
-        self.backlog_bits[self.of_contact[contact], : priority + 1] += bits
+        s = self.of_contact[contact]
+        self.backlog_bits[s, : priority + 1] += bits
+        self.contact_backlog_bits[contact, : priority + 1] += bits
+        self.queued_on[s][contact] = None
+
+    def dequeued(self, contact: int, priority: int, bits: float) -> None:
+        """Bundles (``bits`` in total) of ``priority`` have left ``contact``'s queue (sent,
+        dropped or taken to be routed again)."""
+        s = self.of_contact[contact]
+        self.backlog_bits[s, : priority + 1] -= bits
+        if self.has_queued(contact):
+            self.contact_backlog_bits[contact, : priority + 1] -= bits
+        else:
+            self.contact_backlog_bits[contact] = 0.0
+            self.queued_on[s].pop(contact, None)
+
+    def ahead_bits(self, transmitter: int, contact: int, priority: int) -> float:
+        """Bits queued on ``transmitter`` at ``priority`` or higher that can delay a new
+        bundle on ``contact``: those on its contacts whose windows meet ``contact``'s."""
+        total = float(self.backlog_bits[transmitter, priority])
+        queued = self.queued_on[transmitter]
+        if not queued or (len(queued) == 1 and contact in queued):
+            return total
+        start, end = self.start_s[contact], self.end_s[contact]
+        for other in queued:
+            if other != contact and (self.end_s[other] <= start or self.start_s[other] >= end):
+                total -= float(self.contact_backlog_bits[other, priority])
+        return total if total > 0.0 else 0.0
 
 
 def run_times(ready_s: np.ndarray, duration_s: np.ndarray, from_s: float
