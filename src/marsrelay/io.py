@@ -10,11 +10,13 @@ from pathlib import Path
 __all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_with"]
 
 
-def atomic_write_with(path: str | Path, writer: Callable[[str], None]) -> Path:
+def atomic_write_with(path: str | Path, writer: Callable[[str], None],
+                      mode: int | None = None) -> Path:
     """Call ``writer(tmp_path)`` to produce the file, then rename it onto ``path``.
 
     The temporary file lives in the destination folder so the rename is atomic; on any error
-    it is removed and the destination is left untouched.
+    it is removed and the destination is left untouched. ``mode``: the file's permissions
+    (default: the usual ones, 0666 less the umask; 0o600 for files only their owner may read).
     """
     dest = Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -22,10 +24,12 @@ def atomic_write_with(path: str | Path, writer: Callable[[str], None]) -> Path:
     os.close(fd)
     try:
         writer(tmp)
-        # mkstemp creates 0600 files; give the result the usual permissions (0666 & ~umask).
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        if mode is None:
+            # mkstemp creates 0600 files; give the result the usual permissions.
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
         os.replace(tmp, dest)
     except BaseException:
         if os.path.exists(tmp):

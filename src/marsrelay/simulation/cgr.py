@@ -195,18 +195,24 @@ class Router:
         self._cached.clear()
 
     # ------------------------------------------------------------- projection
+    def _first_opportunity(self, contact: int, priority: int) -> float:
+        """When a new bundle of ``priority`` could start on ``contact`` (TDB s): its start or
+        its transmitter's free time, plus the bits queued ahead of it (SABR 3.2.6.2)."""
+        g, tx = self.graph, self.transmitters
+        s = tx.of_contact[contact]
+        return (max(g.start_s[contact], tx.free_s[s])
+                + tx.ahead_bits(s, contact, priority) / g.rate_bps[contact])
+
     def projected_arrival(self, hops: tuple[int, ...], t: np.ndarray, bits: np.ndarray,
                           priority: int, queued_ahead_bits: np.ndarray | None
                           ) -> tuple[np.ndarray, np.ndarray | None, float]:
         """Projected arrival of each bundle on ``hops``, whether it fits each contact's time
         (None: all fit), and the latest arrival; ``queued_ahead_bits``: bits queued ahead of
         each bundle on the first transmitter (None: the bundles queue one after another)."""
-        g, tx = self.graph, self.transmitters
+        g = self.graph
         first = hops[0]
         rate = g.rate_bps[first]
-        s = tx.of_contact[first]
-        first_opportunity = (max(g.start_s[first], tx.free_s[s])
-                             + tx.ahead_bits(s, first, priority) / rate)
+        first_opportunity = self._first_opportunity(first, priority)
         duration = bits / rate
         fits = None
         if queued_ahead_bits is None:
@@ -237,13 +243,10 @@ class Router:
         """A lower bound of :meth:`projected_arrival` with bits queued ahead for bundles no
         earlier than ``t`` and no smaller than ``bits`` (the same operations on the smallest
         operands: rounding is monotone, so the bound holds exactly)."""
-        g, tx = self.graph, self.transmitters
+        g = self.graph
         first = hops[0]
-        rate = g.rate_bps[first]
-        s = tx.of_contact[first]
-        first_opportunity = (max(g.start_s[first], tx.free_s[s])
-                             + tx.ahead_bits(s, first, priority) / rate)
-        arrival = max(first_opportunity, t) + bits / rate + g.owlt_s[first]
+        arrival = (max(self._first_opportunity(first, priority), t) + bits / g.rate_bps[first]
+                   + g.owlt_s[first])
         for c in hops[1:]:
             arrival = max(arrival, g.start_s[c]) + bits / g.rate_bps[c] + g.owlt_s[c]
         return arrival

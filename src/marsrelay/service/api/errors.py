@@ -19,14 +19,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from marsrelay.errors import InputError
 from marsrelay.service.db.uow import database_unavailable
 from marsrelay.service.domain.errors import (
-    ConflictError,
-    ForbiddenError,
     InvalidInputError,
-    NotFoundError,
     ServiceError,
-    UnavailableError,
 )
-from marsrelay.service.ops import TooLargeError
 
 __all__ = ["ERROR_RESPONSES", "install_error_handlers"]
 
@@ -58,19 +53,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     503: _error("The database cannot take the operation now (Retry-After)"),
 }
 
-STATUS: dict[type[ServiceError], int] = {
-    NotFoundError: 404,
-    ForbiddenError: 403,
-    InvalidInputError: 422,
-    ConflictError: 409,
-    TooLargeError: 413,
-    UnavailableError: 503,
-}
-
-
 def _service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
-    status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
+    status = exc.http_status
     if isinstance(exc, InvalidInputError):
         return JSONResponse({"detail": jsonable_encoder(exc.errors)}, status_code=422)
     if status == 503:

@@ -1,6 +1,6 @@
-"""What can go wrong in a service operation, named by meaning; the API maps each to one HTTP
-status (NotFoundError 404, ForbiddenError 403, InvalidInputError 422, ConflictError 409,
-UnavailableError 503)."""
+"""What can go wrong in a service operation, named by meaning; each class names the one HTTP
+status both front ends (API and pages) answer it with, ``http_status`` (NotFoundError 404,
+ForbiddenError 403, InvalidInputError 422, ConflictError 409, UnavailableError 503)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ __all__ = [
 class ServiceError(Exception):
     """Base of the service's expected failures: ``message`` is one line for the user."""
 
+    http_status: int = 400
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
@@ -25,13 +27,19 @@ class ServiceError(Exception):
 class NotFoundError(ServiceError):
     """The record does not exist, or the caller may not see it (the two look the same)."""
 
+    http_status = 404
+
 
 class ForbiddenError(ServiceError):
     """The caller sees the record but may not do this to it."""
 
+    http_status = 403
+
 
 class InvalidInputError(ServiceError):
     """Input that does not validate: ``field`` names where (dotted path, e.g. ``start_utc``)."""
+
+    http_status = 422
 
     def __init__(
         self, field: str, message: str, *, location: str = "body", errors: list[dict] | None = None
@@ -50,6 +58,10 @@ class ConflictError(ServiceError):
     """The action does not fit the record's current state: stale version, a state that does
     not allow it, or a window that overlaps an acknowledged one."""
 
+    http_status = 409
+
 
 class UnavailableError(ServiceError):
     """The store cannot take the operation now (busy, read-only, disk full): try again."""
+
+    http_status = 503

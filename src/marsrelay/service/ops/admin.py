@@ -9,7 +9,6 @@ import re
 import shutil
 import sqlite3
 import subprocess
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from marsrelay.errors import InputError
+from marsrelay.io import atomic_write_with
 from marsrelay.service import predict
 from marsrelay.service.db.migrate import migrate
 from marsrelay.service.db.models import Asset, Overflight, Token, Trajectory, User
@@ -358,17 +358,14 @@ _BACKUP_LOCK = threading.Lock()
 
 
 def backup_database(url: str, dest: str | Path) -> Path:
-    """A consistent copy of the database at ``url`` written (atomically) to ``dest``.
+    """A consistent copy of the database at ``url`` written (atomically, mode 0600) to ``dest``.
 
     SQLite: the online backup API, page by page, while the service keeps running; the copy is
     a SQLite file usable with ``--db sqlite:///DEST``. PostgreSQL: ``pg_dump --format=custom``
     (restore with ``pg_restore``); InputError if ``pg_dump`` is not installed."""
     parsed = make_url(url)
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    try:
+
+    def write(tmp: str) -> None:
         if parsed.drivername.startswith("sqlite"):
             src_path = Path(str(parsed.database))
             if not src_path.is_file():
@@ -381,7 +378,7 @@ def backup_database(url: str, dest: str | Path) -> Path:
                 src = sqlite3.connect(f"file:{src_path}?mode=ro", uri=True, timeout=30)
                 dst = sqlite3.connect(tmp)
                 try:
-                        # One step: the copy is the snapshot of one read transaction. (In
+                    # One step: the copy is the snapshot of one read transaction. (In
                     # steps, a write by another process between two steps restarts the
                     # copy; under a steady stream of writes it might never finish.)
                     src.backup(dst, pages=-1)
@@ -416,10 +413,5 @@ def backup_database(url: str, dest: str | Path) -> Path:
             )
             if done.returncode != 0:
                 raise InputError(f"pg_dump failed: {done.stderr.strip()[:300]}", field="--db")
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, dest)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return dest
+
+    return atomic_write_with(dest, write, mode=0o600)

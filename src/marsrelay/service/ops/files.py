@@ -33,6 +33,8 @@ __all__ = ["FileOps", "StoredFile", "TooLargeError"]
 class TooLargeError(ServiceError):
     """A body or file over its size limit (413)."""
 
+    http_status = 413
+
 
 @dataclass(frozen=True)
 class StoredFile:

@@ -11,18 +11,12 @@ from decimal import Decimal, InvalidOperation
 from starlette.datastructures import FormData
 
 from marsrelay.service.domain.errors import (
-    ConflictError,
-    ForbiddenError,
     InvalidInputError,
-    NotFoundError,
     ServiceError,
-    UnavailableError,
 )
-from marsrelay.service.ops import TooLargeError
 from marsrelay.service.schemas import MAX_BITS
 
 __all__ = [
-    "STATUS_OF",
     "FormError",
     "bits_field",
     "int_field",
@@ -30,15 +24,6 @@ __all__ = [
     "status_of",
     "text_field",
 ]
-
-STATUS_OF: dict[type[ServiceError], int] = {
-    NotFoundError: 404,
-    ForbiddenError: 403,
-    InvalidInputError: 422,
-    ConflictError: 409,
-    TooLargeError: 413,
-    UnavailableError: 503,
-}
 
 #: What the pages call the fields of the REST bodies.
 FIELD_NAMES = {
@@ -62,7 +47,7 @@ class FormError(ValueError):
 
 
 def status_of(exc: ServiceError) -> int:
-    return next((code for cls, code in STATUS_OF.items() if isinstance(exc, cls)), 400)
+    return exc.http_status
 
 
 def problem_text(exc: ServiceError) -> str:
